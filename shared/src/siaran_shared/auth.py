@@ -1,0 +1,162 @@
+"""API keys: created once and shown once, stored only as SHA-256 hashes in the keys file,
+compared in constant time, scoped (national, admin, province:NN, regency:NN.NN)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from siaran_shared.events import utcnow
+from siaran_shared.regions import regions
+
+KEY_PREFIX = "siaran"
+
+
+class InvalidScope(ValueError):
+    """A scope string that is not national, admin, province:NN or regency:NN.NN."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a key may target: everything (national, admin), one province or one regency."""
+
+    kind: str  # national | admin | province | regency
+    region: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        """Parse and check a scope string against the official region list."""
+        kind, _, region = text.strip().partition(":")
+        if kind in ("national", "admin") and not region:
+            return cls(kind)
+        known = regions()
+        if kind == "province" and region in known.provinces:
+            return cls(kind, region)
+        if kind == "regency" and region in known.by_code and "." in region:
+            return cls(kind, region)
+        raise InvalidScope(
+            f"invalid scope {text!r}: use national, admin, province:<code> (e.g. province:73) "
+            "or regency:<code> (e.g. regency:73.03) with an official region code"
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.region}" if self.region else self.kind
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+    @property
+    def is_national(self) -> bool:
+        """Admin implies national."""
+        return self.kind in ("national", "admin")
+
+    def covers(self, region: str) -> bool:
+        """Whether this scope may target a region code (or ID, the nation)."""
+        if self.is_national:
+            return True
+        if region == "ID" or self.region is None:
+            return False
+        if self.kind == "province":
+            return (
+                regions().province_of(region) == self.region if regions().exists(region) else False
+            )
+        return region == self.region
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A stored key: never the secret itself, only its hash."""
+
+    id: str
+    name: str
+    scope: str
+    hash: str
+    created_at: str
+    revoked_at: str | None = None
+
+    @property
+    def parsed_scope(self) -> Scope:
+        return Scope.parse(self.scope)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class KeyRing:
+    """The keys file, re-read whenever it changes so creation and revocation apply at once."""
+
+    path: Path
+    _keys: dict[str, ApiKey] = field(default_factory=dict)
+    _stamp: tuple[int, int] | None = None
+
+    def _reload(self) -> None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._keys, self._stamp = {}, None
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._stamp:
+            return
+        data = json.loads(self.path.read_text("utf-8") or "{}")
+        self._keys = {k["id"]: ApiKey(**k) for k in data.get("keys", [])}
+        self._stamp = stamp
+
+    def keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included."""
+        self._reload()
+        return list(self._keys.values())
+
+    def verify(self, token: str) -> ApiKey | None:
+        """The active key a bearer token belongs to, or None (malformed, unknown, revoked)."""
+        parts = token.split("_")
+        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+            return None
+        self._reload()
+        key = self._keys.get(parts[1])
+        if key is None or key.revoked_at is not None:
+            return None
+        return key if hmac.compare_digest(key.hash, _hash(token)) else None
+
+    def _write(self, keys: list[ApiKey]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload: dict[str, Any] = {"keys": [asdict(k) for k in keys]}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keys-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+        self._stamp = None
+
+    def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
+        """Add a key; returns it and the token, which is never stored and shown only once."""
+        parsed = Scope.parse(scope)
+        key_id = secrets.token_hex(6)
+        token = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32).replace('_', '-')}"
+        key = ApiKey(key_id, name, str(parsed), _hash(token), utcnow().isoformat())
+        self._write([*self.keys(), key])
+        return key, token
+
+    def revoke(self, key_id_or_name: str) -> list[ApiKey]:
+        """Revoke keys by id or name; returns those revoked now."""
+        now = utcnow().isoformat()
+        revoked: list[ApiKey] = []
+        updated: list[ApiKey] = []
+        for key in self.keys():
+            if key.revoked_at is None and key_id_or_name in (key.id, key.name):
+                key = ApiKey(**{**asdict(key), "revoked_at": now})
+                revoked.append(key)
+            updated.append(key)
+        if revoked:
+            self._write(updated)
+        return revoked

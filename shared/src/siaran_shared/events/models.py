@@ -1,0 +1,198 @@
+"""Event schemas carried on Siaran's topics: frozen pydantic models with a schema version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Base of every event: immutable, strict about unknown fields, versioned."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: CloudEvents `type` of this event (reverse-DNS, versioned).
+    event_type: ClassVar[str] = ""
+    schema_version: Literal[1] = Field(1, description="Version of this event's schema.")
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Target(BaseModel):
+    """Which regions an announcement selects, and which of their channels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    national: bool = Field(False, description="Every region, plus the national (ID) channels.")
+    provinces: tuple[str, ...] = Field((), description="Province codes; include their regencies.")
+    regencies: tuple[str, ...] = Field((), description="Regency/city codes such as 73.03.")
+    zones: tuple[Literal["WIB", "WITA", "WIT"], ...] = Field(
+        (), description="Time zones; select every region in them."
+    )
+    kinds: tuple[str, ...] = Field((), description="Only channels of these kinds (empty: all).")
+    tags: tuple[str, ...] = Field((), description="Only channels with one of these tags.")
+
+
+class Announcement(BaseModel):
+    """An announcement as accepted by ingest: validated, normalised content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(description="Announcement id, unique per ministry system.")
+    title: str
+    body: str
+    summary: str | None = None
+    link: str | None = None
+    category: str | None = None
+    priority: Priority = Priority.NORMAL
+    hashtags: tuple[str, ...] = ()
+    target: Target
+    publish_at: datetime | None = Field(None, description="Hold deliveries until then.")
+    publish_local_time: str | None = Field(
+        None, description="HH:MM: release each region's deliveries at that local time."
+    )
+    expires_at: datetime | None = Field(None, description="Post nothing after this instant.")
+
+
+class AnnouncementAccepted(Event):
+    """Ingest accepted an announcement; the router fans it out."""
+
+    event_type: ClassVar[str] = "id.siaran.announcement.accepted.v1"
+    announcement: Announcement
+    accepted_at: datetime = Field(default_factory=utcnow)
+    submitted_by: str = Field(description="Name of the API key that submitted it.")
+    replaces: str | None = Field(None, description="Id of an announcement this one updates.")
+
+
+class AnnouncementCancelled(Event):
+    """An announcement was cancelled: pending deliveries stop, delivered ones are retracted."""
+
+    event_type: ClassVar[str] = "id.siaran.announcement.cancelled.v1"
+    announcement_id: str
+    cancelled_at: datetime = Field(default_factory=utcnow)
+    cancelled_by: str
+    reason: str | None = None
+
+
+class Channel(BaseModel):
+    """A regional channel configuration in the registry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    region: str = Field(description="Region code (province or regency) or ID for national.")
+    kind: str = Field(description="Platform: web, x, facebook, telegram, whatsapp, ...")
+    name: str
+    endpoint: str = Field(description="http(s) webhook or Apprise URL; secrets as {secret:NAME}.")
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    rate_per_minute: int | None = Field(None, ge=1)
+    secret: str | None = Field(None, description="Name of the HMAC signing secret, never a value.")
+
+
+class ChannelConfigured(Event):
+    """A channel was created or changed (value on the compacted channels topic)."""
+
+    event_type: ClassVar[str] = "id.siaran.channel.configured.v1"
+    channel: Channel
+    configured_at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelRemoved(Event):
+    """A channel was deleted; on the topic it travels as a tombstone keyed by channel id."""
+
+    event_type: ClassVar[str] = "id.siaran.channel.removed.v1"
+    channel_id: str
+    removed_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryAction(StrEnum):
+    PUBLISH = "publish"
+    RETRACT = "retract"
+
+
+class DeliveryPlanned(Event):
+    """One task per (announcement, channel) with the text already rendered for the channel."""
+
+    event_type: ClassVar[str] = "id.siaran.delivery.planned.v1"
+    delivery_id: str = Field(description="{announcement_id}:{channel_id}")
+    announcement_id: str
+    channel_id: str
+    region: str
+    province: str = Field(description="Province code of the region, or ID.")
+    kind: str
+    endpoint: str
+    secret: str | None = None
+    rate_per_minute: int | None = None
+    action: DeliveryAction = DeliveryAction.PUBLISH
+    title: str
+    text: str
+    link: str | None = None
+    hashtags: tuple[str, ...] = ()
+    priority: Priority = Priority.NORMAL
+    accepted_at: datetime
+    not_before: datetime | None = None
+    expires_at: datetime | None = None
+    attempt: int = Field(1, ge=1, description="Attempt number this task is for.")
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    RETRACTED = "retracted"
+
+
+class DeliveryCompleted(Event):
+    """The terminal outcome of one delivery's attempt chain."""
+
+    event_type: ClassVar[str] = "id.siaran.delivery.completed.v1"
+    delivery_id: str
+    announcement_id: str
+    channel_id: str
+    region: str
+    province: str
+    kind: str
+    action: DeliveryAction = DeliveryAction.PUBLISH
+    status: DeliveryStatus
+    attempts: int = Field(ge=0)
+    accepted_at: datetime
+    completed_at: datetime = Field(default_factory=utcnow)
+    latency_seconds: float | None = Field(None, description="accepted → delivered")
+    response: str | None = Field(None, description="Short summary of the channel's answer.")
+
+
+class DeadLetter(Event):
+    """Why a message was dead-lettered; the DLQ record itself keeps the original bytes."""
+
+    event_type: ClassVar[str] = "id.siaran.dead_letter.v1"
+    origin_topic: str
+    error: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.event_type: cls
+    for cls in (
+        AnnouncementAccepted,
+        AnnouncementCancelled,
+        ChannelConfigured,
+        ChannelRemoved,
+        DeliveryPlanned,
+        DeliveryCompleted,
+        DeadLetter,
+    )
+}

@@ -1,0 +1,256 @@
+"""The HTTP side every service shares: contract-shaped errors, API key authentication,
+health, readiness and Prometheus endpoints, a request size limit and HTTP telemetry."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from siaran_shared.auth import ApiKey, KeyRing
+from siaran_shared.logging import get_logger
+from siaran_shared.telemetry import meter
+
+log = get_logger(__name__)
+
+ReadyCheck = Callable[[], Awaitable[None]]
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error answered as {"error": {"code", "message", "details"}} with a status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Sequence[dict[str, Any]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or _CODES.get(status, "error")
+        self.message = message
+        self.details = list(details)
+        self.headers = headers
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: Sequence[dict[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A response in the contract's error shape."""
+    body = {
+        "error": {
+            "code": code or _CODES.get(status, "error"),
+            "message": message,
+            "details": list(details),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """One detail per offending field path, e.g. {"field": "target.provinces[0]", ...}."""
+    details = []
+    for err in errors:
+        loc = [p for p in err.get("loc", ()) if p != "body"]
+        field = ""
+        for part in loc:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        details.append({"field": field or "body", "message": message, "type": err.get("type")})
+    return details
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(
+            exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = validation_details(exc.errors())
+        fields = ", ".join(d["field"] for d in details[:5])
+        return error_response(422, f"invalid request: check {fields}", details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return error_response(500, "internal error; the request was not processed", code="internal")
+
+
+class BodyLimit:
+    """ASGI middleware answering 413 when a request body exceeds `max_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, f"request body is larger than the limit of {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def bearer_key(request: Request) -> ApiKey:
+    """The API key of a request, or 401 naming what is wrong."""
+    keyring: KeyRing = request.app.state.keyring
+    header = request.headers.get("authorization")
+    if not header:
+        raise ApiError(
+            401,
+            "missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "malformed Authorization header: use 'Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    key = keyring.verify(token.strip())
+    if key is None:
+        raise ApiError(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return key
+
+
+def admin_key(key: Annotated[ApiKey, Depends(bearer_key)]) -> ApiKey:
+    """The API key of a request, which must have the admin scope."""
+    if not key.parsed_scope.is_admin:
+        raise ApiError(403, f"this endpoint needs an admin key; key {key.name!r} is {key.scope}")
+    return key
+
+
+AuthKey = Annotated[ApiKey, Depends(bearer_key)]
+AdminKey = Annotated[ApiKey, Depends(admin_key)]
+
+
+def create_http_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    keyring: KeyRing,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    ready_checks: dict[str, ReadyCheck],
+    max_body_bytes: int = 1 << 20,
+) -> FastAPI:
+    """A FastAPI app with the endpoints and behaviour every Siaran service shares."""
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.keyring = keyring
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    _install_http_metrics(app, service)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["operations"], summary="Broker and store are reachable")
+    async def readyz() -> JSONResponse:
+        problems = {}
+        for name, check in ready_checks.items():
+            try:
+                await check()
+            except Exception as exc:
+                problems[name] = str(exc)[:300] or type(exc).__name__
+        if problems:
+            return JSONResponse(
+                {"status": "unavailable", "service": service, "problems": problems}, 503
+            )
+        return JSONResponse({"status": "ready", "service": service})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _install_http_metrics(app: FastAPI, service: str) -> None:
+    requests = meter().create_counter(
+        "siaran_http_requests", description="HTTP requests answered", unit="1"
+    )
+    seconds = meter().create_histogram(
+        "siaran_http_request_seconds", description="HTTP request duration", unit="s"
+    )
+
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        labels = {"service": service, "method": request.method, "route": path}
+        requests.add(1, {**labels, "status": str(response.status_code)})
+        seconds.record(time.perf_counter() - start, {"service": service, "route": path})
+        return response

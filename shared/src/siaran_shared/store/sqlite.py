@@ -1,0 +1,234 @@
+"""SQLite implementation of the store (the embedded default): one file, WAL mode."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from siaran_shared.store.base import Collection, Doc, Store, StoreUnavailable, Where, matches
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_OPS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+
+
+def _dumps(doc: Doc) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json_path(field: str) -> str:
+    if not _FIELD.match(field):
+        raise ValueError(f"invalid field name {field!r}")
+    return f"json_extract(doc, '$.{field}')"
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (dict, list)):
+        return _dumps(value)  # type: ignore[arg-type]
+    return value
+
+
+def _where_sql(where: Where | None) -> tuple[str, list[Any]]:
+    """Translate a query to SQL over json_extract; `matches` is the reference semantics."""
+    if not where:
+        return "1", []
+    clauses: list[str] = []
+    params: list[Any] = []
+    for field, cond in where.items():
+        if field == "$or":
+            subs = [_where_sql(sub) for sub in cond]
+            clauses.append("(" + " OR ".join(f"({s})" for s, _ in subs) + ")")
+            for _, p in subs:
+                params.extend(p)
+            continue
+        path = _json_path(field)
+        if isinstance(cond, Mapping) and cond and all(str(k).startswith("$") for k in cond):
+            for op, arg in cond.items():
+                if op in _OPS:
+                    clauses.append(f"{path} {_OPS[op]} ?")
+                    params.append(_sql_value(arg))
+                elif op == "$ne":
+                    clauses.append(f"({path} IS NULL OR {path} != ?)")
+                    params.append(_sql_value(arg))
+                elif op == "$in":
+                    values = list(arg)
+                    if not values:
+                        clauses.append("0")
+                    else:
+                        clauses.append(f"{path} IN ({','.join('?' * len(values))})")
+                        params.extend(_sql_value(v) for v in values)
+                else:
+                    raise ValueError(f"unsupported query operator {op}")
+        elif cond is None:
+            clauses.append(f"{path} IS NULL")
+        else:
+            clauses.append(f"{path} = ?")
+            params.append(_sql_value(cond))
+    return " AND ".join(clauses), params
+
+
+class SQLiteCollection(Collection):
+    def __init__(self, store: SQLiteStore, name: str, indexes: Sequence[str]) -> None:
+        if not _NAME.match(name):
+            raise ValueError(f"invalid collection name {name!r}")
+        self.name = name
+        self._store = store
+        self._indexes = tuple(indexes)
+        self._ready = False
+
+    async def _db(self) -> aiosqlite.Connection:
+        db = self._store.db
+        if not self._ready:
+            await db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.name} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)"
+            )
+            for field in self._indexes:
+                index = f"ix_{self.name}_{field.replace('.', '_')}"
+                await db.execute(
+                    f"CREATE INDEX IF NOT EXISTS {index} ON {self.name} ({_json_path(field)})"
+                )
+            await db.commit()
+            self._ready = True
+        return db
+
+    async def get(self, key: str) -> Doc | None:
+        db = await self._db()
+        async with db.execute(f"SELECT doc FROM {self.name} WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Doc]:
+        db = await self._db()
+        found: dict[str, Doc] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, doc FROM {self.name} WHERE key IN ({marks})"
+            async with db.execute(sql, chunk) as cur:
+                for key, doc in await cur.fetchall():
+                    found[key] = json.loads(doc)
+        return found
+
+    async def put(self, key: str, doc: Doc) -> None:
+        await self.put_many({key: doc})
+
+    async def put_many(self, docs: Mapping[str, Doc]) -> None:
+        if not docs:
+            return
+        db = await self._db()
+        await db.executemany(
+            f"INSERT INTO {self.name} (key, doc) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET doc = excluded.doc",
+            [(k, _dumps(v)) for k, v in docs.items()],
+        )
+        await db.commit()
+
+    async def insert(self, key: str, doc: Doc) -> bool:
+        db = await self._db()
+        cur = await db.execute(
+            f"INSERT INTO {self.name} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+            (key, _dumps(doc)),
+        )
+        await db.commit()
+        return cur.rowcount == 1
+
+    async def update(
+        self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
+    ) -> bool:
+        db = await self._db()
+        async with self._store.write_lock:
+            doc = await self.get(key)
+            if doc is None or not matches(doc, where):
+                return False
+            doc.update(changes)
+            await db.execute(f"UPDATE {self.name} SET doc = ? WHERE key = ?", (_dumps(doc), key))
+            await db.commit()
+            return True
+
+    async def delete(self, key: str) -> bool:
+        db = await self._db()
+        cur = await db.execute(f"DELETE FROM {self.name} WHERE key = ?", (key,))
+        await db.commit()
+        return cur.rowcount == 1
+
+    async def find(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Doc]:
+        db = await self._db()
+        clause, params = _where_sql(where)
+        sql = f"SELECT doc FROM {self.name} WHERE {clause}"
+        if order_by:
+            sql += f" ORDER BY {_json_path(order_by)} {'DESC' if descending else 'ASC'}, key"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        async with db.execute(sql, params) as cur:
+            return [json.loads(row[0]) for row in await cur.fetchall()]
+
+    async def count(self, where: Where | None = None) -> int:
+        db = await self._db()
+        clause, params = _where_sql(where)
+        async with db.execute(f"SELECT COUNT(*) FROM {self.name} WHERE {clause}", params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+class SQLiteStore(Store):
+    """A store in one SQLite file (WAL mode), for local runs and tests."""
+
+    def __init__(self, path: Path) -> None:
+        import asyncio
+
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        self._collections: dict[str, SQLiteCollection] = {}
+        self.write_lock = asyncio.Lock()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreUnavailable(f"SQLite store {self.path} is not connected")
+        return self._db
+
+    async def connect(self) -> None:
+        if self._db is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = await aiosqlite.connect(self.path)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def ping(self) -> None:
+        try:
+            async with self.db.execute("SELECT 1") as cur:
+                await cur.fetchone()
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def collection(self, name: str, indexes: Sequence[str] = ()) -> Collection:
+        if name not in self._collections:
+            self._collections[name] = SQLiteCollection(self, name, indexes)
+        return self._collections[name]

@@ -1,0 +1,76 @@
+"""OpenTelemetry setup: traces and metrics, Prometheus /metrics, OTLP when configured."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO
+
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
+
+_configured: str | None = None
+_trace_file: IO[str] | None = None
+
+
+def _one_line(span: ReadableSpan) -> str:
+    return json.dumps(json.loads(span.to_json()), separators=(",", ":")) + "\n"
+
+
+def setup_telemetry(service: str) -> None:
+    """Install the global tracer and meter providers once per process.
+
+    Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines file when
+    SIARAN_TRACES_FILE is set (used by the end-to-end trace test). Metrics are always
+    readable on /metrics and pushed over OTLP when configured.
+    """
+    global _configured, _trace_file
+    if _configured is not None:
+        return
+    _configured = service
+    resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", service)})
+    tracer_provider = TracerProvider(resource=resource)
+    readers: list[MetricReader] = [PrometheusMetricReader()]
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    traces_file = os.environ.get("SIARAN_TRACES_FILE")
+    if traces_file:
+        _trace_file = open(traces_file, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
+        tracer_provider.add_span_processor(
+            SimpleSpanProcessor(ConsoleSpanExporter(out=_trace_file, formatter=_one_line))
+        )
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+
+
+def shutdown_telemetry() -> None:
+    """Flush spans and metrics before the process exits."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()
+    meter_provider = metrics.get_meter_provider()
+    if isinstance(meter_provider, MeterProvider):
+        meter_provider.shutdown()
+
+
+def meter() -> metrics.Meter:
+    """The meter every Siaran instrument is created from."""
+    return metrics.get_meter("siaran")
+
+
+def tracer() -> trace.Tracer:
+    """The tracer for Siaran's own spans."""
+    return trace.get_tracer("siaran")
