@@ -168,7 +168,8 @@ _SPECS = (
         CHANNELS_ACTIVE,
         InstrumentKind.GAUGE,
         "{channel}",
-        "Enabled channels per province and kind; every province is reported, 0 included.",
+        "Enabled channels per province and kind. Every province (and ID) is reported for"
+        " every kind in the registry, 0 included, so provinces without channels show up.",
         ("province", "kind"),
         ("metrics",),
     ),
