@@ -1,0 +1,86 @@
+"""What the deploy files must agree with: one place to update when the services change.
+
+Settings names come from siaran_shared.settings when it is importable (the source of truth);
+FALLBACK_SIARAN_VARIABLES is used only when it is not.
+"""
+
+from __future__ import annotations
+
+SERVICES: dict[str, int] = {"ingest": 8000, "router": 8001, "publisher": 8002, "metrics": 8003}
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+
+# Services whose HTTP API is meant to be reached from outside (the publisher has none).
+PUBLIC_APIS: frozenset[str] = frozenset({"ingest", "router", "metrics"})
+
+# Consumer groups and the topic each autoscaled service's lag is measured on.
+CONSUMER_GROUPS: dict[str, str] = {name: f"siaran-{name}" for name in SERVICES}
+LAG_TOPICS: dict[str, frozenset[str]] = {
+    "router": frozenset({"siaran.announcements.v1"}),
+    "publisher": frozenset({"siaran.deliveries.v1", "siaran.deliveries.retry.v1"}),
+}
+
+# Topic name -> (partitions, extra configs that must be present); compared with
+# siaran_shared.events.topics.TOPICS when that module is importable.
+TOPICS: dict[str, tuple[int, dict[str, str]]] = {
+    "siaran.inbound.v1": (6, {}),
+    "siaran.announcements.v1": (6, {}),
+    "siaran.channels.v1": (1, {"cleanup.policy": "compact"}),
+    "siaran.deliveries.v1": (12, {}),
+    "siaran.deliveries.retry.v1": (12, {}),
+    "siaran.results.v1": (6, {}),
+    "siaran.dlq.v1": (1, {}),
+}
+
+FALLBACK_SIARAN_VARIABLES: frozenset[str] = frozenset(
+    {
+        "SIARAN_KAFKA_BOOTSTRAP",
+        "SIARAN_STORE_URL",
+        "SIARAN_API_KEYS_FILE",
+        "SIARAN_SECRETS_DIR",
+        "SIARAN_LOG_FORMAT",
+        "SIARAN_LOG_LEVEL",
+        "SIARAN_ENV",
+        "SIARAN_HOST",
+        "SIARAN_PORT",
+        "SIARAN_HOME",
+        "SIARAN_KAFKA_SECURITY_PROTOCOL",
+        "SIARAN_KAFKA_SASL_MECHANISM",
+        "SIARAN_KAFKA_SASL_USERNAME",
+        "SIARAN_KAFKA_SASL_PASSWORD",
+        "SIARAN_KAFKA_SSL_CAFILE",
+        "SIARAN_KAFKA_TOPIC_PARTITIONS",
+        "SIARAN_KAFKA_CREATE_TOPICS",
+    }
+)
+
+# Standard OpenTelemetry SDK variables the deploy files may set (read by the SDK, not Settings).
+OTEL_VARIABLES: frozenset[str] = frozenset(
+    {
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+    }
+)
+
+# Settings a deploy file may pin to a value the services must accept.
+ALLOWED_VALUES: dict[str, frozenset[str]] = {
+    "SIARAN_ENV": frozenset({"local", "production"}),
+    "SIARAN_LOG_FORMAT": frozenset({"json", "console"}),
+    "SIARAN_KAFKA_SECURITY_PROTOCOL": frozenset({"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}),
+    "SIARAN_KAFKA_SASL_MECHANISM": frozenset({"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}),
+}
+
+# Kubernetes versions the rendered manifests are validated against (oldest supported, newest).
+KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.37")
+
+# compose services that run and stay up without a container healthcheck, and why.
+COMPOSE_NO_HEALTHCHECK: dict[str, str] = {
+    "otel-collector": "distroless image: no shell or HTTP client to probe :13133 with",
+}
+# compose one-shot jobs: run to completion, no restart, no healthcheck.
+COMPOSE_ONE_SHOT: frozenset[str] = frozenset({"kafka-init", "tempo-init"})
