@@ -21,7 +21,8 @@ K8S = ROOT / "deploy" / "k8s"
 
 def _load_contract() -> ModuleType:
     spec = importlib.util.spec_from_file_location("siaran_deploy_contract", HERE / "contract.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

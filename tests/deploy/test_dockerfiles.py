@@ -49,8 +49,10 @@ def test_dockerfile_builds_in_two_uv_steps_and_runs_non_root(
     steps = instructions(root / "services" / name / "Dockerfile")
     runs = [args for keyword, args in steps if keyword == "RUN" and "uv sync" in args]
     assert len(runs) == 2
-    assert "--no-install-workspace" in runs[0] and f"--package siaran-{name}" in runs[0]
-    assert "--no-editable" in runs[1] and f"--package siaran-{name}" in runs[1]
+    assert "--no-install-workspace" in runs[0]
+    assert f"--package siaran-{name}" in runs[0]
+    assert "--no-editable" in runs[1]
+    assert f"--package siaran-{name}" in runs[1]
     assert all("--no-dev" in run for run in runs)
     first, second = (steps.index(("RUN", run)) for run in runs)
     copies_before = [args for keyword, args in steps[:first] if keyword == "COPY"]
@@ -74,7 +76,8 @@ def test_dockerfile_builds_in_two_uv_steps_and_runs_non_root(
 def test_entrypoint_is_exec_form_and_healthcheck_probes_healthz(name: str, root: Path) -> None:
     steps = dict(instructions(root / "services" / name / "Dockerfile"))
     assert json.loads(steps["ENTRYPOINT"]) == ["python", "-m", f"siaran_{name}"]
-    assert "CMD [" in steps["HEALTHCHECK"] and "healthcheck.py" in steps["HEALTHCHECK"]
+    assert "CMD [" in steps["HEALTHCHECK"]
+    assert "healthcheck.py" in steps["HEALTHCHECK"]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -93,7 +96,8 @@ def test_base_images_are_pinned(root: Path) -> None:
             if image.startswith("$") or " AS " in image:
                 continue
             tag = image.rsplit(":", 1)[-1]
-            assert ":" in image and re.fullmatch(r"v?\d+(\.\d+)+(-[\w.-]+)?", tag), image
+            assert ":" in image, image
+            assert re.fullmatch(r"v?\d+(\.\d+)+(-[\w.-]+)?", tag), image
 
 
 def dockerignore_excludes(root: Path, path: str) -> bool:
