@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +20,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
 
-from siaran_shared.events import Event, utcnow
+from siaran_shared.events import ChannelRemoved, Event, utcnow
 from siaran_shared.events.topics import DLQ, TOPICS, TopicSpec
 from siaran_shared.logging import get_logger
 from siaran_shared.settings import Settings
@@ -63,20 +63,32 @@ def make_broker(settings: Settings) -> KafkaBroker:
     )
 
 
-def subscriber_options(settings: Settings, *, max_records: int = 500) -> dict[str, Any]:
-    """Options every Siaran subscriber uses: its group, batches, commit after processing."""
-    return {
-        "group_id": settings.consumer_group,
-        "batch": True,
-        "max_records": max_records,
-        "batch_timeout_ms": settings.kafka_fetch_max_wait_ms,
-        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
-        "session_timeout_ms": settings.kafka_session_timeout_ms,
-        "heartbeat_interval_ms": max(settings.kafka_session_timeout_ms // 3, 300),
-        "auto_offset_reset": "earliest",
-        # Offsets are committed once the handler returned, i.e. after its output was produced.
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-    }
+def subscriber(
+    broker: KafkaBroker,
+    settings: Settings,
+    *topics: str,
+    max_records: int = 500,
+    grouped: bool = True,
+) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """A batch subscriber with Siaran's consumer options.
+
+    Offsets are committed only after the handler returned, that is after its output was
+    produced (at least once); an exception nacks the batch so it is consumed again.
+    `grouped=False` makes every instance read every record from the start (registries).
+    """
+    wait = settings.kafka_fetch_max_wait_ms
+    return broker.subscriber(
+        *topics,
+        batch=True,
+        group_id=settings.consumer_group if grouped else None,
+        max_records=max_records,
+        batch_timeout_ms=wait,
+        fetch_max_wait_ms=wait,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 3, 300),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
 
 
 def ce_headers(event: Event, *, source: str, event_id: str | None = None) -> dict[str, str]:
@@ -146,20 +158,26 @@ def _headers(raw: Any) -> dict[str, str]:
     return {k: v.decode(errors="replace") for k, v in (raw.headers or ())}
 
 
-def decode(
-    raws: Sequence[Any], model: type[E], *, allow_tombstones: bool = False
-) -> tuple[list[Record[E]], list[Poison]]:
-    """Validate each raw record as `model`; bad bytes, schemas or versions become Poison."""
-    good: list[Record[E]] = []
+def decode(raws: Sequence[Any], *models: type[Event]) -> tuple[list[Record[Any]], list[Poison]]:
+    """Validate each raw record as one of `models` (chosen by its ce_type header).
+
+    Bad bytes, unknown types, schemas or versions become Poison for the dead-letter topic.
+    An empty value (a tombstone) becomes ChannelRemoved when that model is accepted.
+    """
+    by_type = {m.event_type: m for m in models}
+    good: list[Record[Any]] = []
     bad: list[Poison] = []
     for raw in raws:
         key = raw.key.decode(errors="replace") if raw.key else None
         headers = _headers(raw)
-        ce_type = headers.get("ce_type")
-        if raw.value is None and allow_tombstones:
+        if not raw.value and ChannelRemoved in models and key:
+            good.append(Record(ChannelRemoved(channel_id=key), key, headers))
             continue
-        if ce_type is not None and ce_type != model.event_type:
-            bad.append(Poison(raw, f"unexpected ce_type {ce_type!r}, want {model.event_type!r}"))
+        ce_type = headers.get("ce_type")
+        model = by_type.get(ce_type) if ce_type else (models[0] if len(models) == 1 else None)
+        if model is None:
+            wanted = ", ".join(by_type)
+            bad.append(Poison(raw, f"unexpected ce_type {ce_type!r}; this topic carries {wanted}"))
             continue
         try:
             good.append(Record(model.model_validate_json(raw.value or b""), key, headers))

@@ -6,6 +6,7 @@ Data vendored from idn-area-data 4.0.1 (ODbL 1.0); see data/regions/SOURCE.md.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 from functools import cache
@@ -97,3 +98,26 @@ def regions() -> Regions:
         by_code[row["code"]] = Region(row["code"], row["name"], province, zones[province])
         regencies[province].append(row["code"])
     return Regions(by_code, {p: tuple(c) for p, c in regencies.items()})
+
+
+def select_regions(
+    *,
+    national: bool = False,
+    provinces: Iterable[str] = (),
+    regencies: Iterable[str] = (),
+    zones: Iterable[str] = (),
+) -> frozenset[str]:
+    """The region codes a target selects: the union of national (every region plus ID),
+    provinces with their regencies, regencies, and every region in the zones."""
+    known = regions()
+    if national:
+        return frozenset((*known.by_code, NATIONAL))
+    selected: set[str] = set()
+    for province in provinces:
+        if province in known.regencies_by_province:
+            selected.add(province)
+            selected.update(known.regencies_of(province))
+    selected.update(r for r in regencies if r in known.by_code)
+    for zone in zones:
+        selected.update(known.in_zone(zone))
+    return frozenset(selected)
