@@ -1,0 +1,272 @@
+"""deploy/k8s: every overlay renders, validates against the Kubernetes schemas, and agrees with
+the services (variables, ports, probes), the topic contract and the autoscaling limits."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from types import ModuleType
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+OVERLAYS = ("dev", "prod", "prod-hpa")
+# Custom resources: no upstream schema in kubernetes-validate; checked field by field below.
+CUSTOM_KINDS = {
+    "ScaledObject",
+    "TriggerAuthentication",
+    "Kafka",
+    "KafkaNodePool",
+    "KafkaTopic",
+    "KafkaUser",
+    "ServiceMonitor",
+}
+Docs = list[dict[str, Any]]
+
+
+def of_kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def config(docs: Docs) -> dict[str, str]:
+    (configmap,) = of_kind(docs, "ConfigMap").values()
+    return dict(configmap["data"])
+
+
+def container(deployment: dict[str, Any]) -> dict[str, Any]:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return dict(only)
+
+
+def env_of(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in container(deployment).get("env", [])}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_manifests_match_the_kubernetes_schemas(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    for doc in rendered[overlay]:
+        if doc["kind"] in CUSTOM_KINDS:
+            continue
+        for version in contract.KUBERNETES_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                where = ".".join(str(p) for p in error.path)
+                pytest.fail(f"{overlay} {doc['kind']}/{doc['metadata']['name']} {where}: {error}")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_secret_values_are_rendered(overlay: str, rendered: dict[str, Docs]) -> None:
+    assert not of_kind(rendered[overlay], "Secret")
+    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+        for variable, item in env_of(deployment).items():
+            # Passwords, and the store URL that carries one, come from Secrets.
+            if "PASSWORD" in variable or variable == "SIARAN_STORE_URL":
+                assert "secretKeyRef" in item.get("valueFrom", {}), f"{name}: {variable}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_variables_are_ones_the_services_read(
+    overlay: str,
+    rendered: dict[str, Docs],
+    contract: ModuleType,
+    siaran_variables: frozenset[str],
+) -> None:
+    known = siaran_variables | contract.OTEL_VARIABLES
+    settings = config(rendered[overlay])
+    assert set(settings) <= known, sorted(set(settings) - known)
+    for key, allowed in contract.ALLOWED_VALUES.items():
+        if key in settings:
+            assert settings[key] in allowed, f"{key}={settings[key]}"
+    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+        assert set(env_of(deployment)) <= known, name
+        refs = container(deployment)["envFrom"]
+        assert {r["configMapRef"]["name"] for r in refs} == set(
+            of_kind(rendered[overlay], "ConfigMap")
+        )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ports_and_probes_are_the_services_own(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    deployments = of_kind(rendered[overlay], "Deployment")
+    services = of_kind(rendered[overlay], "Service")
+    assert set(deployments) == {f"siaran-{name}" for name in contract.SERVICES}
+    for name, port in contract.SERVICES.items():
+        main = container(deployments[f"siaran-{name}"])
+        assert main["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+        assert env_of(deployments[f"siaran-{name}"])["SIARAN_PORT"]["value"] == str(port)
+        for probe, path in (
+            ("startupProbe", contract.HEALTH_PATH),
+            ("livenessProbe", contract.HEALTH_PATH),
+            ("readinessProbe", contract.READY_PATH),
+        ):
+            assert main[probe]["httpGet"] == {"path": path, "port": "http"}, f"{name} {probe}"
+        (service_port,) = services[f"siaran-{name}"]["spec"]["ports"]
+        assert (service_port["port"], service_port["targetPort"]) == (port, "http")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_pods_are_locked_down_and_sized(overlay: str, rendered: dict[str, Docs]) -> None:
+    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["automountServiceAccountToken"] is False, name
+        main = container(deployment)
+        security = main["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True, name
+        assert security["allowPrivilegeEscalation"] is False, name
+        assert security["capabilities"]["drop"] == ["ALL"], name
+        assert {"cpu", "memory"} <= set(main["resources"]["requests"]), name
+        assert "memory" in main["resources"]["limits"], name
+        mounts = {m["mountPath"] for m in main["volumeMounts"]}
+        assert "/tmp" in mounts, f"{name}: read-only root needs a writable /tmp"
+        volumes = {v["name"] for v in pod["volumes"]}
+        assert {m["name"] for m in main["volumeMounts"]} <= volumes, name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_files_named_by_settings_are_mounted(overlay: str, rendered: dict[str, Docs]) -> None:
+    settings = config(rendered[overlay])
+    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+        values = {**settings, **{k: v.get("value") for k, v in env_of(deployment).items()}}
+        mounts = {m["mountPath"] for m in container(deployment)["volumeMounts"]}
+        for variable in ("SIARAN_API_KEYS_FILE", "SIARAN_KAFKA_SSL_CAFILE"):
+            if values.get(variable):
+                assert str(PurePosixPath(values[variable]).parent) in mounts, f"{name} {variable}"
+        if values.get("SIARAN_SECRETS_DIR"):
+            assert values["SIARAN_SECRETS_DIR"] in mounts, name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_deployment_has_a_service_and_a_disruption_budget(
+    overlay: str, rendered: dict[str, Docs]
+) -> None:
+    services = of_kind(rendered[overlay], "Service")
+    budgets = of_kind(rendered[overlay], "PodDisruptionBudget")
+    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= labels.items(), name
+        assert services[name]["spec"]["selector"].items() <= labels.items(), name
+        assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_apis_are_reachable(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    policies = of_kind(rendered[overlay], "NetworkPolicy")
+    deny = policies["siaran-default-deny-ingress"]["spec"]
+    assert deny["policyTypes"] == ["Ingress"]
+    assert "ingress" not in deny
+    (expression,) = policies["siaran-allow-api"]["spec"]["podSelector"]["matchExpressions"]
+    assert set(expression["values"]) == {f"siaran-{name}" for name in contract.PUBLIC_APIS}
+    scrape = policies["siaran-allow-prometheus"]["spec"]["ingress"]
+    assert all(rule.get("from") for rule in scrape), "scraping is limited to Prometheus"
+
+
+def test_topics_match_the_contract(rendered: dict[str, Docs], contract: ModuleType) -> None:
+    for overlay in OVERLAYS:
+        docs = rendered[overlay]
+        (cluster,) = of_kind(docs, "Kafka")
+        topics = of_kind(docs, "KafkaTopic")
+        brokers = sum(pool["spec"]["replicas"] for pool in of_kind(docs, "KafkaNodePool").values())
+        assert {t["spec"]["topicName"] for t in topics.values()} == set(contract.TOPICS)
+        for topic in topics.values():
+            partitions, configs = contract.TOPICS[topic["spec"]["topicName"]]
+            assert topic["metadata"]["labels"]["strimzi.io/cluster"] == cluster
+            assert topic["spec"]["partitions"] == partitions
+            assert (
+                configs.items() <= {k: str(v) for k, v in topic["spec"]["config"].items()}.items()
+            )
+            assert topic["spec"]["replicas"] <= brokers, overlay
+
+
+def scaled_objects(docs: Docs) -> dict[str, dict[str, Any]]:
+    return {
+        so["spec"]["scaleTargetRef"]["name"]: so for so in of_kind(docs, "ScaledObject").values()
+    }
+
+
+def test_router_and_publisher_scale_on_consumer_lag(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    docs = rendered["prod"]
+    settings = config(docs)
+    deployments = of_kind(docs, "Deployment")
+    objects = scaled_objects(docs)
+    assert set(objects) == {f"siaran-{name}" for name in contract.LAG_TOPICS}
+    auths = of_kind(docs, "TriggerAuthentication")
+    for name, topics in contract.LAG_TOPICS.items():
+        spec = objects[f"siaran-{name}"]["spec"]
+        assert "replicas" not in deployments[f"siaran-{name}"]["spec"], "owned by the autoscaler"
+        assert {t["type"] for t in spec["triggers"]} == {"kafka"}
+        assert {t["metadata"]["topic"] for t in spec["triggers"]} == topics
+        least = min(contract.TOPICS[topic][0] for topic in topics)
+        assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"] <= least
+        for trigger in spec["triggers"]:
+            meta = trigger["metadata"]
+            assert meta["consumerGroup"] == contract.CONSUMER_GROUPS[name]
+            assert meta["bootstrapServers"] == settings["SIARAN_KAFKA_BOOTSTRAP"]
+            assert int(meta["lagThreshold"]) > 0
+            if settings["SIARAN_KAFKA_SECURITY_PROTOCOL"].startswith("SASL"):
+                mechanism = settings["SIARAN_KAFKA_SASL_MECHANISM"].lower().replace("-", "_")
+                assert meta["sasl"] == mechanism.replace("scram_sha_", "scram_sha")
+                assert meta["tls"] == "enable"
+                assert trigger["authenticationRef"]["name"] in auths
+
+
+def test_hpa_fallback_replaces_keda(rendered: dict[str, Docs], contract: ModuleType) -> None:
+    docs = rendered["prod-hpa"]
+    assert not of_kind(docs, "ScaledObject")
+    hpas = of_kind(docs, "HorizontalPodAutoscaler")
+    assert set(hpas) == {f"siaran-{name}" for name in contract.LAG_TOPICS}
+    for name, topics in contract.LAG_TOPICS.items():
+        spec = hpas[f"siaran-{name}"]["spec"]
+        assert spec["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": f"siaran-{name}",
+        }
+        assert spec["maxReplicas"] <= min(contract.TOPICS[topic][0] for topic in topics)
+
+
+def test_dev_has_no_autoscaling(rendered: dict[str, Docs]) -> None:
+    assert not of_kind(rendered["dev"], "ScaledObject")
+    assert not of_kind(rendered["dev"], "HorizontalPodAutoscaler")
+
+
+def test_prod_talks_to_kafka_over_tls_with_scram(rendered: dict[str, Docs]) -> None:
+    docs = rendered["prod"]
+    settings = config(docs)
+    assert settings["SIARAN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    (cluster,) = of_kind(docs, "Kafka").values()
+    port = int(settings["SIARAN_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1])
+    (listener,) = [lsn for lsn in cluster["spec"]["kafka"]["listeners"] if lsn["port"] == port]
+    assert listener["tls"] is True
+    mechanism = settings["SIARAN_KAFKA_SASL_MECHANISM"].lower()
+    assert listener["authentication"]["type"] == mechanism
+    users = of_kind(docs, "KafkaUser")
+    for name, deployment in of_kind(docs, "Deployment").items():
+        env = env_of(deployment)
+        user = env["SIARAN_KAFKA_SASL_USERNAME"]["value"]
+        assert users[user]["spec"]["authentication"]["type"] == mechanism, name
+        password = env["SIARAN_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert password == {"name": user, "key": "password"}, "the Strimzi user secret"
+
+
+def test_service_monitor_scrapes_every_service(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    docs = rendered["prod"]
+    (monitor,) = of_kind(docs, "ServiceMonitor").values()
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["path"] == contract.METRICS_PATH
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    for name, service in of_kind(docs, "Service").items():
+        assert selector.items() <= service["metadata"]["labels"].items(), name
+        assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}, name
