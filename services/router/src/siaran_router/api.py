@@ -1,0 +1,71 @@
+"""The channel registry API (admin scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from siaran_shared.events import Channel
+from siaran_shared.http import AdminKey, ApiError
+
+from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
+from siaran_router.service import ChannelService
+
+router = APIRouter(prefix="/v1/channels", tags=["channels"])
+ChannelId = Path(pattern=CHANNEL_ID_PATTERN, description="Your id for the channel.")
+
+
+def _service(request: Request) -> ChannelService:
+    service: ChannelService = request.app.state.channels
+    return service
+
+
+def _view(channel: Channel, health: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**channel.model_dump(mode="json"), "health": health or {"state": "unknown"}}
+
+
+@router.put("/{channel_id}", summary="Create or replace a channel")
+async def put_channel(
+    request: Request, response: Response, _: AdminKey, body: ChannelIn, channel_id: str = ChannelId
+) -> dict[str, Any]:
+    channel = body.to_channel(channel_id)
+    created = await _service(request).save(channel)
+    response.status_code = 201 if created else 200
+    return _view(channel)
+
+
+@router.get("", summary="List channels")
+async def list_channels(
+    request: Request,
+    _: AdminKey,
+    region: str | None = Query(None, description="Region code or ID"),
+    kind: str | None = None,
+    enabled: bool | None = None,
+    limit: int = Query(1000, ge=1, le=10_000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    channels = [
+        c
+        for c in _service(request).registry.all()
+        if (region is None or c.region == region)
+        and (kind is None or c.kind == kind)
+        and (enabled is None or c.enabled == enabled)
+    ]
+    page = channels[offset : offset + limit]
+    return {"total": len(channels), "items": [_view(c) for c in page]}
+
+
+@router.get("/{channel_id}", summary="One channel and its delivery health")
+async def get_channel(request: Request, _: AdminKey, channel_id: str) -> dict[str, Any]:
+    service = _service(request)
+    channel = service.registry.get(channel_id)
+    if channel is None:
+        raise ApiError(404, f"no channel {channel_id!r}")
+    return _view(channel, await service.health(channel_id))
+
+
+@router.delete("/{channel_id}", status_code=204, summary="Remove a channel")
+async def delete_channel(request: Request, _: AdminKey, channel_id: str) -> Response:
+    if not await _service(request).remove(channel_id):
+        raise ApiError(404, f"no channel {channel_id!r}")
+    return Response(status_code=204)

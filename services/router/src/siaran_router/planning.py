@@ -1,0 +1,72 @@
+"""Turning an accepted announcement into delivery tasks, one per channel, rendered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from siaran_shared.events import (
+    AnnouncementAccepted,
+    Channel,
+    DeliveryAction,
+    DeliveryPlanned,
+)
+from siaran_shared.regions import NATIONAL, regions
+
+from siaran_router.render import render
+
+
+def delivery_id(announcement_id: str, channel_id: str) -> str:
+    """The id of one (announcement, channel) delivery, also its Idempotency-Key."""
+    return f"{announcement_id}:{channel_id}"
+
+
+def province_of(region: str) -> str:
+    return NATIONAL if region == NATIONAL else regions().province_of(region)
+
+
+def plan_deliveries(
+    accepted: AnnouncementAccepted, channels: Sequence[Channel]
+) -> list[DeliveryPlanned]:
+    """One rendered task per channel; the text is rendered once per kind."""
+    a = accepted.announcement
+    texts: dict[str, str] = {}
+    tasks = []
+    for channel in channels:
+        text = texts.get(channel.kind)
+        if text is None:
+            text = texts[channel.kind] = render(
+                channel.kind,
+                title=a.title,
+                body=a.body,
+                summary=a.summary,
+                link=a.link,
+                hashtags=a.hashtags,
+            )
+        tasks.append(
+            DeliveryPlanned(
+                delivery_id=delivery_id(a.id, channel.id),
+                announcement_id=a.id,
+                channel_id=channel.id,
+                region=channel.region,
+                province=province_of(channel.region),
+                kind=channel.kind,
+                endpoint=channel.endpoint,
+                secret=channel.secret,
+                rate_per_minute=channel.rate_per_minute,
+                title=a.title,
+                text=text,
+                link=a.link,
+                hashtags=a.hashtags,
+                priority=a.priority,
+                accepted_at=accepted.accepted_at,
+                not_before=a.publish_at,
+                expires_at=a.expires_at,
+            )
+        )
+    return tasks
+
+
+def plan_retractions(planned: Sequence[DeliveryPlanned]) -> list[DeliveryPlanned]:
+    """Retraction tasks for every planned delivery: the publisher cancels what it has not
+    posted yet and retracts what it has."""
+    return [p.model_copy(update={"action": DeliveryAction.RETRACT}) for p in planned]

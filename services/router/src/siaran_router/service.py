@@ -1,0 +1,38 @@
+"""Registry changes: stored, cached and announced on the compacted channels topic."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from siaran_shared.events import Channel, ChannelConfigured
+from siaran_shared.store import Collection
+
+from siaran_router.registry import Registry
+
+Announce = Callable[[str, ChannelConfigured | None], Awaitable[None]]
+
+
+class ChannelService:
+    """What the API does to the registry; every change reaches other instances by topic."""
+
+    def __init__(self, registry: Registry, health: Collection, announce: Announce) -> None:
+        self.registry = registry
+        self._health = health
+        self._announce = announce
+
+    async def save(self, channel: Channel) -> bool:
+        created = await self.registry.save(channel)
+        await self._announce(channel.id, ChannelConfigured(channel=channel))
+        return created
+
+    async def remove(self, channel_id: str) -> bool:
+        existed = self.registry.get(channel_id) is not None
+        existed = await self.registry.remove(channel_id) or existed
+        if existed:
+            await self._announce(channel_id, None)
+        return existed
+
+    async def health(self, channel_id: str) -> dict[str, Any] | None:
+        """The channel's delivery health as last reported by the publisher."""
+        return await self._health.get(channel_id)

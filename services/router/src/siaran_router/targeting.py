@@ -1,0 +1,34 @@
+"""Which channels an announcement reaches: its regions, then kinds and tags."""
+
+from __future__ import annotations
+
+from siaran_shared.events import Channel, Target
+from siaran_shared.regions import select_regions
+
+from siaran_router.registry import Registry
+
+
+def target_regions(target: Target) -> frozenset[str]:
+    """The region codes (and ID for national) a target selects."""
+    return select_regions(
+        national=target.national,
+        provinces=target.provinces,
+        regencies=target.regencies,
+        zones=target.zones,
+    )
+
+
+def select_channels(target: Target, registry: Registry) -> list[Channel]:
+    """Enabled channels in the target's regions, filtered by kinds and tags; each once."""
+    kinds = set(target.kinds)
+    tags = set(target.tags)
+    chosen: dict[str, Channel] = {}
+    for channel in registry.in_regions(target_regions(target)):
+        if not channel.enabled:
+            continue
+        if kinds and channel.kind not in kinds:
+            continue
+        if tags and not tags.intersection(channel.tags):
+            continue
+        chosen[channel.id] = channel
+    return sorted(chosen.values(), key=lambda c: c.id)
