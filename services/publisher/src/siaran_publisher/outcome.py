@@ -1,0 +1,35 @@
+"""What one send attempt came to, whatever the transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # 408, 429, 5xx, timeouts, connection errors
+    PERMANENT = "permanent"  # other 4xx, bad configuration
+    UNSUPPORTED = "unsupported"  # e.g. retraction on a channel that cannot delete
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    verdict: Verdict
+    summary: str
+    status: int | None = None
+    retry_after: float | None = None
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """401/403: the channel's token expired or was revoked."""
+        return self.status in (401, 403)
+
+
+def classify_status(status: int) -> Verdict:
+    """The webhook contract: 2xx delivered; 408, 429, 5xx retried; other 4xx fail at once."""
+    if 200 <= status < 300:
+        return Verdict.DELIVERED
+    if status in (408, 429) or status >= 500:
+        return Verdict.RETRY
+    return Verdict.PERMANENT

@@ -1,0 +1,118 @@
+"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key and
+X-Siaran-Signature (HMAC-SHA256 of the raw body) when the channel has a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
+
+from siaran_publisher.outcome import Attempt, Verdict, classify_status
+
+PUBLISHED = "id.siaran.announcement.published.v1"
+RETRACTED = "id.siaran.announcement.retracted.v1"
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+def event_id(task: DeliveryPlanned) -> str:
+    """The CloudEvent id and Idempotency-Key: the delivery id (":retract" for retractions)."""
+    if task.action is DeliveryAction.RETRACT:
+        return f"{task.delivery_id}:retract"
+    return task.delivery_id
+
+
+def cloudevent_body(task: DeliveryPlanned) -> bytes:
+    """The structured CloudEvent a webhook receives (the contract)."""
+    event = {
+        "specversion": "1.0",
+        "id": event_id(task),
+        "source": "siaran",
+        "type": RETRACTED if task.action is DeliveryAction.RETRACT else PUBLISHED,
+        "time": utcnow().isoformat(),
+        "datacontenttype": "application/json",
+        "data": {
+            "announcement_id": task.announcement_id,
+            "channel_id": task.channel_id,
+            "region": task.region,
+            "kind": task.kind,
+            "title": task.title,
+            "text": task.text,
+            "link": task.link,
+            "hashtags": list(task.hashtags),
+            "priority": task.priority.value,
+        },
+    }
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The X-Siaran-Signature header value for a body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds, from delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class WebhookSender:
+    """Posts to http(s) endpoints over one pooled aiohttp session."""
+
+    def __init__(
+        self, *, connect_timeout: float = 5.0, read_timeout: float = 15.0, pool: int = 256
+    ) -> None:
+        self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout)
+        self._pool = pool
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._pool, limit_per_host=64)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, headers={"User-Agent": "siaran/1.0"}
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, task: DeliveryPlanned, url: str, secret: str | None) -> Attempt:
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        body = cloudevent_body(task)
+        headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": event_id(task)}
+        if secret:
+            headers["X-Siaran-Signature"] = sign(body, secret)
+        try:
+            async with self._session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                text = (await response.content.read(300)).decode(errors="replace")
+                verdict = classify_status(response.status)
+                return Attempt(
+                    verdict,
+                    f"HTTP {response.status} {text[:200]}".strip(),
+                    status=response.status,
+                    retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                )
+        except TimeoutError:
+            return Attempt(Verdict.RETRY, "timeout")
+        except aiohttp.ClientError as exc:
+            return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
+        except asyncio.CancelledError:
+            raise
