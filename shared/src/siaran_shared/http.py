@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siaran_shared.auth import ApiKey, KeyRing
 from siaran_shared.logging import get_logger
-from siaran_shared.telemetry import meter
+from siaran_shared.metric_names import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from siaran_shared.telemetry import counter, histogram
 
 log = get_logger(__name__)
 
@@ -235,12 +236,8 @@ def create_http_app(
 
 
 def _install_http_metrics(app: FastAPI, service: str) -> None:
-    requests = meter().create_counter(
-        "siaran_http_requests", description="HTTP requests answered", unit="1"
-    )
-    seconds = meter().create_histogram(
-        "siaran_http_request_seconds", description="HTTP request duration", unit="s"
-    )
+    requests = counter(HTTP_REQUESTS)
+    seconds = histogram(HTTP_REQUEST_SECONDS)
 
     @app.middleware("http")
     async def _measure(

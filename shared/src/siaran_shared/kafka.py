@@ -23,7 +23,9 @@ from pydantic import ValidationError
 from siaran_shared.events import ChannelRemoved, Event, utcnow
 from siaran_shared.events.topics import DLQ, TOPICS, TopicSpec
 from siaran_shared.logging import get_logger
+from siaran_shared.metric_names import DLQ as DLQ_METRIC
 from siaran_shared.settings import Settings
+from siaran_shared.telemetry import counter
 
 E = TypeVar("E", bound=Event)
 log = get_logger(__name__)
@@ -197,7 +199,11 @@ def _describe(exc: ValidationError) -> str:
 async def dead_letter(broker: KafkaBroker, source: str, poison: Sequence[Poison]) -> None:
     """Send poison records to the DLQ with their original bytes, headers and the reason."""
     futures = []
+    dlq_total = counter(DLQ_METRIC)
     for p in poison:
+        dlq_total.add(
+            1, {"service": source.removeprefix("siaran/"), "reason": reason_kind(p.reason)}
+        )
         headers = _headers(p.raw)
         headers.update(
             {
@@ -219,6 +225,12 @@ async def dead_letter(broker: KafkaBroker, source: str, poison: Sequence[Poison]
         )
     if futures:
         await asyncio.gather(*futures)
+
+
+def reason_kind(reason: str) -> str:
+    """A low-cardinality label for a dead-letter reason: the word before the first colon."""
+    head = reason.split(":", 1)[0].strip().lower()
+    return head if head.replace("_", "").isalpha() and len(head) <= 32 else "other"
 
 
 def trace_context(headers: Mapping[str, str]) -> otel_context.Context:

@@ -18,6 +18,8 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
 )
 
+from siaran_shared.metric_names import ALL_METRICS
+
 _configured: str | None = None
 _trace_file: IO[str] | None = None
 
@@ -74,3 +76,26 @@ def meter() -> metrics.Meter:
 def tracer() -> trace.Tracer:
     """The tracer for Siaran's own spans."""
     return trace.get_tracer("siaran")
+
+
+def counter(name: str) -> metrics.Counter:
+    """A counter created from its entry in the metric catalogue."""
+    spec = ALL_METRICS[name]
+    return meter().create_counter(spec.name, unit=spec.unit, description=spec.description)
+
+
+def histogram(name: str) -> metrics.Histogram:
+    """A histogram created from the catalogue, with its bucket boundaries."""
+    spec = ALL_METRICS[name]
+    return meter().create_histogram(
+        spec.name,
+        unit=spec.unit,
+        description=spec.description,
+        explicit_bucket_boundaries_advisory=list(spec.buckets) if spec.buckets else None,
+    )
+
+
+def gauge(name: str) -> metrics._Gauge:
+    """A synchronous gauge created from the catalogue."""
+    spec = ALL_METRICS[name]
+    return meter().create_gauge(spec.name, unit=spec.unit, description=spec.description)
