@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from siaran_shared.events import Target
 
 NATIONAL = "ID"
 Zone = Literal["WIB", "WITA", "WIT"]
@@ -121,3 +124,13 @@ def select_regions(
     for zone in zones:
         selected.update(known.in_zone(zone))
     return frozenset(selected)
+
+
+def target_regions(target: Target) -> frozenset[str]:
+    """The region codes an announcement's target selects (see select_regions)."""
+    return select_regions(
+        national=target.national,
+        provinces=target.provinces,
+        regencies=target.regencies,
+        zones=target.zones,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from siaran_shared.events import Channel
@@ -38,11 +38,11 @@ async def put_channel(
 async def list_channels(
     request: Request,
     _: AdminKey,
-    region: str | None = Query(None, description="Region code or ID"),
+    region: Annotated[str | None, Query(description="Region code or ID")] = None,
     kind: str | None = None,
     enabled: bool | None = None,
-    limit: int = Query(1000, ge=1, le=10_000),
-    offset: int = Query(0, ge=0),
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     channels = [
         c

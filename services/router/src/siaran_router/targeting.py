@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from siaran_shared.events import Channel, Target
-from siaran_shared.regions import select_regions
+from siaran_shared.regions import target_regions
 
 from siaran_router.registry import Registry
-
-
-def target_regions(target: Target) -> frozenset[str]:
-    """The region codes (and ID for national) a target selects."""
-    return select_regions(
-        national=target.national,
-        provinces=target.provinces,
-        regencies=target.regencies,
-        zones=target.zones,
-    )
 
 
 def select_channels(target: Target, registry: Registry) -> list[Channel]:

@@ -1,0 +1,70 @@
+"""Reports and coverage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from siaran_shared.events import utcnow
+from siaran_shared.http import ApiError, AuthKey
+
+from siaran_metrics.ledger import Ledger
+from siaran_metrics.reports import announcement_report, coverage
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+_DETAIL = ("by_kind", "by_province", "regions_without_delivery")
+
+
+def _ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+@router.get("/announcements/{announcement_id}/report", summary="Delivery report")
+async def report(request: Request, _: AuthKey, announcement_id: str) -> dict[str, Any]:
+    ledger = _ledger(request)
+    announcement = await ledger.announcements.get(announcement_id)
+    deliveries = await ledger.deliveries.find({"announcement_id": announcement_id})
+    if announcement is None and not deliveries:
+        raise ApiError(404, f"no announcement {announcement_id!r} in the ledger (yet)")
+    return announcement_report(announcement_id, announcement, deliveries)
+
+
+@router.get("/announcements", summary="Recent announcements with their totals")
+async def recent(
+    request: Request,
+    _: AuthKey,
+    since: Annotated[
+        datetime | None, Query(description="ISO time; default: the last 24 hours")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    ledger = _ledger(request)
+    start = since or utcnow() - timedelta(days=1)
+    docs = await ledger.announcements.find(
+        {"accepted_at": {"$gte": start.isoformat()}},
+        order_by="accepted_at",
+        descending=True,
+        limit=limit,
+    )
+    items = []
+    for doc in docs:
+        deliveries = await ledger.deliveries.find({"announcement_id": doc["id"]})
+        full = announcement_report(doc["id"], doc, deliveries)
+        items.append(
+            {
+                k: v
+                for k, v in full.items()
+                if k not in ("by_kind", "by_province", "regions_without_delivery")
+            }
+        )
+    return {"since": start.isoformat(), "items": items}
+
+
+@router.get("/coverage", summary="Active channels per region and kind; regions with none")
+async def coverage_view(request: Request, _: AuthKey) -> dict[str, Any]:
+    state = request.app.state
+    channels = await state.channels.find()
+    health = {h["id"]: h for h in await state.channel_health.find()}
+    return coverage(channels, health)
