@@ -112,7 +112,7 @@ class KeyRing:
         self._keys = {k["id"]: ApiKey(**k) for k in data.get("keys", [])}
         self._stamp = stamp
 
-    def keys(self) -> list[ApiKey]:
+    def all_keys(self) -> list[ApiKey]:
         """Every key, revoked ones included."""
         self._reload()
         return list(self._keys.values())
@@ -144,7 +144,7 @@ class KeyRing:
         key_id = secrets.token_hex(6)
         token = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32).replace('_', '-')}"
         key = ApiKey(key_id, name, str(parsed), _hash(token), utcnow().isoformat())
-        self._write([*self.keys(), key])
+        self._write([*self.all_keys(), key])
         return key, token
 
     def revoke(self, key_id_or_name: str) -> list[ApiKey]:
@@ -152,7 +152,7 @@ class KeyRing:
         now = utcnow().isoformat()
         revoked: list[ApiKey] = []
         updated: list[ApiKey] = []
-        for key in self.keys():
+        for key in self.all_keys():
             if key.revoked_at is None and key_id_or_name in (key.id, key.name):
                 key = ApiKey(**{**asdict(key), "revoked_at": now})
                 revoked.append(key)

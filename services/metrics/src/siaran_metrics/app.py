@@ -46,9 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for p in poison:
             log.warning("skipped_invalid_record", topic=topic, offset=p.raw.offset, reason=p.reason)
 
-    @subscriber(broker, runtime.settings, RESULTS)
-    async def on_results(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, DeliveryCompleted)
+    async def on_results(raws: list[Any]) -> None:
+        records, poison = decode(raws, DeliveryCompleted)
         changed = await ledger.record_outcomes([r.event for r in records])
         for outcome in changed:
             labels = {"status": outcome.status.value, "kind": outcome.kind}
@@ -57,15 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 delivery_seconds.record(outcome.latency_seconds, {"kind": outcome.kind})
         _skip(poison, RESULTS)
 
-    @subscriber(broker, runtime.settings, DELIVERIES)
-    async def on_deliveries(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, DeliveryPlanned)
+    async def on_deliveries(raws: list[Any]) -> None:
+        records, poison = decode(raws, DeliveryPlanned)
         await ledger.record_planned([r.event for r in records])
         _skip(poison, DELIVERIES)
 
-    @subscriber(broker, runtime.settings, ANNOUNCEMENTS)
-    async def on_announcements(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, AnnouncementAccepted, AnnouncementCancelled)
+    async def on_announcements(raws: list[Any]) -> None:
+        records, poison = decode(raws, AnnouncementAccepted, AnnouncementCancelled)
         await ledger.record_announcements(
             [r.event for r in records if isinstance(r.event, AnnouncementAccepted)]
         )
@@ -74,9 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         _skip(poison, ANNOUNCEMENTS)
 
-    @subscriber(broker, runtime.settings, CHANNELS)
-    async def on_channels(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, ChannelConfigured, ChannelRemoved)
+    async def on_channels(raws: list[Any]) -> None:
+        records, poison = decode(raws, ChannelConfigured, ChannelRemoved)
         for record in records:
             if isinstance(record.event, ChannelConfigured):
                 channel = record.event.channel
@@ -84,6 +80,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else:
                 await channels.delete(record.event.channel_id)
         _skip(poison, CHANNELS)
+
+    # Plans before outcomes within a batch; the ledger accepts either order anyway.
+    handlers = {
+        CHANNELS: on_channels,
+        ANNOUNCEMENTS: on_announcements,
+        DELIVERIES: on_deliveries,
+        RESULTS: on_results,
+    }
+
+    # One consumer for the four topics: one group member joins once, not four rebalances.
+    @subscriber(broker, runtime.settings, *handlers)
+    async def on_records(_: Any, msg: KafkaMessage) -> None:
+        by_topic: dict[str, list[Any]] = {}
+        for raw in msg.raw_message:
+            by_topic.setdefault(raw.topic, []).append(raw)
+        for topic, handle in handlers.items():
+            if topic in by_topic:
+                await handle(by_topic[topic])
 
     app = create_service_app(
         runtime,

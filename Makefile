@@ -1,0 +1,43 @@
+# Siaran — two commands on a fresh machine: `make run` and `make test`.
+# Needs only Python 3.11+ and pip; uv is installed into .tools/ when it is not on PATH.
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint format test-fast bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)  ## install the workspace (all packages, dev tools) into .venv
+	$(UV) sync --all-packages --quiet
+
+run: install  ## start the whole platform locally (bundled broker, SQLite) until Ctrl-C
+	$(UV) run --no-sync siaran dev
+
+lint: install  ## ruff check, ruff format --check, mypy strict
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy shared/src services/*/src cli/src
+
+format: install  ## apply ruff's fixes and formatting
+	$(UV) run --no-sync ruff check --fix .
+	$(UV) run --no-sync ruff format .
+
+test: lint  ## lint, then the whole suite: unit, handler, e2e on the bundled broker, deploy checks
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+test-fast: install  ## the suite without the end-to-end tests
+	$(UV) run --no-sync pytest -m "not e2e" $(PYTEST_ARGS)
+
+bench: install  ## benchmarks: print figures against baselines in the same run
+	$(UV) run --no-sync python -m bench
+
+clean:  ## remove local state and caches (keeps .venv)
+	rm -rf .siaran .pytest_cache .mypy_cache .ruff_cache

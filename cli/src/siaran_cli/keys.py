@@ -1,0 +1,72 @@
+"""`siaran keys`: API keys are shown once at creation and stored only as hashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from siaran_shared.auth import InvalidScope, KeyRing
+from siaran_shared.settings import Settings
+
+app = typer.Typer(no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+KeysFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys-file", help="Keys file (default: SIARAN_API_KEYS_FILE or .siaran/api-keys.json)"
+    ),
+]
+
+
+def keyring(path: Path | None) -> KeyRing:
+    return KeyRing(path or Settings().resolved_api_keys_file)
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+    scope: Annotated[
+        str, typer.Option("--scope", help="national, admin, province:73 or regency:73.03")
+    ],
+    keys_file: KeysFile = None,
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    ring = keyring(keys_file)
+    if any(k.name == name and k.revoked_at is None for k in ring.all_keys()):
+        err.print(f"[red]a key named {name!r} exists already; revoke it or pick another name")
+        raise typer.Exit(2)
+    try:
+        key, token = ring.create(name, scope)
+    except InvalidScope as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    err.print(f"created key [bold]{key.name}[/] ({key.scope}), id {key.id}, in {ring.path}")
+    err.print("[yellow]store it now: it is shown only once")
+    out.print(token, highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_keys(keys_file: KeysFile = None) -> None:
+    """List keys (never their values)."""
+    table = Table("id", "name", "scope", "created", "revoked")
+    for k in keyring(keys_file).all_keys():
+        table.add_row(k.id, k.name, k.scope, k.created_at[:19], (k.revoked_at or "")[:19])
+    out.print(table)
+
+
+@app.command("revoke")
+def revoke(
+    key: Annotated[str, typer.Argument(help="Key id or name.")], keys_file: KeysFile = None
+) -> None:
+    """Revoke a key; services refuse it from their next request."""
+    revoked = keyring(keys_file).revoke(key)
+    if not revoked:
+        err.print(f"[red]no active key with id or name {key!r}")
+        raise typer.Exit(1)
+    for k in revoked:
+        out.print(f"revoked {k.name} ({k.id})")

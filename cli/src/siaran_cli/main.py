@@ -1,0 +1,19 @@
+"""`siaran`: the operator's command line."""
+
+from __future__ import annotations
+
+import typer
+
+from siaran_cli import dev, keys
+
+app = typer.Typer(
+    name="siaran",
+    help="Siaran: deliver every government announcement to every regional channel.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command("dev", help="Run the whole platform locally on the embedded defaults.")(dev.dev)
+app.add_typer(keys.app, name="keys", help="Create, list and revoke API keys.")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,134 @@
+"""Test harness: the real stack (bundled broker + four services as processes) and a real
+HTTP receiver that records every request it gets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from aiohttp import web
+from siaran_cli.dev import ensure_dev_key
+from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """An aiohttp server standing in for regional websites; answers per path."""
+
+    port: int = 0
+    requests: list[Received] = field(default_factory=list)
+    status_for: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses in turn
+    _runner: web.AppRunner | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        self.port = self.port or free_port()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append(Received(request.path, dict(request.headers), body))
+        statuses = self.status_for.get(request.path)
+        status = statuses.pop(0) if statuses else 200
+        return web.Response(status=status, text="ok" if status < 300 else "nope")
+
+    def at(self, path: str) -> list[Received]:
+        return [r for r in self.requests if r.path == path]
+
+
+@dataclass
+class RunningStack:
+    stack: Stack
+    key: str
+    log: Path
+    log_handle: IO[str]
+
+    async def stop(self) -> None:
+        await self.stack.stop()
+        self.log_handle.close()
+
+    def url(self, service: str) -> str:
+        return self.stack.config.url(service)
+
+    def client(self, service: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.url(service),
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=10.0,
+        )
+
+    def tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
+    """Broker and services on free ports, logs in home/stack.log, an admin key."""
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "stack.log"
+    handle = log.open("a", encoding="utf-8")
+
+    def printer(name: str, line: str) -> None:
+        handle.write(f"{name:>9} | {line}\n")
+        handle.flush()
+
+    config = StackConfig(
+        home=home,
+        kafka_port=free_port(),
+        ports={name: free_port() for name in SERVICES},
+        extra_env={"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})},
+    )
+    key = ensure_dev_key(home).read_text().strip()
+    stack = Stack(config, printer)
+    running = RunningStack(stack, key, log, handle)
+    try:
+        await stack.start_broker()
+        await stack.start_services()
+        await stack.wait_ready(90)
+    except BaseException:
+        await running.stop()
+        raise
+    return running
+
+
+async def eventually(
+    check: Callable[[], Any], *, within: float = 15.0, every: float = 0.1, what: str = "condition"
+) -> Any:
+    """Poll `check` (sync or async) until it returns a truthy value."""
+    deadline = time.monotonic() + within
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(every)
+    raise AssertionError(f"{what} not reached within {within}s (last: {last!r})")
