@@ -176,6 +176,27 @@ class DeliveryCompleted(Event):
     response: str | None = Field(None, description="Short summary of the channel's answer.")
 
 
+class ChannelHealth(StrEnum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"  # failures, circuit closed
+    OPEN = "open"  # circuit open: not sent to until a probe succeeds
+    HALF_OPEN = "half_open"  # probing
+    NEEDS_RECONNECT = "needs_reconnect"  # 401/403: token expired or revoked
+
+
+class ChannelHealthChanged(Event):
+    """The publisher's view of a channel changed (circuit breaker, credentials)."""
+
+    event_type: ClassVar[str] = "id.siaran.channel.health_changed.v1"
+    channel_id: str
+    kind: str
+    province: str
+    state: ChannelHealth
+    reason: str | None = Field(None, description="Last error summary; never a secret.")
+    consecutive_failures: int = 0
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
 class DeadLetter(Event):
     """Why a message was dead-lettered; the DLQ record itself keeps the original bytes."""
 
@@ -193,6 +214,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChannelRemoved,
         DeliveryPlanned,
         DeliveryCompleted,
+        ChannelHealthChanged,
         DeadLetter,
     )
 }

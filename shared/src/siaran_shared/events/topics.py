@@ -11,6 +11,8 @@ DELIVERIES = "siaran.deliveries.v1"
 DELIVERIES_RETRY = "siaran.deliveries.retry.v1"
 RESULTS = "siaran.results.v1"
 DLQ = "siaran.dlq.v1"
+#: Extension of the contract: channel health as the publisher sees it (keyed by channel id).
+CHANNEL_HEALTH = "siaran.channel-health.v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,4 +32,5 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(DELIVERIES_RETRY, 12),
     TopicSpec(RESULTS, 6),
     TopicSpec(DLQ, 1),
+    TopicSpec(CHANNEL_HEALTH, 1, {"cleanup.policy": "compact"}),
 )
