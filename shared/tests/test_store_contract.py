@@ -1,0 +1,121 @@
+"""The store contract: every implementation answers these the same way."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from siaran_shared.store import Store, matches
+
+
+async def test_put_get_replace_delete(store: Store) -> None:
+    c = store.collection("things")
+    assert await c.get("a") is None
+    await c.put("a", {"n": 1, "tags": ["x"], "nested": {"k": "v"}})
+    assert await c.get("a") == {"n": 1, "tags": ["x"], "nested": {"k": "v"}}
+    await c.put("a", {"n": 2})
+    assert await c.get("a") == {"n": 2}
+    assert await c.delete("a") is True
+    assert await c.delete("a") is False
+    assert await c.get("a") is None
+
+
+async def test_insert_only_if_absent(store: Store) -> None:
+    c = store.collection("claims")
+    assert await c.insert("k", {"owner": "one"}) is True
+    assert await c.insert("k", {"owner": "two"}) is False
+    assert await c.get("k") == {"owner": "one"}
+
+
+async def test_concurrent_inserts_have_exactly_one_winner(store: Store) -> None:
+    c = store.collection("race")
+    results = await asyncio.gather(*(c.insert("same", {"i": i}) for i in range(20)))
+    assert results.count(True) == 1
+
+
+async def test_put_many_and_get_many(store: Store) -> None:
+    c = store.collection("bulk")
+    await c.put_many({f"k{i}": {"i": i} for i in range(1200)})
+    got = await c.get_many([f"k{i}" for i in range(0, 1200, 2)] + ["missing"])
+    assert len(got) == 600
+    assert got["k10"] == {"i": 10}
+    assert await c.count() == 1200
+
+
+async def test_conditional_update(store: Store) -> None:
+    c = store.collection("leases")
+    await c.put("d", {"state": "claimed", "owner": "a", "lease_until": "2026-01-01T00:00:00"})
+    assert not await c.update("d", {"owner": "b"}, where={"state": "done"})
+    assert await c.update(
+        "d",
+        {"owner": "b"},
+        where={
+            "state": {"$in": ["claimed", "waiting"]},
+            "$or": [{"owner": "b"}, {"lease_until": {"$lt": "2026-06-01T00:00:00"}}],
+        },
+    )
+    assert (await c.get("d"))["owner"] == "b"
+    assert not await c.update("missing", {"x": 1})
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ({"kind": "web"}, ["a", "c"]),
+        ({"kind": "web", "n": {"$gte": 3}}, ["c"]),
+        ({"n": {"$lt": 2}}, ["a"]),
+        ({"n": {"$lte": 2, "$gt": 1}}, ["b"]),
+        ({"kind": {"$in": ["x", "sms"]}}, ["b"]),
+        ({"kind": {"$in": []}}, []),
+        ({"kind": {"$ne": "web"}}, ["b", "d"]),
+        ({"flag": True}, ["a"]),
+        ({"flag": False}, ["b"]),
+        ({"flag": None}, ["c", "d"]),
+        ({"meta.region": "73"}, ["a", "b"]),
+        ({"$or": [{"n": 1}, {"kind": "x"}]}, ["a", "b"]),
+        ({}, ["a", "b", "c", "d"]),
+    ],
+)
+async def test_find_and_count_queries(
+    store: Store, where: dict[str, object], expected: list[str]
+) -> None:
+    c = store.collection("queries", indexes=("kind", "n"))
+    docs = {
+        "a": {"id": "a", "kind": "web", "n": 1, "flag": True, "meta": {"region": "73"}},
+        "b": {"id": "b", "kind": "x", "n": 2, "flag": False, "meta": {"region": "73"}},
+        "c": {"id": "c", "kind": "web", "n": 3, "meta": {"region": "31"}},
+        "d": {"id": "d", "n": 4, "flag": None},
+    }
+    await c.put_many(docs)
+    found = await c.find(where)
+    assert sorted(d["id"] for d in found) == expected
+    assert await c.count(where) == len(expected)
+    # the reference semantics agree with the backend
+    assert sorted(k for k, d in docs.items() if matches(d, where)) == expected
+
+
+async def test_find_order_and_limit(store: Store) -> None:
+    c = store.collection("ordered", indexes=("at",))
+    await c.put_many(
+        {f"k{i}": {"id": f"k{i}", "at": f"2026-11-22T0{i}:00:00+00:00"} for i in range(5)}
+    )
+    newest = await c.find(order_by="at", descending=True, limit=2)
+    assert [d["id"] for d in newest] == ["k4", "k3"]
+    since = await c.find({"at": {"$gte": "2026-11-22T02:00:00+00:00"}}, order_by="at")
+    assert [d["id"] for d in since] == ["k2", "k3", "k4"]
+
+
+async def test_collections_are_separate_and_survive_reconnect(store: Store) -> None:
+    await store.collection("one").put("k", {"v": 1})
+    await store.collection("two").put("k", {"v": 2})
+    assert (await store.collection("one").get("k")) == {"v": 1}
+    await store.ping()
+    assert (await store.collection("two").get("k")) == {"v": 2}
+
+
+def test_invalid_names_are_refused() -> None:
+    from siaran_shared.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(__import__("pathlib").Path(":memory:"))
+    with pytest.raises(ValueError, match="invalid collection name"):
+        s.collection("drop table x;")
