@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from siaran_shared.events import (
+    AnnouncementCancelled,
+    ChannelRemoved,
+    DeliveryCompleted,
+)
+from siaran_shared.kafka import ce_headers, decode, reason_kind
+
+
+@dataclass
+class Raw:
+    value: bytes | None
+    key: bytes | None = b"k"
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+    topic: str = "t"
+    partition: int = 0
+    offset: int = 0
+
+
+def _raw(event: AnnouncementCancelled) -> Raw:
+    headers = [(k, v.encode()) for k, v in ce_headers(event, source="test").items()]
+    return Raw(event.model_dump_json().encode(), headers=headers)
+
+
+def test_cloudevents_binary_headers() -> None:
+    event = AnnouncementCancelled(announcement_id="a", cancelled_by="x")
+    h = ce_headers(event, source="siaran/ingest", event_id="e1")
+    assert h["ce_specversion"] == "1.0"
+    assert h["ce_id"] == "e1"
+    assert h["ce_source"] == "siaran/ingest"
+    assert h["ce_type"] == "id.siaran.announcement.cancelled.v1"
+    assert h["content-type"] == "application/json"
+    assert h["ce_time"]
+
+
+def test_decode_sorts_good_from_poison() -> None:
+    good = _raw(AnnouncementCancelled(announcement_id="a", cancelled_by="x"))
+    wrong_version = Raw(good.value.replace(b'"schema_version":1', b'"schema_version":9'))  # type: ignore[union-attr]
+    records, poison = decode(
+        [good, Raw(b"\xff\xfe not json"), wrong_version, Raw(b"{}", headers=[("ce_type", b"x")])],
+        AnnouncementCancelled,
+    )
+    assert [r.event.announcement_id for r in records] == ["a"]
+    assert len(poison) == 3
+    assert "invalid event" in poison[0].reason
+    assert "schema_version" in poison[1].reason
+    assert "unexpected ce_type" in poison[2].reason
+
+
+def test_tombstone_becomes_channel_removed() -> None:
+    records, poison = decode([Raw(None, key=b"chan-1")], ChannelRemoved, DeliveryCompleted)
+    assert not poison
+    assert isinstance(records[0].event, ChannelRemoved)
+    assert records[0].event.channel_id == "chan-1"
+
+
+def test_dead_letter_reason_labels_stay_low_cardinality() -> None:
+    assert reason_kind("invalid: title: required") == "invalid"
+    assert reason_kind("unauthorized: bad key") == "unauthorized"
+    assert reason_kind("x" * 100) == "other"
+    assert reason_kind("announcement 'a1' exists: 73.03") == "other"
