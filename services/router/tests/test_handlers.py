@@ -55,6 +55,7 @@ async def announce(
         key=key,
         headers=ce_headers(event, source="test"),
     )
+    await sut.app.state.releaser.release_due()  # the background loop does this in service
 
 
 def accepted(announcement_id: str, target: Target) -> AnnouncementAccepted:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from siaran_shared.events import Channel
 from siaran_shared.http import AdminKey, ApiError
 
+from siaran_router.bulk import plan_import
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
 from siaran_router.service import ChannelService
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
+MAX_IMPORT_ROWS = 50_000
 ChannelId = Path(pattern=CHANNEL_ID_PATTERN, description="Your id for the channel.")
 
 
@@ -32,6 +34,35 @@ async def put_channel(
     created = await _service(request).save(channel)
     response.status_code = 201 if created else 200
     return _view(channel)
+
+
+@router.post(":import", summary="Import many channels: all rows valid, or nothing changes")
+async def import_channels(
+    request: Request,
+    _: AdminKey,
+    channels: Annotated[
+        list[Any],
+        Body(
+            embed=True,
+            max_length=MAX_IMPORT_ROWS,
+            description="Rows: the PUT body of a channel plus its id.",
+        ),
+    ],
+    dry_run: Annotated[bool, Query(description="Only report what would change.")] = False,
+    prune: Annotated[bool, Query(description="Also remove channels not in the rows.")] = False,
+) -> dict[str, Any]:
+    service = _service(request)
+    plan = plan_import(channels, service.registry, prune=prune)
+    if plan.errors:
+        bad_rows = len({e["row"] for e in plan.errors})
+        raise ApiError(
+            422,
+            f"{bad_rows} of {len(channels)} rows are invalid; nothing was imported",
+            details=plan.errors,
+        )
+    if not dry_run and (plan.changed or plan.removed):
+        await service.save_many(plan.changed, plan.removed)
+    return plan.summary(dry_run=dry_run, total=len(channels))
 
 
 @router.get("", summary="List channels")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
+    DeliveryCompleted,
     DeliveryPlanned,
+    DeliveryStatus,
     utcnow,
 )
 from siaran_shared.logging import get_logger
@@ -15,30 +19,48 @@ from siaran_shared.store import Collection
 
 from siaran_router.planning import plan_deliveries, plan_retractions
 from siaran_router.registry import Registry
+from siaran_router.release import Batch, Releaser, outcome
+from siaran_router.schedule import release_at
 from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)
-Emit = Callable[[Sequence[DeliveryPlanned]], Awaitable[None]]
+Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
 
 
 class Fanout:
     """Remembers what was planned for each announcement so a replay plans nothing twice
-    and a cancellation knows which channels to stop."""
+    and a cancellation knows which deliveries to stop."""
 
-    def __init__(self, registry: Registry, plans: Collection, emit: Emit) -> None:
+    def __init__(
+        self, registry: Registry, plans: Collection, releaser: Releaser, emit: Emit
+    ) -> None:
         self._registry = registry
         self._plans = plans
+        self._releaser = releaser
         self._emit = emit
 
     async def on_accepted(self, accepted: AnnouncementAccepted) -> int:
-        """Plan and emit the deliveries of an announcement; returns how many (0 on replay)."""
+        """Plan the deliveries of an announcement and hand them to the releaser in batches
+        by release time; returns how many (0 on replay)."""
         a = accepted.announcement
         seen = await self._plans.get(a.id)
         if seen is not None:
             log.info("fanout_skipped", announcement_id=a.id, status=seen["status"])
             return 0
-        tasks = plan_deliveries(accepted, select_channels(a.target, self._registry))
-        await self._emit(tasks)
+        due: dict[str, datetime] = {}
+
+        def release(region: str) -> datetime:
+            when = due.get(region)
+            if when is None:
+                when = due[region] = release_at(a, accepted.accepted_at, region)
+            return when
+
+        tasks = plan_deliveries(accepted, select_channels(a.target, self._registry), release)
+        by_due: dict[datetime, list[DeliveryPlanned]] = defaultdict(list)
+        for task in tasks:
+            by_due[release(task.region)].append(task)
+        batches = [Batch(a.id, when, a.priority, group) for when, group in sorted(by_due.items())]
+        await self._releaser.hold(batches)
         await self._plans.put(
             a.id,
             {
@@ -46,28 +68,39 @@ class Fanout:
                 "status": "planned",
                 "planned_at": utcnow().isoformat(),
                 "accepted_at": accepted.accepted_at.isoformat(),
-                "tasks": [t.model_dump(mode="json") for t in tasks],
+                "deliveries": len(tasks),
+                "batches": [b.key for b in batches],
             },
         )
-        log.info("fanout_planned", announcement_id=a.id, deliveries=len(tasks))
+        log.info(
+            "fanout_planned",
+            announcement_id=a.id,
+            deliveries=len(tasks),
+            batches=len(batches),
+            first_release=batches[0].due.isoformat() if batches else None,
+            priority=a.priority.value,
+        )
         return len(tasks)
 
     async def on_cancelled(self, cancelled: AnnouncementCancelled) -> int:
-        """Emit retraction tasks for planned deliveries; remember the cancellation."""
-        doc = await self._plans.get(cancelled.announcement_id)
+        """Stop held deliveries (reported cancelled) and retract released ones."""
+        announcement_id = cancelled.announcement_id
+        doc = await self._plans.get(announcement_id)
         if doc is None:  # cancelled before it was fanned out: it never will be
             await self._plans.put(
-                cancelled.announcement_id,
-                {"id": cancelled.announcement_id, "status": "cancelled", "tasks": []},
+                announcement_id, {"id": announcement_id, "status": "cancelled", "batches": []}
             )
             return 0
         if doc["status"] == "cancelled":
             return 0
-        planned = [DeliveryPlanned.model_validate(t) for t in doc["tasks"]]
-        retractions = plan_retractions(planned)
-        await self._emit(retractions)
-        await self._plans.update(cancelled.announcement_id, {"status": "cancelled"})
+        never, maybe = await self._releaser.cancel(announcement_id)
+        stopped = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
+        await self._emit(plan_retractions(maybe), stopped)
+        await self._plans.update(announcement_id, {"status": "cancelled"})
         log.info(
-            "fanout_cancelled", announcement_id=cancelled.announcement_id, tasks=len(retractions)
+            "fanout_cancelled",
+            announcement_id=announcement_id,
+            held_cancelled=len(never),
+            retractions=len(maybe),
         )
-        return len(retractions)
+        return len(never) + len(maybe)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from siaran_shared.events import (
     AnnouncementAccepted,
@@ -25,9 +26,15 @@ def province_of(region: str) -> str:
 
 
 def plan_deliveries(
-    accepted: AnnouncementAccepted, channels: Sequence[Channel]
+    accepted: AnnouncementAccepted,
+    channels: Sequence[Channel],
+    release: Callable[[str], datetime] | None = None,
 ) -> list[DeliveryPlanned]:
-    """One rendered task per channel; the text is rendered once per kind."""
+    """One rendered task per channel; the text is rendered once per kind.
+
+    `release` maps a region to when its deliveries are due; a later time than acceptance
+    becomes the task's `not_before`.
+    """
     a = accepted.announcement
     texts: dict[str, str] = {}
     tasks = []
@@ -42,6 +49,10 @@ def plan_deliveries(
                 link=a.link,
                 hashtags=a.hashtags,
             )
+        not_before = a.publish_at
+        if release is not None:
+            due = release(channel.region)
+            not_before = due if due > accepted.accepted_at else a.publish_at
         tasks.append(
             DeliveryPlanned(
                 delivery_id=delivery_id(a.id, channel.id),
@@ -59,7 +70,7 @@ def plan_deliveries(
                 hashtags=a.hashtags,
                 priority=a.priority,
                 accepted_at=accepted.accepted_at,
-                not_before=a.publish_at,
+                not_before=not_before,
                 expires_at=a.expires_at,
             )
         )

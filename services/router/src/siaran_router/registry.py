@@ -4,7 +4,7 @@ router instances through the compacted channels topic."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from siaran_shared.events import Channel
 from siaran_shared.store import Collection
@@ -30,6 +30,12 @@ class Registry:
         await self._docs.put(channel.id, channel.model_dump(mode="json"))
         self._cache(channel)
         return created
+
+    async def save_many(self, channels: Sequence[Channel]) -> None:
+        """Store and cache many channels in one round trip."""
+        await self._docs.put_many({c.id: c.model_dump(mode="json") for c in channels})
+        for channel in channels:
+            self._cache(channel)
 
     async def remove(self, channel_id: str) -> bool:
         """Delete a channel; returns whether it existed."""

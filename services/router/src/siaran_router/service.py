@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from siaran_shared.events import Channel, ChannelConfigured
@@ -10,7 +10,8 @@ from siaran_shared.store import Collection
 
 from siaran_router.registry import Registry
 
-Announce = Callable[[str, ChannelConfigured | None], Awaitable[None]]
+#: Publishes (channel id, event or None for a tombstone) pairs, all awaited at once.
+Announce = Callable[[Sequence[tuple[str, ChannelConfigured | None]]], Awaitable[None]]
 
 
 class ChannelService:
@@ -23,14 +24,26 @@ class ChannelService:
 
     async def save(self, channel: Channel) -> bool:
         created = await self.registry.save(channel)
-        await self._announce(channel.id, ChannelConfigured(channel=channel))
+        await self._announce([(channel.id, ChannelConfigured(channel=channel))])
         return created
+
+    async def save_many(self, channels: Sequence[Channel], removed: Sequence[str] = ()) -> None:
+        """Apply a bulk import: store and cache all, then announce all at once."""
+        await self.registry.save_many(channels)
+        for channel_id in removed:
+            await self.registry.remove(channel_id)
+        await self._announce(
+            [
+                *((c.id, ChannelConfigured(channel=c)) for c in channels),
+                *((channel_id, None) for channel_id in removed),
+            ]
+        )
 
     async def remove(self, channel_id: str) -> bool:
         existed = self.registry.get(channel_id) is not None
         existed = await self.registry.remove(channel_id) or existed
         if existed:
-            await self._announce(channel_id, None)
+            await self._announce([(channel_id, None)])
         return existed
 
     async def health(self, channel_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,260 @@
+"""The router's outbox: planned deliveries are stored in batches (one per announcement and
+release time) before the announcement's offset is committed, and released from the store
+by one loop, most urgent first.
+
+Why a store and not the handler: a scheduled batch must survive restarts and never go out
+early, and an urgent announcement must not wait behind the fan-out of a large normal one.
+The loop releases a batch in chunks and, between chunks, yields to a more urgent batch
+that became due. A release is at least once: a crash mid-batch resumes it after the lease
+and the publisher's claims by delivery id make a repeated task harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from siaran_shared.events import (
+    DeliveryCompleted,
+    DeliveryPlanned,
+    DeliveryStatus,
+    Priority,
+    utcnow,
+)
+from siaran_shared.logging import get_logger
+from siaran_shared.store import Collection
+
+from siaran_router.schedule import stamp
+
+log = get_logger(__name__)
+
+RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
+HELD, RELEASING, RELEASED, CANCELLED = "held", "releasing", "released", "cancelled"
+
+Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Batch:
+    """Deliveries of one announcement released together at `due`."""
+
+    announcement_id: str
+    due: datetime
+    priority: Priority
+    tasks: list[DeliveryPlanned] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.announcement_id}@{stamp(self.due)}"
+
+
+def outcome(task: DeliveryPlanned, status: DeliveryStatus, why: str) -> DeliveryCompleted:
+    """The terminal outcome of a task the router ends itself (expired, cancelled)."""
+    return DeliveryCompleted(
+        delivery_id=task.delivery_id,
+        announcement_id=task.announcement_id,
+        channel_id=task.channel_id,
+        region=task.region,
+        province=task.province,
+        kind=task.kind,
+        status=status,
+        attempts=0,
+        accepted_at=task.accepted_at,
+        response=why,
+    )
+
+
+class Releaser:
+    """Holds batches durably and releases each once due, most urgent first."""
+
+    def __init__(
+        self,
+        batches: Collection,
+        tasks: Collection,
+        emit: Emit,
+        *,
+        owner: str,
+        clock: Clock = utcnow,
+        chunk: int = 500,
+        lease: timedelta = timedelta(seconds=30),
+        tick: float = 1.0,
+    ) -> None:
+        self._batches = batches
+        self._tasks = tasks
+        self._emit = emit
+        self._owner = owner
+        self._clock = clock
+        self._chunk = chunk
+        self._lease = lease
+        self._tick = tick
+        self._memory: dict[str, list[DeliveryPlanned]] = {}  # batches held by this process
+        self._wake = asyncio.Event()
+        self._current_rank: int | None = None
+        self._preempt = False
+
+    async def hold(self, batches: Sequence[Batch]) -> None:
+        """Store batches (idempotent by key) and wake the loop for those already due."""
+        now = self._clock()
+        for batch in batches:
+            key = batch.key
+            await self._tasks.put(key, {"tasks": [t.model_dump(mode="json") for t in batch.tasks]})
+            inserted = await self._batches.insert(
+                key,
+                {
+                    "id": key,
+                    "announcement_id": batch.announcement_id,
+                    "due": stamp(batch.due),
+                    "rank": RANK[batch.priority],
+                    "priority": batch.priority.value,
+                    "status": HELD,
+                    "size": len(batch.tasks),
+                    "sent": 0,
+                },
+            )
+            if inserted and batch.due <= now:
+                self._memory[key] = batch.tasks
+                rank = RANK[batch.priority]
+                if self._current_rank is not None and rank < self._current_rank:
+                    self._preempt = True
+        self._wake.set()
+
+    async def cancel(
+        self, announcement_id: str
+    ) -> tuple[list[DeliveryPlanned], list[DeliveryPlanned]]:
+        """Stop an announcement's batches: (tasks never released, tasks perhaps released)."""
+        never: list[DeliveryPlanned] = []
+        maybe: list[DeliveryPlanned] = []
+        for doc in await self._batches.find({"announcement_id": announcement_id}):
+            status = doc["status"]
+            if status == CANCELLED:
+                continue
+            if not await self._batches.update(
+                doc["id"], {"status": CANCELLED, "was": status}, where={"status": status}
+            ):
+                continue  # changed meanwhile; the loop sees the cancellation on its next step
+            self._memory.pop(doc["id"], None)
+            tasks = await self._load(doc["id"])
+            if status == HELD:
+                never.extend(tasks)
+            else:
+                maybe.extend(tasks)
+        return never, maybe
+
+    async def pending(self) -> int:
+        """Deliveries held or being released."""
+        docs = await self._batches.find({"status": {"$in": [HELD, RELEASING]}})
+        return sum(d["size"] - d.get("sent", 0) for d in docs)
+
+    async def run(self) -> None:
+        """Release due batches for the service's lifetime."""
+        while True:
+            try:
+                await self.release_due()
+                wait = await self._seconds_to_next_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("release_failed")
+                wait = self._tick
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()
+
+    async def release_due(self) -> int:
+        """Release every batch due now, most urgent first; returns the tasks released."""
+        released = 0
+        while True:
+            doc = await self._next_due()
+            if doc is None:
+                return released
+            released += await self._release(doc)
+
+    async def _next_due(self) -> dict[str, Any] | None:
+        now = stamp(self._clock())
+        docs = await self._batches.find(
+            {
+                "due": {"$lte": now},
+                "$or": [
+                    {"status": HELD},
+                    {"status": RELEASING, "owner": self._owner},
+                    {"status": RELEASING, "lease_until": {"$lt": now}},
+                ],
+            }
+        )
+        return min(docs, key=lambda d: (d["rank"], d["due"], d["id"]), default=None)
+
+    async def _seconds_to_next_due(self) -> float:
+        docs = await self._batches.find({"status": HELD}, order_by="due", limit=1)
+        if not docs:
+            return self._tick
+        due = datetime.fromisoformat(docs[0]["due"].replace("Z", "+00:00"))
+        return max(0.0, min(self._tick, (due - self._clock()).total_seconds()))
+
+    async def _release(self, doc: dict[str, Any]) -> int:
+        key = doc["id"]
+        if not await self._claim(doc):
+            return 0
+        tasks = self._memory.get(key) or await self._load(key)
+        sent = int(doc.get("sent", 0))
+        self._current_rank, self._preempt = doc["rank"], False
+        try:
+            while sent < len(tasks):
+                chunk = tasks[sent : sent + self._chunk]
+                await self._emit_chunk(chunk)
+                sent += len(chunk)
+                still_ours = await self._batches.update(
+                    key,
+                    {"sent": sent, "lease_until": stamp(self._clock() + self._lease)},
+                    where={"status": RELEASING, "owner": self._owner},
+                )
+                if not still_ours:  # cancelled meanwhile: its cancellation retracts
+                    log.info("release_stopped", batch=key, sent=sent)
+                    self._memory.pop(key, None)
+                    return len(tasks[:sent]) - int(doc.get("sent", 0))
+                if self._preempt and sent < len(tasks):
+                    log.info("release_preempted", batch=key, sent=sent, total=len(tasks))
+                    return sent - int(doc.get("sent", 0))
+            await self._batches.update(
+                key, {"status": RELEASED}, where={"status": RELEASING, "owner": self._owner}
+            )
+            self._memory.pop(key, None)
+            log.info(
+                "batch_released",
+                announcement_id=doc["announcement_id"],
+                batch=key,
+                deliveries=len(tasks),
+                priority=doc.get("priority"),
+            )
+            return sent - int(doc.get("sent", 0))
+        finally:
+            self._current_rank = None
+
+    async def _claim(self, doc: dict[str, Any]) -> bool:
+        changes = {
+            "status": RELEASING,
+            "owner": self._owner,
+            "lease_until": stamp(self._clock() + self._lease),
+        }
+        return await self._batches.update(
+            doc["id"], changes, where={"status": doc["status"], "sent": doc.get("sent", 0)}
+        )
+
+    async def _emit_chunk(self, chunk: Sequence[DeliveryPlanned]) -> None:
+        now = self._clock()
+        live: list[DeliveryPlanned] = []
+        expired: list[DeliveryCompleted] = []
+        for task in chunk:
+            if task.expires_at is not None and task.expires_at <= now:
+                expired.append(outcome(task, DeliveryStatus.EXPIRED, "expired before release"))
+            else:
+                live.append(task)
+        await self._emit(live, expired)
+
+    async def _load(self, key: str) -> list[DeliveryPlanned]:
+        doc = await self._tasks.get(key)
+        return [DeliveryPlanned.model_validate(t) for t in (doc or {}).get("tasks", [])]
