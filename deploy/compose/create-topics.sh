@@ -29,6 +29,7 @@ siaran.deliveries.v1 12 retention.ms=$((7 * DAY_MS))
 siaran.deliveries.retry.v1 12 retention.ms=$((7 * DAY_MS))
 siaran.results.v1 6 retention.ms=$((30 * DAY_MS))
 siaran.dlq.v1 1 retention.ms=$((30 * DAY_MS))
+siaran.channel-health.v1 1 cleanup.policy=compact,min.compaction.lag.ms=60000
 TOPICS
 
 "$TOPICS_CMD" --bootstrap-server "$BOOTSTRAP" --list

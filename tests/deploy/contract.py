@@ -31,6 +31,7 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "siaran.deliveries.retry.v1": (12, {}),
     "siaran.results.v1": (6, {}),
     "siaran.dlq.v1": (1, {}),
+    "siaran.channel-health.v1": (1, {"cleanup.policy": "compact"}),
 }
 
 FALLBACK_SIARAN_VARIABLES: frozenset[str] = frozenset(
