@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,10 +10,9 @@ from siaran_shared.events import utcnow
 from siaran_shared.http import ApiError, AuthKey
 
 from siaran_metrics.ledger import Ledger
-from siaran_metrics.reports import announcement_report, coverage
+from siaran_metrics.reports import announcement_report, announcement_summary, coverage
 
 router = APIRouter(prefix="/v1", tags=["reports"])
-_DETAIL = ("by_kind", "by_province", "regions_without_delivery")
 
 
 def _ledger(request: Request) -> Ledger:
@@ -42,23 +41,15 @@ async def recent(
 ) -> dict[str, Any]:
     ledger = _ledger(request)
     start = since or utcnow() - timedelta(days=1)
+    # Stored times are UTC ISO strings: compare like with like (naive input is taken as UTC).
+    start = start.astimezone(UTC) if start.tzinfo else start.replace(tzinfo=UTC)
     docs = await ledger.announcements.find(
         {"accepted_at": {"$gte": start.isoformat()}},
         order_by="accepted_at",
         descending=True,
         limit=limit,
     )
-    items = []
-    for doc in docs:
-        deliveries = await ledger.deliveries.find({"announcement_id": doc["id"]})
-        full = announcement_report(doc["id"], doc, deliveries)
-        items.append(
-            {
-                k: v
-                for k, v in full.items()
-                if k not in ("by_kind", "by_province", "regions_without_delivery")
-            }
-        )
+    items = [announcement_summary(doc) for doc in docs]
     return {"since": start.isoformat(), "items": items}
 
 

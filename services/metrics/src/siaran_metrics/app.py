@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,24 +12,38 @@ from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
     ChannelConfigured,
+    ChannelHealthChanged,
     ChannelRemoved,
     DeliveryCompleted,
     DeliveryPlanned,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNELS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import (
+    ANNOUNCEMENTS,
+    CHANNEL_HEALTH,
+    CHANNELS,
+    DELIVERIES,
+    RESULTS,
+)
 from siaran_shared.kafka import decode, subscriber
 from siaran_shared.logging import get_logger
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
-from siaran_shared.telemetry import counter, histogram
+from siaran_shared.telemetry import counter, gauge, histogram
 
 from siaran_metrics.api import router
+from siaran_metrics.gauges import channels_active
 from siaran_metrics.ledger import Ledger
 
 log = get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+#: Seconds between recomputations of the registry and pending gauges.
+GAUGE_INTERVAL = 5.0
+
+
+def create_app(
+    settings: Settings | None = None, *, gauge_interval: float = GAUGE_INTERVAL
+) -> FastAPI:
     runtime = build_runtime("metrics", settings)
     store, broker = runtime.store, runtime.broker
     ledger = Ledger(
@@ -39,6 +54,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     channel_health = store.collection("channel_health")
     deliveries_total = counter(m.DELIVERIES)
     delivery_seconds = histogram(m.DELIVERY_SECONDS)
+    active_gauge = gauge(m.CHANNELS_ACTIVE)
+    pending_gauge = gauge(m.PENDING_DELIVERIES)
+    kinds_seen: set[str] = set()
+
+    async def refresh_gauges() -> None:
+        for (province, kind), value in channels_active(await channels.find(), kinds_seen).items():
+            active_gauge.set(value, {"province": province, "kind": kind})
+        pending_gauge.set(await ledger.pending())
+
+    async def gauges_loop() -> None:
+        while True:
+            try:
+                await refresh_gauges()
+            except Exception:  # a store hiccup must not end the loop; the next round retries
+                log.exception("gauges_refresh_failed")
+            await asyncio.sleep(gauge_interval)
+
+    runtime.run_in_background("gauges", gauges_loop)
 
     # The metrics service only reads; poison on its topics is dead-lettered by their producers'
     # consumers (router, publisher), so here it is logged and skipped.
@@ -81,15 +114,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await channels.delete(record.event.channel_id)
         _skip(poison, CHANNELS)
 
+    async def on_health(raws: list[Any]) -> None:
+        # Compacted topic keyed by channel id: an empty value forgets the channel's health.
+        for raw in raws:
+            if not raw.value and raw.key:
+                await channel_health.delete(raw.key.decode(errors="replace"))
+        records, poison = decode([r for r in raws if r.value], ChannelHealthChanged)
+        latest: dict[str, ChannelHealthChanged] = {}
+        for record in records:
+            latest[record.event.channel_id] = record.event
+        known = await channel_health.get_many(list(latest))
+        docs = {}
+        for channel_id, event in latest.items():
+            before = known.get(channel_id)
+            if before and before.get("changed_at", "") > event.changed_at.isoformat():
+                continue  # an older state replayed after a newer one
+            docs[channel_id] = {"id": channel_id} | event.model_dump(
+                mode="json", include={"kind", "province", "state", "reason",
+                                      "consecutive_failures", "changed_at"}
+            )  # fmt: skip
+        if docs:
+            await channel_health.put_many(docs)
+        _skip(poison, CHANNEL_HEALTH)
+
     # Plans before outcomes within a batch; the ledger accepts either order anyway.
     handlers = {
         CHANNELS: on_channels,
         ANNOUNCEMENTS: on_announcements,
         DELIVERIES: on_deliveries,
         RESULTS: on_results,
+        CHANNEL_HEALTH: on_health,
     }
 
-    # One consumer for the four topics: one group member joins once, not four rebalances.
+    # One consumer for the five topics: one group member joins once, not four rebalances.
     @subscriber(broker, runtime.settings, *handlers)
     async def on_records(_: Any, msg: KafkaMessage) -> None:
         by_topic: dict[str, list[Any]] = {}
@@ -108,5 +165,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.channels = channels
     app.state.channel_health = channel_health
     app.state.runtime = runtime
+    app.state.refresh_gauges = refresh_gauges
     app.include_router(router)
     return app

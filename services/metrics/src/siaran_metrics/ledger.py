@@ -1,9 +1,15 @@
 """The delivery ledger: every planned delivery and every outcome, merged by delivery id,
-idempotent under replays and indifferent to arrival order."""
+idempotent under replays and indifferent to arrival order.
+
+Each announcement document also keeps its `totals` (deliveries per status), recounted from
+the deliveries after every batch that touched the announcement: recounting instead of
+incrementing keeps the totals right under replays and concurrent writers, and lets the list
+of recent announcements read one document per announcement instead of all its deliveries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from siaran_shared.events import (
@@ -14,6 +20,9 @@ from siaran_shared.events import (
 )
 from siaran_shared.regions import target_regions
 from siaran_shared.store import Collection
+
+#: Delivery statuses in the ledger: pending until an outcome arrives, then the outcome's.
+STATUSES = ("delivered", "failed", "pending", "cancelled", "expired", "skipped")
 
 
 class Ledger:
@@ -35,11 +44,15 @@ class Ledger:
                 "regions_targeted": sorted(target_regions(a.target)),
                 "cancelled": False,
             }
+        if not docs:
+            return
         existing = await self.announcements.get_many(list(docs))
         for key, doc in docs.items():
             if key in existing:
                 doc["cancelled"] = existing[key].get("cancelled", False)
         await self.announcements.put_many(docs)
+        # Deliveries may have arrived before their announcement: count them now.
+        await self.refresh_totals(docs)
 
     async def record_cancellations(self, announcement_ids: Sequence[str]) -> None:
         for announcement_id in announcement_ids:
@@ -52,7 +65,10 @@ class Ledger:
         existing = await self.deliveries.get_many(list(publish))
         docs: dict[str, dict[str, Any]] = {}
         for key, task in publish.items():
-            doc = existing.get(key, {})
+            before = existing.get(key)
+            if before is not None and before.get("planned"):
+                continue  # a replay: nothing new
+            doc = dict(before or {})
             doc.update(
                 {
                     "delivery_id": key,
@@ -64,15 +80,19 @@ class Ledger:
                     "planned": True,
                 }
             )
-            doc.setdefault("status", "pending")
+            doc.setdefault("status", "pending")  # an outcome that came first stays
             docs[key] = doc
-        await self.deliveries.put_many(docs)
+        if docs:
+            await self.deliveries.put_many(docs)
+            await self.refresh_totals(d["announcement_id"] for d in docs.values())
 
     async def record_outcomes(
         self, outcomes: Sequence[DeliveryCompleted]
     ) -> list[DeliveryCompleted]:
         """Merge outcomes into the ledger; returns those that changed a delivery's status."""
         by_key = {o.delivery_id: o for o in outcomes}
+        if not by_key:
+            return []
         existing = await self.deliveries.get_many(list(by_key))
         docs: dict[str, dict[str, Any]] = {}
         changed: list[DeliveryCompleted] = []
@@ -105,5 +125,27 @@ class Ledger:
                 )
                 changed.append(outcome)
             docs[key] = doc
-        await self.deliveries.put_many(docs)
+        if docs:
+            await self.deliveries.put_many(docs)
+            await self.refresh_totals(d["announcement_id"] for d in docs.values())
         return changed
+
+    async def refresh_totals(self, announcement_ids: Iterable[str]) -> None:
+        """Recount the deliveries per status of these announcements onto their documents."""
+        ids = sorted(set(announcement_ids))
+        if not ids:
+            return
+        known = await self.announcements.get_many(ids)
+        for announcement_id in ids:
+            if announcement_id not in known:
+                continue  # counted when the announcement arrives
+            totals = {"planned": await self.deliveries.count({"announcement_id": announcement_id})}
+            for status in STATUSES:
+                totals[status] = await self.deliveries.count(
+                    {"announcement_id": announcement_id, "status": status}
+                )
+            await self.announcements.update(announcement_id, {"totals": totals})
+
+    async def pending(self) -> int:
+        """Planned deliveries with no final outcome yet, over the whole ledger."""
+        return await self.deliveries.count({"status": "pending"})

@@ -8,7 +8,7 @@ from typing import Any
 
 from siaran_shared.regions import NATIONAL, regions
 
-STATUSES = ("delivered", "failed", "pending", "cancelled", "expired", "skipped")
+from siaran_metrics.ledger import STATUSES
 
 
 def announcement_report(
@@ -52,6 +52,22 @@ def announcement_report(
         "title": info.get("title"),
         "announcement_cancelled": bool(info.get("cancelled")),
         "complete": totals["pending"] == 0 and len(deliveries) > 0,
+    }
+
+
+def announcement_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """One line of the recent-announcements list: the announcement and its totals."""
+    totals = doc.get("totals") or {}
+    counts = {"planned": totals.get("planned", 0)} | {s: totals.get(s, 0) for s in STATUSES}
+    return {
+        "id": doc["id"],
+        "title": doc.get("title"),
+        "priority": doc.get("priority"),
+        "accepted_at": doc.get("accepted_at"),
+        "regions_targeted": len(doc.get("regions_targeted") or ()),
+        **counts,
+        "announcement_cancelled": bool(doc.get("cancelled")),
+        "complete": counts["pending"] == 0 and counts["planned"] > 0,
     }
 
 

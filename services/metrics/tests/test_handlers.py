@@ -1,0 +1,146 @@
+"""Metrics handlers on FastStream's in-memory broker: ledger, reports, coverage, gauges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from siaran_metrics.app import create_app
+from siaran_shared.events import (
+    Channel,
+    ChannelConfigured,
+    ChannelHealth,
+    ChannelHealthChanged,
+    DeliveryStatus,
+    Event,
+)
+from siaran_shared.events.topics import (
+    ANNOUNCEMENTS,
+    CHANNEL_HEALTH,
+    CHANNELS,
+    DELIVERIES,
+    RESULTS,
+)
+from siaran_shared.kafka import ce_headers
+from siaran_shared.testing import ServiceUnderTest, service_under_test
+
+
+@pytest.fixture
+async def metrics(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
+    async with service_under_test(create_app, tmp_path) as sut:
+        yield sut
+
+
+def client(sut: ServiceUnderTest) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sut.app),
+        base_url="http://metrics",
+        headers={"Authorization": f"Bearer {sut.admin_key}"},
+    )
+
+
+async def send(sut: ServiceUnderTest, topic: str, event: Event, key: str) -> None:
+    headers = ce_headers(event, source="test")
+    await sut.publish(topic, event.model_dump_json().encode(), key=key, headers=headers)
+
+
+async def channel(sut: ServiceUnderTest, channel_id: str, region: str, kind: str) -> None:
+    c = Channel(id=channel_id, region=region, kind=kind, name=channel_id,
+                endpoint=f"https://example.go.id/{channel_id}")  # fmt: skip
+    await send(sut, CHANNELS, ChannelConfigured(channel=c), channel_id)
+
+
+async def test_report_and_recent_list_over_the_broker(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    await send(metrics, ANNOUNCEMENTS, make.accepted("h1"), "h1")
+    for channel_id in ("bantaeng-web", "makassar-web"):
+        await send(metrics, DELIVERIES, make.planned(channel_id, "h1"), channel_id)
+    await send(metrics, RESULTS, make.outcome("bantaeng-web", announcement_id="h1"), "h1")
+    async with client(metrics) as c:
+        r = await c.get("/v1/announcements/h1/report")
+        assert r.status_code == 200, r.text
+        assert (r.json()["delivered"], r.json()["pending"]) == (1, 1)
+        r = await c.get("/v1/announcements", params={"since": "2000-01-01T00:00:00"})
+        assert r.status_code == 200, r.text
+        [item] = [i for i in r.json()["items"] if i["id"] == "h1"]
+        assert (item["planned"], item["delivered"], item["pending"]) == (2, 1, 1)
+        r = await c.get("/v1/announcements/nope/report")
+        assert r.status_code == 404
+        assert "nope" in r.json()["error"]["message"]
+
+
+async def test_report_needs_a_key(metrics: ServiceUnderTest, make: SimpleNamespace) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=metrics.app), base_url="http://metrics"
+    ) as c:
+        assert (await c.get("/v1/announcements/h1/report")).status_code == 401
+
+
+async def test_bad_since_is_a_422_naming_the_field(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    async with client(metrics) as c:
+        r = await c.get("/v1/announcements", params={"since": "yesterday"})
+    assert r.status_code == 422
+    assert "since" in r.text
+
+
+async def test_coverage_shows_channels_blank_regions_and_reconnects(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    await channel(metrics, "bantaeng-web", "73.03", "web")
+    await channel(metrics, "bantaeng-x", "73.03", "x")
+    older = ChannelHealthChanged(channel_id="bantaeng-x", kind="x", province="73",
+                                 state=ChannelHealth.NEEDS_RECONNECT, reason="401")  # fmt: skip
+    newer_but_replayed_first = older.model_copy(
+        update={"state": ChannelHealth.HEALTHY, "changed_at": older.changed_at.replace(year=2000)}
+    )
+    await send(metrics, CHANNEL_HEALTH, older, "bantaeng-x")
+    await send(metrics, CHANNEL_HEALTH, newer_but_replayed_first, "bantaeng-x")
+    await metrics.publish(CHANNEL_HEALTH, b"{broken", key="bantaeng-web")  # skipped, logged
+    async with client(metrics) as c:
+        r = await c.get("/v1/coverage")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["regions"]["73.03"]["kinds"] == {"web": 1, "x": 1}
+    blank = {r["code"] for r in body["regions_without_channels"]}
+    assert "73.01" in blank
+    assert "73.03" not in blank
+    assert body["needs_reconnect"] == [{"id": "bantaeng-x", "region": "73.03", "kind": "x"}]
+
+
+async def test_delivery_metrics_counted_once_and_gauges_cover_every_province(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    await channel(metrics, "bantaeng-web", "73.03", "web")
+    await channel(metrics, "national-x", "ID", "x")
+    await send(metrics, DELIVERIES, make.planned("bantaeng-web", "g1"), "bantaeng-web")
+    await send(metrics, DELIVERIES, make.planned("makassar-web", "g1"), "makassar-web")
+    done = make.outcome("bantaeng-web", DeliveryStatus.DELIVERED, announcement_id="g1")
+    for _ in range(3):  # replays
+        await send(metrics, RESULTS, done, "g1")
+    await metrics.app.state.refresh_gauges()
+    async with client(metrics) as c:
+        text = (await c.get("/metrics")).text
+
+    def value(series: str, **labels: str) -> float:
+        for line in text.splitlines():
+            if line.startswith(series + "{") and all(
+                f'{k}="{v}"' in line for k, v in labels.items()
+            ):
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError(f"no {series} {labels} in /metrics")
+
+    # The counter is process-wide (other tests add to it): this test's own delta is what counts.
+    assert value("siaran_deliveries_total", status="delivered", kind="web", province="73") >= 1
+    assert value("siaran_channels_active", province="73", kind="web") == 1
+    assert value("siaran_channels_active", province="ID", kind="x") == 1
+    assert value("siaran_channels_active", province="11", kind="web") == 0
+    provinces = set(re.findall(r'siaran_channels_active\{[^}]*province="([^"]+)"', text))
+    assert len(provinces) == 39
+    assert re.search(r"^siaran_pending_deliveries(\{[^}]*\})? 1\.0$", text, re.M)
