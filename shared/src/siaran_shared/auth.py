@@ -97,7 +97,7 @@ class KeyRing:
 
     path: Path
     _keys: dict[str, ApiKey] = field(default_factory=dict)
-    _stamp: tuple[int, int] | None = None
+    _stamp: tuple[int, int, int, int] | None = None
 
     def _reload(self) -> None:
         try:
@@ -105,7 +105,9 @@ class KeyRing:
         except FileNotFoundError:
             self._keys, self._stamp = {}, None
             return
-        stamp = (st.st_mtime_ns, st.st_size)
+        # The inode changes on every write (written beside and renamed over), so a revocation
+        # is seen at once even when mtime's granularity and the size hide it.
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
         if stamp == self._stamp:
             return
         data = json.loads(self.path.read_text("utf-8") or "{}")

@@ -14,13 +14,17 @@ from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_ingest.api import router
+from siaran_ingest.config import IngestConfig
 from siaran_ingest.inbound import accept_inbound
+from siaran_ingest.intake import Intake
+from siaran_ingest.openapi import install_openapi
+from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Archive
 
 log = get_logger(__name__)
 
 
-def build_archive(runtime: Runtime) -> Archive:
+def build_archive(runtime: Runtime, config: IngestConfig) -> Archive:
     """The archive, publishing accepted and cancelled events on the announcements topic."""
 
     async def publish(event: Event) -> None:
@@ -28,16 +32,17 @@ def build_archive(runtime: Runtime) -> Archive:
         await publish_all(runtime.broker, runtime.source, [Outgoing(ANNOUNCEMENTS, key, event)])
 
     collection = runtime.store.collection("announcements", indexes=("accepted_at", "status"))
-    return Archive(collection, publish)
+    return Archive(collection, publish, publish_timeout=config.publish_timeout_s)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, config: IngestConfig | None = None) -> FastAPI:
     runtime = build_runtime("ingest", settings)
-    archive = build_archive(runtime)
+    config = config or IngestConfig()
+    intake = Intake(build_archive(runtime, config), max_cap_bytes=config.max_body_bytes)
 
     @subscriber(runtime.broker, runtime.settings, INBOUND, max_records=100)
     async def on_inbound(_: Any, msg: KafkaMessage) -> None:
-        accepted, poison = await accept_inbound(msg.raw_message, archive, runtime.keyring)
+        accepted, poison = await accept_inbound(msg.raw_message, intake, runtime.keyring)
         if poison:
             await dead_letter(runtime.broker, runtime.source, poison)
         log.info("inbound_batch", accepted=accepted, dead_lettered=len(poison))
@@ -45,10 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         runtime,
         title="Siaran ingest",
-        description="Submit, read and cancel government announcements.",
-        max_body_bytes=256 * 1024,
+        description=(
+            "Submit, read and cancel government announcements. Every `/v1` call needs "
+            "`Authorization: Bearer <api key>`; errors are "
+            '`{"error": {"code", "message", "details": [{"field", "message"}]}}`.'
+        ),
+        max_body_bytes=config.max_body_bytes,
     )
-    app.state.archive = archive
+    app.state.intake = intake
+    app.state.archive = intake.archive
+    app.state.rate_limiter = RateLimiter(config.rate_per_second, config.rate_burst)
     app.state.runtime = runtime
     app.include_router(router)
+    install_openapi(app)
     return app

@@ -5,6 +5,8 @@ Plain logic over the store and a publish function, so it is tested without a bro
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -30,6 +32,10 @@ Outcome = Literal["accepted", "duplicate", "conflict"]
 STALE_PENDING = timedelta(seconds=30)
 
 
+class PublishFailed(RuntimeError):
+    """The announcements topic did not confirm in time; nothing was accepted, retry the same id."""
+
+
 def content_hash(announcement: Announcement) -> str:
     """Hash of the announcement's content, the test for "same id, same content"."""
     data = announcement.model_dump(mode="json")
@@ -48,11 +54,21 @@ class Submission:
 
 
 class Archive:
-    """Announcements as accepted, keyed by id, with their publication state."""
+    """Announcements as accepted, keyed by id, with their publication state.
 
-    def __init__(self, announcements: Collection, publish: Publish) -> None:
+    The store's insert-if-absent decides which of several identical submissions is the first;
+    only that one publishes. Repeats arriving while it publishes wait for its outcome (in this
+    process), so every caller's answer means "published", and a failed publication removes the
+    record so that the client's retry with the same id publishes afresh.
+    """
+
+    def __init__(
+        self, announcements: Collection, publish: Publish, *, publish_timeout: float = 10.0
+    ) -> None:
         self._docs = announcements
         self._publish = publish
+        self._publish_timeout = publish_timeout
+        self._inflight: dict[str, asyncio.Future[None]] = {}
 
     async def submit(
         self, announcement: Announcement, key: ApiKey, *, replaces: str | None = None
@@ -71,17 +87,43 @@ class Archive:
             "replaces": replaces,
             "cancelled_at": None,
         }
-        if not await self._docs.insert(announcement.id, record):
+        for _ in range(3):
+            if await self._docs.insert(announcement.id, record):
+                await self._first(record)
+                return Submission("accepted", record)
             existing = await self._docs.get(announcement.id)
-            if existing is None:  # deleted in between: treat as new
-                return await self.submit(announcement, key, replaces=replaces)
+            if existing is None:  # removed in between (a failed first attempt): try again
+                continue
             if existing["hash"] != digest:
                 return Submission("conflict", existing)
-            if existing["status"] == "pending" and _older_than(existing, now, STALE_PENDING):
-                await self._confirm(existing)  # the first attempt died before publishing
+            if existing["status"] == "pending":
+                inflight = self._inflight.get(announcement.id)
+                if inflight is not None:
+                    await asyncio.shield(inflight)  # raises PublishFailed if the first failed
+                    existing["status"] = "accepted"
+                elif _older_than(existing, now, STALE_PENDING):
+                    await self._confirm(existing)  # the first attempt died before publishing
             return Submission("duplicate", existing)
-        await self._confirm(record)
-        return Submission("accepted", record)
+        raise PublishFailed(f"announcement {announcement.id!r} is being retried concurrently")
+
+    async def _first(self, record: dict[str, Any]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[record["id"]] = future
+        try:
+            await self._confirm(record)
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self._docs.delete(record["id"])
+            failure = exc if isinstance(exc, PublishFailed) else PublishFailed(str(exc))
+            _fail(future, failure)
+            raise failure from exc
+        except BaseException:  # cancelled: the record stays pending; STALE_PENDING recovers it
+            _fail(future, PublishFailed("the first submission was interrupted; retry"))
+            raise
+        else:
+            future.set_result(None)
+        finally:
+            self._inflight.pop(record["id"], None)
 
     async def _confirm(self, record: dict[str, Any]) -> None:
         event = AnnouncementAccepted(
@@ -90,9 +132,17 @@ class Archive:
             submitted_by=record["submitted_by"],
             replaces=record.get("replaces"),
         )
-        await self._publish(event)
+        await self._publish_in_time(event)
         await self._docs.update(record["id"], {"status": "accepted"})
         record["status"] = "accepted"
+
+    async def _publish_in_time(self, event: Event) -> None:
+        try:
+            await asyncio.wait_for(self._publish(event), self._publish_timeout)
+        except TimeoutError as exc:
+            raise PublishFailed(
+                f"Kafka did not confirm within {self._publish_timeout:g} s"
+            ) from exc
 
     async def get(self, announcement_id: str) -> dict[str, Any] | None:
         """The archived record of an announcement."""
@@ -106,7 +156,7 @@ class Archive:
         if record is None:
             return None
         cancelled_at = record.get("cancelled_at") or utcnow().isoformat()
-        await self._publish(
+        await self._publish_in_time(
             AnnouncementCancelled(
                 announcement_id=announcement_id,
                 cancelled_at=datetime.fromisoformat(cancelled_at),
@@ -122,3 +172,8 @@ class Archive:
 
 def _older_than(record: dict[str, Any], now: datetime, age: timedelta) -> bool:
     return now - datetime.fromisoformat(record["accepted_at"]) > age
+
+
+def _fail(future: asyncio.Future[None], failure: Exception) -> None:
+    future.set_exception(failure)
+    future.exception()  # mark retrieved: no "never retrieved" warning when nobody waited

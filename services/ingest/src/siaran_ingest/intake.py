@@ -1,0 +1,251 @@
+"""What ingest does with a submission, whichever door it came through (HTTP or Kafka):
+decode (JSON or CAP 1.2), validate, check the key's scope, archive and publish once, cancel.
+
+Plain logic over the archive: no web framework, no broker. Every refusal is a
+:class:`Rejected` carrying the HTTP status, a message and one detail per offending field; the
+HTTP layer answers it as the contract's error body, the inbound consumer dead-letters with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import Message
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from siaran_shared.auth import ApiKey
+from siaran_shared.events import utcnow
+from siaran_shared.http import validation_details
+from siaran_shared.metric_names import ANNOUNCEMENTS
+from siaran_shared.regions import regions
+from siaran_shared.telemetry import counter
+
+from siaran_ingest.cap import CapAlert, CapError, CapTooLargeError, parse_cap
+from siaran_ingest.schema import AnnouncementIn, TargetIn, is_expired
+from siaran_ingest.scopes import out_of_scope
+from siaran_ingest.submissions import Archive, new_id
+
+JSON_TYPE = "application/json"
+CAP_TYPE = "application/cap+xml"
+
+_KIND = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+         413: "too_large", 415: "unsupported", 422: "invalid"}  # fmt: skip
+
+
+class Rejected(Exception):
+    """A submission refused, with the status and details the contract names."""
+
+    def __init__(self, status: int, message: str, details: Sequence[dict[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = list(details)
+
+    @property
+    def reason(self) -> str:
+        """One line for a dead letter: '<kind>: <message> (<field>: <problem>; ...)'."""
+        parts = "; ".join(f"{d['field']}: {d['message']}" for d in self.details[:10])
+        text = f"{_KIND.get(self.status, 'invalid')}: {self.message}"
+        return f"{text} ({parts})" if parts and parts not in self.message else text
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a successful submission or cancellation answers (202)."""
+
+    id: str
+    status: Literal["accepted", "cancelled"]
+    duplicate: bool = False
+    replaces: str | None = None
+    cancelled: tuple[str, ...] = field(default=())
+
+    def body(self) -> dict[str, Any]:
+        """The 202 body: always id and status; replaces/cancelled for CAP updates and cancels."""
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.replaces is not None:
+            out["replaces"] = self.replaces
+        if self.cancelled:
+            out["cancelled"] = list(self.cancelled)
+        return out
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare media type of a Content-Type header ('' when absent)."""
+    if not content_type:
+        return ""
+    message = Message()
+    message["content-type"] = content_type
+    return message.get_content_type()
+
+
+class Intake:
+    """Submissions and cancellations, counted in `siaran_announcements_total{status}`."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        max_cap_bytes: int = 256 * 1024,
+    ) -> None:
+        self.archive = archive
+        self._now = now
+        self._max_cap_bytes = max_cap_bytes
+        self._counter = counter(ANNOUNCEMENTS)
+
+    def count(self, status: str) -> None:
+        """Add one to the announcements counter (accepted|rejected|duplicate|cancelled)."""
+        self._counter.add(1, {"status": status})
+
+    async def submit(self, raw: bytes, content_type: str | None, key: ApiKey) -> Outcome:
+        """Submit a JSON or CAP body; raises Rejected when it cannot be accepted."""
+        try:
+            kind = media_type(content_type)
+            if kind == CAP_TYPE:
+                return await self._cap(raw, key)
+            if kind in ("", JSON_TYPE) or kind.endswith("+json"):
+                return await self._json(raw, key)
+            raise Rejected(
+                415,
+                f"unsupported Content-Type {kind!r}: send {JSON_TYPE} (the announcement JSON) "
+                f"or {CAP_TYPE} (a CAP 1.2 alert)",
+                [{"field": "content-type", "message": f"expected {JSON_TYPE} or {CAP_TYPE}"}],
+            )
+        except Rejected:
+            self.count("rejected")
+            raise
+
+    async def _json(self, raw: bytes, key: ApiKey) -> Outcome:
+        try:
+            body = AnnouncementIn.model_validate_json(raw)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        return await self._accept(body, key)
+
+    async def _cap(self, raw: bytes, key: ApiKey) -> Outcome:
+        try:
+            alert = parse_cap(raw, is_region=regions().exists, max_bytes=self._max_cap_bytes)
+        except CapTooLargeError as exc:
+            raise Rejected(413, f"CAP document is larger than {self._max_cap_bytes} bytes") from exc
+        except CapError as exc:
+            details = [{"field": path, "message": message} for path, message in exc.details]
+            fields = ", ".join(d["field"] for d in details[:5])
+            raise Rejected(422, f"invalid CAP 1.2 alert: check {fields}", details) from None
+        if alert.msg_type == "cancel":
+            return await self._cap_cancel(alert, key)
+        try:
+            body = AnnouncementIn.model_validate(alert.announcement)
+        except ValidationError as exc:
+            raise _invalid(exc, prefix="CAP alert maps to an invalid announcement") from None
+        if alert.msg_type == "new":
+            return await self._accept(body, key)
+        # Update: the new announcement replaces the referenced ones, which are cancelled so
+        # their pending deliveries stop. References unknown here (sent by other means) are
+        # skipped; known ones outside the key's scope refuse the whole update.
+        known = await self._referenced(alert, key)
+        outcome = await self._accept(body, key, replaces=known[-1] if known else None)
+        for old in known:
+            if old != outcome.id:
+                await self.archive.cancel(old, key, f"updated by CAP alert {alert.identifier}")
+                self.count("cancelled")
+        return outcome
+
+    async def _cap_cancel(self, alert: CapAlert, key: ApiKey) -> Outcome:
+        known = await self._referenced(alert, key)
+        if not known:
+            refs = ", ".join(alert.references)
+            raise Rejected(
+                404,
+                f"CAP Cancel {alert.identifier!r} references no known announcement ({refs})",
+                [{"field": "alert.references", "message": "no referenced announcement is known"}],
+            )
+        for old in known:
+            await self.archive.cancel(old, key, f"cancelled by CAP alert {alert.identifier}")
+            self.count("cancelled")
+        return Outcome(known[-1], "cancelled", cancelled=tuple(known))
+
+    async def _referenced(self, alert: CapAlert, key: ApiKey) -> list[str]:
+        known: list[str] = []
+        forbidden: list[str] = []
+        for ref in alert.references:
+            record = await self.archive.get(ref)
+            if record is None:
+                continue
+            (known if visible(key, record) else forbidden).append(ref)
+        if forbidden:
+            raise Rejected(
+                403,
+                f"key {key.name!r} ({key.scope}) may not change announcement(s) "
+                f"{', '.join(forbidden)}",
+                [{"field": "alert.references", "message": f"out of scope: {r}"} for r in forbidden],
+            )
+        return known
+
+    async def _accept(
+        self, body: AnnouncementIn, key: ApiKey, *, replaces: str | None = None
+    ) -> Outcome:
+        outside = out_of_scope(key.parsed_scope, body.target)
+        if outside:
+            raise Rejected(
+                403,
+                f"key {key.name!r} ({key.scope}) may not target: {', '.join(outside)}",
+                [{"field": "target", "message": f"out of scope: {r}"} for r in outside],
+            )
+        now = self._now()
+        if is_expired(body.expires_at, now):
+            raise Rejected(
+                422,
+                "expires_at is in the past",
+                [{"field": "expires_at", "message": "must be in the future"}],
+            )
+        announcement = body.to_announcement(body.id or new_id(now))
+        result = await self.archive.submit(announcement, key, replaces=replaces)
+        if result.outcome == "conflict":
+            raise Rejected(
+                409,
+                f"announcement {announcement.id!r} was already submitted with different "
+                "content; use a new id",
+                [{"field": "id", "message": "already used for a different announcement"}],
+            )
+        duplicate = result.outcome == "duplicate"
+        self.count("duplicate" if duplicate else "accepted")
+        return Outcome(
+            announcement.id, "accepted", duplicate, result.record.get("replaces") or None
+        )
+
+    async def cancel(self, announcement_id: str, key: ApiKey, reason: str | None = None) -> Outcome:
+        """Cancel an announcement the key can see; repeating it is harmless."""
+        record = await self.archive.get(announcement_id)
+        if record is None or not visible(key, record):
+            raise Rejected(404, f"no announcement {announcement_id!r}")
+        await self.archive.cancel(announcement_id, key, reason)
+        self.count("cancelled")
+        return Outcome(announcement_id, "cancelled")
+
+    async def read(self, announcement_id: str, key: ApiKey) -> dict[str, Any]:
+        """The archived announcement with its state, if the key can see it."""
+        record = await self.archive.get(announcement_id)
+        if record is None or not visible(key, record):
+            raise Rejected(404, f"no announcement {announcement_id!r}")
+        return {
+            **record["announcement"],
+            "status": "cancelled" if record.get("cancelled_at") else record["status"],
+            "accepted_at": record["accepted_at"],
+            "cancelled_at": record.get("cancelled_at"),
+            "submitted_by": record["submitted_by"],
+            "replaces": record.get("replaces"),
+        }
+
+
+def visible(key: ApiKey, record: dict[str, Any]) -> bool:
+    """A key sees announcements whose every target region is within its scope."""
+    target = TargetIn.model_validate(record["announcement"]["target"])
+    return not out_of_scope(key.parsed_scope, target)
+
+
+def _invalid(exc: ValidationError, prefix: str = "invalid announcement") -> Rejected:
+    details = validation_details(exc.errors(include_url=False, include_input=False))
+    fields = ", ".join(d["field"] for d in details[:5])
+    return Rejected(422, f"{prefix}: check {fields}", details)

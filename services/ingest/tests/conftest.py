@@ -1,0 +1,93 @@
+"""Fixtures for ingest's handler tests: the app on FastStream's in-memory broker, and a kit of
+helpers (clients, keys, the events produced) handed to tests as a fixture."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from siaran_ingest.app import create_app
+from siaran_ingest.config import IngestConfig
+from siaran_shared.auth import KeyRing
+from siaran_shared.events import AnnouncementAccepted, AnnouncementCancelled
+from siaran_shared.events.topics import ANNOUNCEMENTS, DLQ
+from siaran_shared.settings import Settings
+from siaran_shared.testing import ServiceUnderTest, service_under_test
+
+
+def factory(**config: Any) -> Callable[[Settings], FastAPI]:
+    """create_app with ingest settings (rate limit off unless asked for)."""
+    values: dict[str, Any] = {"rate_per_second": 0} | config
+    return lambda settings: create_app(settings, IngestConfig(**values))
+
+
+@dataclass
+class Kit:
+    sut: ServiceUnderTest
+
+    def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+        auth = {"Authorization": f"Bearer {token or self.sut.admin_key}"}
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.sut.app),
+            base_url="http://ingest",
+            headers=auth | headers,
+        )
+
+    def anonymous(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.sut.app), base_url="http://ingest"
+        )
+
+    def key(self, name: str, scope: str) -> str:
+        _, token = KeyRing(self.sut.runtime.settings.resolved_api_keys_file).create(name, scope)
+        return token
+
+    def revoke(self, name: str) -> None:
+        KeyRing(self.sut.runtime.settings.resolved_api_keys_file).revoke(name)
+
+    def _of_type(self, event_type: str) -> list[Any]:
+        return [
+            r
+            for r in self.sut.seen[ANNOUNCEMENTS]
+            if dict(r.headers or ()).get("ce_type", b"").decode() == event_type
+        ]
+
+    def accepted(self) -> list[AnnouncementAccepted]:
+        records = self._of_type(AnnouncementAccepted.event_type)
+        return [AnnouncementAccepted.model_validate_json(r.value) for r in records]
+
+    def cancelled(self) -> list[AnnouncementCancelled]:
+        records = self._of_type(AnnouncementCancelled.event_type)
+        return [AnnouncementCancelled.model_validate_json(r.value) for r in records]
+
+    @property
+    def dead_letters(self) -> list[Any]:
+        return list(self.sut.seen[DLQ])
+
+
+@pytest.fixture
+async def kit(tmp_path: Path) -> AsyncIterator[Kit]:
+    async with service_under_test(factory(), tmp_path, observe=(ANNOUNCEMENTS, DLQ)) as sut:
+        yield Kit(sut)
+
+
+def announcement(announcement_id: str | None = "a-1", **fields: Any) -> dict[str, Any]:
+    """A valid announcement body for province 73."""
+    body: dict[str, Any] = {
+        "title": "Vaksinasi gratis",
+        "body": "Pemerintah membuka layanan vaksinasi gratis.",
+        "target": {"provinces": ["73"]},
+    }
+    if announcement_id is not None:
+        body["id"] = announcement_id
+    return body | fields
+
+
+@pytest.fixture
+def make_announcement() -> Callable[..., dict[str, Any]]:
+    return announcement
