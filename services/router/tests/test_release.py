@@ -1,0 +1,222 @@
+"""The releaser over a real SQLite store and a fake clock: nothing early, nothing twice,
+nothing after a cancellation, urgent before normal, and a restart loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from siaran_router.release import Batch, Releaser
+from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, Priority
+from siaran_shared.store import Store, open_store
+
+T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Sink:
+    """Records what the releaser emits, in order."""
+
+    def __init__(self) -> None:
+        self.tasks: list[DeliveryPlanned] = []
+        self.outcomes: list[DeliveryCompleted] = []
+        self.on_emit: list[object] = []
+
+    async def __call__(
+        self, tasks: Sequence[DeliveryPlanned], outcomes: Sequence[DeliveryCompleted]
+    ) -> None:
+        self.tasks.extend(tasks)
+        self.outcomes.extend(outcomes)
+        if self.on_emit:  # one hook per emitted chunk
+            hook = self.on_emit.pop(0)
+            await hook()  # type: ignore[operator]
+
+    @property
+    def ids(self) -> list[str]:
+        return [t.delivery_id for t in self.tasks]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'router.db'}", "router")
+    await s.connect()
+    yield s
+    await s.close()
+
+
+def releaser(store: Store, sink: Sink, clock: Clock, owner: str = "a", chunk: int = 10) -> Releaser:
+    return Releaser(
+        store.collection("release_batches", indexes=("status", "due", "announcement_id")),
+        store.collection("release_tasks"),
+        sink,
+        owner=owner,
+        clock=clock,
+        chunk=chunk,
+    )
+
+
+def batch(
+    announcement_id: str,
+    due: datetime,
+    n: int,
+    priority: Priority = Priority.NORMAL,
+    expires_at: datetime | None = None,
+) -> Batch:
+    tasks = [
+        DeliveryPlanned(
+            delivery_id=f"{announcement_id}:c{i}",
+            announcement_id=announcement_id,
+            channel_id=f"c{i}",
+            region="73.03",
+            province="73",
+            kind="web",
+            endpoint="https://example.go.id/h",
+            title="t",
+            text="t",
+            priority=priority,
+            accepted_at=T0,
+            expires_at=expires_at,
+        )
+        for i in range(n)
+    ]
+    return Batch(announcement_id, due, priority, tasks)
+
+
+async def test_scheduled_batch_is_released_at_its_time_not_before_and_once(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock)
+    await r.hold([batch("a", T0 + timedelta(minutes=5), 3)])
+    assert await r.release_due() == 0
+    clock.now = T0 + timedelta(minutes=5) - timedelta(microseconds=1)
+    assert await r.release_due() == 0
+    clock.now = T0 + timedelta(minutes=5)
+    assert await r.release_due() == 3
+    assert await r.release_due() == 0
+    assert sink.ids == ["a:c0", "a:c1", "a:c2"]
+    assert await r.pending() == 0
+
+
+async def test_held_batches_survive_a_restart(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    await releaser(store, sink, clock, owner="before").hold(
+        [batch("a", T0 + timedelta(hours=1), 2)]
+    )
+    after = releaser(store, sink, clock, owner="after")  # a new process over the same store
+    assert await after.pending() == 2
+    clock.now = T0 + timedelta(hours=1)
+    assert await after.release_due() == 2
+    assert sink.ids == ["a:c0", "a:c1"]
+
+
+async def test_holding_the_same_batch_twice_releases_it_once(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock)
+    await r.hold([batch("a", T0, 2)])
+    await r.hold([batch("a", T0, 2)])  # a replayed announcement
+    await r.release_due()
+    assert sink.ids == ["a:c0", "a:c1"]
+
+
+async def test_cancelled_held_batch_is_never_released(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock)
+    await r.hold(
+        [batch("a", T0 + timedelta(minutes=1), 2), batch("b", T0 + timedelta(minutes=1), 1)]
+    )
+    never, maybe = await r.cancel("a")
+    assert [t.delivery_id for t in never] == ["a:c0", "a:c1"]
+    assert maybe == []
+    clock.now = T0 + timedelta(days=1)
+    await r.release_due()
+    assert sink.ids == ["b:c0"]
+    assert await r.cancel("a") == ([], [])  # a second cancellation changes nothing
+
+
+async def test_cancellation_during_a_release_stops_the_rest(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock, chunk=10)
+    await r.hold([batch("a", T0, 35)])
+    cancelled: list[tuple[list[DeliveryPlanned], list[DeliveryPlanned]]] = []
+
+    async def cancel() -> None:
+        cancelled.append(await r.cancel("a"))
+
+    sink.on_emit.append(cancel)
+    await r.release_due()
+    assert len(sink.tasks) == 10  # the first chunk went out, the rest never will
+    never, maybe = cancelled[0]
+    assert never == []
+    assert len(maybe) == 35
+    await r.release_due()
+    assert len(sink.tasks) == 10
+
+
+async def test_expired_deliveries_are_not_released_but_reported_expired(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock)
+    due = T0 + timedelta(hours=2)
+    await r.hold([batch("a", due, 2, expires_at=T0 + timedelta(hours=1))])
+    clock.now = due
+    await r.release_due()
+    assert sink.tasks == []
+    assert [(o.delivery_id, o.status) for o in sink.outcomes] == [
+        ("a:c0", DeliveryStatus.EXPIRED),
+        ("a:c1", DeliveryStatus.EXPIRED),
+    ]
+
+
+async def test_urgent_batch_goes_before_due_normal_ones(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock)
+    await r.hold([batch("normal", T0 - timedelta(seconds=5), 3)])
+    await r.hold([batch("urgent", T0, 2, Priority.URGENT)])
+    await r.release_due()
+    assert sink.ids[:2] == ["urgent:c0", "urgent:c1"]
+
+
+async def test_urgent_arriving_during_a_large_normal_release_preempts_it(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock, chunk=10)
+    await r.hold([batch("national", T0, 100)])
+
+    async def urgent_arrives() -> None:
+        await r.hold([batch("urgent", T0, 2, Priority.URGENT)])
+
+    sink.on_emit.append(urgent_arrives)
+    assert await r.release_due() == 102
+    first_urgent = sink.ids.index("urgent:c0")
+    assert first_urgent == 10  # right after the chunk that was already on its way
+    assert len(set(sink.ids)) == 102  # the normal release resumed where it stopped
+
+
+async def test_a_crashed_release_is_resumed_after_its_lease(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    crashed = releaser(store, Sink(), clock, owner="crashed", chunk=10)
+    await crashed.hold([batch("a", T0, 25)])
+
+    async def crash() -> None:
+        raise RuntimeError("process died")
+
+    crashed_sink = Sink()
+    crashed._emit = crashed_sink
+    crashed_sink.on_emit.extend([lambda: _noop(), crash])
+    with pytest.raises(RuntimeError):
+        await crashed.release_due()
+    other = releaser(store, sink, clock, owner="other", chunk=10)
+    assert await other.release_due() == 0  # still leased by the crashed owner
+    clock.now = T0 + timedelta(minutes=1)
+    assert await other.release_due() == 15
+    assert sink.ids == [f"a:c{i}" for i in range(10, 25)]
+
+
+async def _noop() -> None:
+    return None
