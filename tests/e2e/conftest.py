@@ -8,13 +8,20 @@ import pytest_asyncio
 
 from tests.e2e.harness import Receiver, RunningStack, start_stack
 
+#: Secret values the stack is configured with; test_secret_scan looks for them everywhere.
+SECRETS = {
+    "E2E_HOOK_SECRET": "e2e-signing-secret-value",
+    "E2E_PATH_TOKEN": "tok3n-in-an-apprise-path-9f8e7d",
+}
+
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     home: Path = tmp_path_factory.mktemp("siaran-e2e")
     secrets = home / "secrets"
     secrets.mkdir()
-    (secrets / "E2E_HOOK_SECRET").write_text("e2e-signing-secret-value\n")
+    for name, value in SECRETS.items():
+        (secrets / name).write_text(value + "\n")
     running = await start_stack(home, {"SIARAN_SECRETS_DIR": str(secrets)})
     try:
         yield running
