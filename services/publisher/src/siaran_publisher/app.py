@@ -5,62 +5,147 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka.annotations import KafkaMessage
-from siaran_shared.events import DeliveryCompleted, DeliveryPlanned
-from siaran_shared.events.topics import DELIVERIES, RESULTS
-from siaran_shared.kafka import Outgoing, dead_letter, decode, publish_all, subscriber
+from opentelemetry.trace import SpanKind
+from siaran_shared.events import DeliveryPlanned
+from siaran_shared.events.topics import CHANNEL_HEALTH, DELIVERIES, DELIVERIES_RETRY, RESULTS
+from siaran_shared.kafka import (
+    Outgoing,
+    Poison,
+    dead_letter,
+    decode,
+    publish_all,
+    trace_context,
+)
 from siaran_shared.logging import get_logger
-from siaran_shared.service import build_runtime, create_service_app
+from siaran_shared.metric_names import CHANNEL_CIRCUIT_STATE
+from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
+from siaran_shared.telemetry import gauge, tracer
 
 from siaran_publisher.apprise_sender import AppriseSender
-from siaran_publisher.claims import Claims
+from siaran_publisher.backoff import RetryPolicy
+from siaran_publisher.breaker import Breakers
+from siaran_publisher.claims import INDEXES, Claims
+from siaran_publisher.config import PublisherSettings, publisher_settings
+from siaran_publisher.consumer import ConcurrentConsumer
 from siaran_publisher.deliver import Deliverer
+from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.secrets import Secrets
-from siaran_publisher.webhook import WebhookSender
+from siaran_publisher.webhook import WebhookSender, event_id
 
 log = get_logger(__name__)
 
-#: Deliveries worked on at once by one instance.
-MAX_IN_FLIGHT = 64
+
+def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
+    """The delivery logic wired to this runtime's store and the settings."""
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    lease = timedelta(seconds=settings.claim_lease_seconds)
+    return Deliverer(
+        claims=Claims(runtime.store.collection("deliveries", INDEXES), owner, lease),
+        secrets=Secrets(settings.secrets_dir),
+        webhooks=WebhookSender(
+            connect_timeout=settings.webhook_connect_timeout_seconds,
+            read_timeout=settings.webhook_read_timeout_seconds,
+            pool=max(256, settings.publisher_max_in_flight * 2),
+        ),
+        apprise=AppriseSender(),
+        policy=RetryPolicy(
+            max_attempts=settings.retry_max_attempts,
+            max_age=timedelta(seconds=settings.retry_max_age_seconds),
+            base=settings.retry_base_seconds,
+            cap=settings.retry_max_delay_seconds,
+        ),
+        breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds),
+        slots=asyncio.Semaphore(settings.publisher_max_in_flight),
+        inline_wait=settings.publisher_inline_wait_seconds,
+    )
+
+
+class Pipeline:
+    """A raw record in; outcomes, health changes and dead letters out, before it counts
+    as finished (and its offset may be committed)."""
+
+    def __init__(self, runtime: Runtime, deliverer: Deliverer) -> None:
+        self._broker = runtime.broker
+        self._source = runtime.source
+        self.deliverer = deliverer
+        self._circuit_gauge = gauge(CHANNEL_CIRCUIT_STATE)
+
+    async def process(self, raw: Any) -> None:
+        records, poison = decode([raw], DeliveryPlanned)
+        if poison:
+            await dead_letter(self._broker, self._source, poison)
+            return
+        record = records[0]
+        task: DeliveryPlanned = record.event
+        context = trace_context(record.headers)
+        with tracer().start_as_current_span(
+            "publisher deliver", context=context, kind=SpanKind.CONSUMER,
+            attributes={"siaran.delivery_id": task.delivery_id, "siaran.attempt": task.attempt},
+        ):  # fmt: skip
+            handled = await self.deliverer.handle(task, record.headers)
+            outgoing = [
+                Outgoing(RESULTS, o.announcement_id, o, event_id=f"{event_id(task)}:{o.status}")
+                for o in handled.results
+            ]
+            outgoing += self._health_changes()
+            if outgoing:
+                await publish_all(self._broker, self._source, outgoing)
+            if handled.dead_letter:
+                await dead_letter(self._broker, self._source, [Poison(raw, handled.dead_letter)])
+
+    def _health_changes(self) -> list[Outgoing]:
+        changes = self.deliverer.breakers.drain_changes()
+        for kind in {c.kind for c in changes}:
+            for state, count in self.deliverer.breakers.counts(kind).items():
+                self._circuit_gauge.set(count, {"kind": kind, "state": state})
+        for c in changes:
+            log.info("channel_health_changed", channel_id=c.channel_id, state=c.state.value,
+                     failures=c.consecutive_failures, reason=c.reason)  # fmt: skip
+        return [Outgoing(CHANNEL_HEALTH, c.channel_id, c) for c in changes]
+
+    async def requeue(self, tasks: Sequence[DeliveryPlanned]) -> None:
+        """Put due tasks back on the retry topic, keyed by channel."""
+        await publish_all(
+            self._broker,
+            self._source,
+            (Outgoing(DELIVERIES_RETRY, t.channel_id, t) for t in tasks),
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    runtime = build_runtime("publisher", settings)
-    broker, source = runtime.broker, runtime.source
-    owner = f"{socket.gethostname()}:{os.getpid()}"
-    webhooks = WebhookSender()
-    deliverer = Deliverer(
-        claims=Claims(runtime.store.collection("deliveries"), owner, timedelta(minutes=2)),
-        secrets=Secrets(runtime.settings.secrets_dir),
-        webhooks=webhooks,
-        apprise=AppriseSender(),
+    config = publisher_settings(settings)
+    runtime = build_runtime("publisher", config)
+    config = publisher_settings(runtime.settings)
+    deliverer = build_deliverer(runtime, config)
+    pipeline = Pipeline(runtime, deliverer)
+    consumer = ConcurrentConsumer(
+        runtime.settings,
+        (DELIVERIES, DELIVERIES_RETRY),
+        pipeline.process,
+        channel_concurrency=config.publisher_channel_concurrency,
+        max_pending=config.publisher_max_pending,
+        commit_interval=config.publisher_commit_interval_seconds,
+        drain_seconds=config.publisher_drain_seconds,
     )
-    limit = asyncio.Semaphore(MAX_IN_FLIGHT)
-
-    async def one(task: DeliveryPlanned) -> DeliveryCompleted | None:
-        async with limit:
-            return await deliverer.deliver(task)
-
-    @subscriber(broker, runtime.settings, DELIVERIES)
-    async def on_deliveries(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, DeliveryPlanned)
-        outcomes = await asyncio.gather(*(one(r.event) for r in records))
-        done = [o for o in outcomes if o is not None]
-        await publish_all(broker, source, (Outgoing(RESULTS, o.announcement_id, o) for o in done))
-        if poison:
-            await dead_letter(broker, source, poison)
-
-    runtime.on_start.append(webhooks.start)
-    runtime.on_stop.append(webhooks.close)
+    scheduler = Scheduler(
+        deliverer.claims, pipeline.requeue, poll=config.publisher_schedule_poll_seconds
+    )
+    runtime.run_in_background("deliveries", consumer.run)
+    runtime.run_in_background("schedule", scheduler.run)
+    runtime.on_start.append(deliverer.webhooks.start)
+    runtime.on_stop.append(deliverer.webhooks.close)
     app = create_service_app(
         runtime,
         title="Siaran publisher",
         description="Posts deliveries to webhooks and Apprise channels; health and metrics.",
     )
     app.state.runtime = runtime
+    app.state.pipeline = pipeline
+    app.state.scheduler = scheduler
     return app

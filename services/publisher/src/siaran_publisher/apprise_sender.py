@@ -1,15 +1,66 @@
-"""Every non-http(s) endpoint goes through Apprise (Telegram, Mastodon, X, e-mail, …)."""
+"""Every non-http(s) endpoint goes through Apprise (Telegram, Mastodon, X, e-mail, …).
+
+Apprise reports success or failure per service, with the service's log lines; the HTTP
+status those lines carry (``error=503``) maps to the webhook contract's verdicts, so an
+Apprise channel is retried, failed or marked "needs reconnect" like a webhook."""
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Iterable
+
 import apprise
+from apprise.result import AppriseResultStatus
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
 
-from siaran_publisher.outcome import Attempt, Verdict
+from siaran_publisher.outcome import Attempt, Verdict, classify_status
+
+_ERROR_CODE = re.compile(r"error=(\d{3})\b")
+#: Kinds whose posts carry no separate title.
+UNTITLED_KINDS = frozenset({"x", "sms", "whatsapp", "mastodon"})
+
+
+def accepts(url: str) -> bool:
+    """Whether Apprise knows this URL's scheme and can parse it."""
+    return bool(apprise.Apprise().add(url))
+
+
+def classify_apprise(status: AppriseResultStatus, messages: Iterable[str]) -> Attempt:
+    """Delivered, retryable or permanent, from Apprise's status and its warnings."""
+    if status == AppriseResultStatus.SUCCESS:
+        return Attempt(Verdict.DELIVERED, "sent through Apprise")
+    if status == AppriseResultStatus.NOMATCH:
+        return Attempt(Verdict.PERMANENT, "Apprise found no service for this endpoint")
+    if status == AppriseResultStatus.TIMEOUT:
+        return Attempt(Verdict.RETRY, "timeout (Apprise)")
+    lines = [m for m in messages if m]
+    last = lines[-1] if lines else "Apprise reported a failed notification"
+    for line in reversed(lines):
+        match = _ERROR_CODE.search(line)
+        if match:
+            code = int(match.group(1))
+            return Attempt(classify_status(code), f"HTTP {code} {line}", status=code)
+    # No status code: a connection error, a timeout or an unknown failure; worth retrying.
+    return Attempt(Verdict.RETRY, last)
+
+
+def load_plugins() -> None:
+    """Load Apprise's plugins now rather than on the first send, inside the event loop.
+
+    Its e-mail plugin imports the stdlib `imghdr`, deprecated since Python 3.11; that
+    warning is Apprise's to fix and says nothing about Siaran, so it is silenced here only.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
+        apprise.Apprise().add("json://localhost")
 
 
 class AppriseSender:
     """Sends a task's text through Apprise; Apprise cannot delete, so no retractions."""
+
+    def __init__(self) -> None:
+        load_plugins()
 
     async def send(self, task: DeliveryPlanned, url: str) -> Attempt:
         if task.action is DeliveryAction.RETRACT:
@@ -17,10 +68,13 @@ class AppriseSender:
         notifier = apprise.Apprise()
         if not notifier.add(url):
             return Attempt(Verdict.PERMANENT, "Apprise does not accept this endpoint URL")
-        body = task.text
-        title = "" if task.kind in ("x", "sms", "whatsapp", "mastodon") else task.title
-        ok = await notifier.async_notify(body=body, title=title)
-        if ok:
-            return Attempt(Verdict.DELIVERED, "sent through Apprise")
-        # Apprise reports only success or failure; treat failure as transient.
-        return Attempt(Verdict.RETRY, "Apprise reported a failed notification")
+        title = "" if task.kind in UNTITLED_KINDS else task.title
+        result = await notifier.async_notify(body=task.text, title=title)
+        messages = [
+            entry.message
+            for service in result.results
+            for attempt in service.attempts
+            for entry in attempt.logs
+            if entry.level in ("WARNING", "ERROR", "CRITICAL")
+        ]
+        return classify_apprise(AppriseResultStatus(result.status), messages)

@@ -1,23 +1,47 @@
 """Never twice: each delivery is claimed in the store before it is sent and its outcome
-recorded after. A claim whose lease expired (its instance crashed) may be taken again;
-the same Idempotency-Key then lets a well-behaved receiver drop a repeat."""
+recorded after. The same documents are the durable retry schedule.
+
+A delivery's document moves through these states:
+
+- ``claimed``: an instance (``owner``) is sending it until ``lease_until``; a claim whose
+  lease expired (its instance crashed) is sent again, with the same Idempotency-Key;
+- ``waiting``: due again at ``due`` (a retry, a rate-limit slot, an open circuit,
+  ``not_before``); the scheduler re-queues it on the retry topic when due;
+- ``queued``: re-queued on the retry topic, to be claimed by whichever copy comes first;
+- ``done`` (with ``outcome``) or ``cancelled``: later copies are skipped.
+
+Every change after the first insert is conditional on the version ``v`` that was read, so
+two copies of a task can never both win a claim.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from siaran_shared.events import DeliveryCompleted
+from siaran_shared.events import DeliveryCompleted, DeliveryStatus
 from siaran_shared.store import Collection
 
-ClaimResult = Literal["claimed", "done", "busy"]
+ClaimResult = Literal["claimed", "done", "scheduled", "busy"]
+CancelResult = Literal["cancelled", "sending", "finished"]
+INDEXES = ("state", "due", "lease_until")
+REOPENABLE = (DeliveryStatus.FAILED.value, DeliveryStatus.EXPIRED.value)
 
 
 @dataclass(frozen=True, slots=True)
 class Claim:
     result: ClaimResult
-    doc: dict[str, Any] | None = None
+    doc: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def attempts(self) -> int:
+        """Attempts made before this claim."""
+        return int(self.doc.get("attempts", 0))
+
+    @property
+    def version(self) -> int:
+        return int(self.doc.get("v", 0))
 
 
 class Claims:
@@ -27,50 +51,139 @@ class Claims:
         self._docs = docs
         self._owner = owner
         self._lease = lease
+        self._local: set[str] = set()  # keys this instance is sending right now
 
-    async def claim(self, key: str, now: datetime) -> Claim:
-        """Take the delivery for sending, unless it is finished or leased by another."""
-        lease_until = (now + self._lease).isoformat()
-        fresh = {"state": "claimed", "owner": self._owner, "lease_until": lease_until}
-        if await self._docs.insert(key, {**fresh, "attempts": 0}):
-            return Claim("claimed")
-        doc = await self._docs.get(key)
-        if doc is None:
-            return await self.claim(key, now)
-        if doc["state"] in ("done", "cancelled"):
-            return Claim("done", doc)
-        taken = await self._docs.update(
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    async def claim(
+        self, key: str, task: dict[str, Any], now: datetime, *, reopen: bool = False
+    ) -> Claim:
+        """Take the delivery for sending, unless it is finished, scheduled or taken."""
+        if key in self._local:
+            return Claim("busy")
+        fresh: dict[str, Any] = {
+            "state": "claimed",
+            "owner": self._owner,
+            "lease_until": (now + self._lease).isoformat(),
+            "task": task,
+        }
+        doc = {**fresh, "key": key, "attempts": 0, "v": 1, "first_at": now.isoformat()}
+        if await self._docs.insert(key, doc):
+            self._local.add(key)
+            return Claim("claimed", doc)
+        current = await self._docs.get(key)
+        if current is None:  # deleted in between: try once more from the start
+            return await self.claim(key, task, now, reopen=reopen)
+        state = current.get("state")
+        if state in ("done", "cancelled"):
+            status = (current.get("outcome") or {}).get("status")
+            if not (reopen and state == "done" and status in REOPENABLE):
+                return Claim("done", current)
+            fresh.update({"attempts": 0, "first_at": now.isoformat(), "outcome": None})
+        elif state == "waiting" and current.get("due", "") > now.isoformat():
+            return Claim("scheduled", current)
+        elif state == "claimed" and current.get("lease_until", "") > now.isoformat():
+            return Claim("busy", current)
+        version = int(current.get("v", 0))
+        if not await self._docs.update(key, {**fresh, "v": version + 1}, where={"v": version}):
+            return Claim("busy", current)
+        self._local.add(key)
+        return Claim("claimed", {**current, **fresh, "v": version + 1})
+
+    async def schedule(
+        self,
+        key: str,
+        due: datetime,
+        *,
+        attempts: int,
+        reason: str,
+        task: dict[str, Any],
+        slot: datetime | None = None,
+    ) -> None:
+        """Hand a claimed delivery to the durable schedule, due again at `due`.
+
+        `slot` records a rate-limit slot already reserved for that time."""
+        self._local.discard(key)
+        await self._docs.update(
             key,
-            fresh,
-            where={
-                "state": {"$in": ["claimed", "waiting"]},
-                "$or": [
-                    {"owner": self._owner},
-                    {"lease_until": {"$lt": now.isoformat()}},
-                ],
+            {
+                "state": "waiting",
+                "due": due.isoformat(),
+                "attempts": attempts,
+                "reason": reason[:300],
+                "task": task,
+                "slot": slot.isoformat() if slot else None,
+                "owner": None,
+                "lease_until": None,
             },
+            where={"owner": self._owner, "state": "claimed"},
         )
-        return Claim("claimed", doc) if taken else Claim("busy", doc)
-
-    async def attempted(self, key: str, attempts: int) -> None:
-        await self._docs.update(key, {"attempts": attempts})
 
     async def finish(self, key: str, outcome: DeliveryCompleted) -> None:
         """Record the terminal outcome; later copies of the task are skipped."""
+        self._local.discard(key)
         await self._docs.update(
             key,
-            {"state": "done", "outcome": outcome.model_dump(mode="json"), "lease_until": None},
+            {
+                "state": "done",
+                "outcome": outcome.model_dump(mode="json"),
+                "attempts": outcome.attempts,
+                "lease_until": None,
+                "task": None,
+            },
         )
 
-    async def cancel_pending(self, key: str, now: datetime) -> bool:
-        """Mark a not-yet-sent delivery cancelled; False if it was already finished."""
-        if await self._docs.insert(key, {"state": "cancelled", "at": now.isoformat()}):
-            return True
-        return await self._docs.update(
-            key,
-            {"state": "cancelled", "at": now.isoformat()},
-            where={"state": {"$in": ["claimed", "waiting"]}},
-        )
+    def release(self, key: str) -> None:
+        """Forget a local claim that ended without an outcome (shutdown); its lease runs out."""
+        self._local.discard(key)
+
+    async def cancel_pending(self, key: str, now: datetime) -> tuple[CancelResult, dict[str, Any]]:
+        """Cancel a delivery not sent yet: "cancelled" here, "sending" now, or "finished"."""
+        doc = {"key": key, "state": "cancelled", "at": now.isoformat(), "v": 1}
+        if await self._docs.insert(key, doc):
+            return "cancelled", doc
+        current = await self._docs.get(key)
+        if current is None:
+            return await self.cancel_pending(key, now)
+        state = current.get("state")
+        if state in ("waiting", "queued"):
+            version = int(current.get("v", 0))
+            changes = {"state": "cancelled", "at": now.isoformat(), "task": None, "v": version + 1}
+            if await self._docs.update(key, changes, where={"v": version}):
+                return "cancelled", current
+            return await self.cancel_pending(key, now)
+        if state == "claimed":
+            return "sending", current
+        return "finished", current
 
     async def get(self, key: str) -> dict[str, Any] | None:
         return await self._docs.get(key)
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """Deliveries to re-queue: waiting and due, or claimed/queued by an instance whose
+        lease ran out (it crashed, or its retry-topic record was lost)."""
+        stamp = now.isoformat()
+        stale = (now - self._lease).isoformat()
+        # One query per state, so each uses the index on `state` and reads few rows.
+        docs = await self._docs.find(
+            {"state": "waiting", "due": {"$lte": stamp}}, order_by="due", limit=limit
+        )
+        docs += await self._docs.find(
+            {"state": "claimed", "lease_until": {"$lt": stamp}}, limit=limit
+        )
+        docs += await self._docs.find({"state": "queued", "queued_at": {"$lt": stale}}, limit=limit)
+        return [(d["key"], d) for d in docs if d.get("key") and d.get("task")]
+
+    async def queued(self, key: str, doc: dict[str, Any], now: datetime) -> bool:
+        """Mark a due delivery as re-queued, unless it changed since it was read."""
+        version = int(doc.get("v", 0))
+        changes = {
+            "state": "queued",
+            "queued_at": now.isoformat(),
+            "owner": None,
+            "lease_until": None,
+            "v": version + 1,
+        }
+        return await self._docs.update(key, changes, where={"v": version})

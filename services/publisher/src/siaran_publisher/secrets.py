@@ -34,3 +34,16 @@ class Secrets:
     def fill(self, endpoint: str) -> str:
         """The endpoint with every {secret:NAME} replaced by its value."""
         return PLACEHOLDER.sub(lambda m: self.get(m.group(1)), endpoint)
+
+    def values_in(self, endpoint: str, secret: str | None) -> list[str]:
+        """The values of the secrets an endpoint and a signing secret name (to scrub text)."""
+        names = [m.group(1) for m in PLACEHOLDER.finditer(endpoint)]
+        if secret:
+            names.append(secret)
+        values = []
+        for name in names:
+            try:
+                values.append(self.get(name))
+            except MissingSecret:
+                continue
+        return values

@@ -1,0 +1,115 @@
+"""Circuit breaker per channel: opened after repeated failures, probed after a cool-down,
+closed by a success; 401/403 mark the channel "needs reconnect". Every change of state
+becomes a ChannelHealthChanged event for the router and the dashboards."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from siaran_shared.events import ChannelHealth, ChannelHealthChanged
+
+from siaran_publisher.outcome import Attempt, Verdict
+
+#: How ChannelHealth maps to the `state` label of siaran_channel_circuit_state.
+CIRCUIT_STATE = {
+    ChannelHealth.HEALTHY: "closed",
+    ChannelHealth.DEGRADED: "closed",
+    ChannelHealth.OPEN: "open",
+    ChannelHealth.HALF_OPEN: "half_open",
+    ChannelHealth.NEEDS_RECONNECT: "needs_reconnect",
+}
+#: Longest a task waits for a probe already in flight before it asks again.
+PROBE_WAIT = 2.0
+
+
+@dataclass(slots=True)
+class Circuit:
+    channel_id: str
+    kind: str
+    province: str
+    state: ChannelHealth = ChannelHealth.HEALTHY
+    failures: int = 0
+    open_until: float = 0.0
+    probing: bool = False
+    reason: str | None = None
+
+
+class Breakers:
+    """The circuits of the channels this instance has sent to."""
+
+    def __init__(self, threshold: int, cooldown: float) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._circuits: dict[str, Circuit] = {}
+        self._changes: list[ChannelHealthChanged] = []
+
+    def circuit(self, channel_id: str, kind: str, province: str) -> Circuit:
+        c = self._circuits.get(channel_id)
+        if c is None:
+            c = self._circuits[channel_id] = Circuit(channel_id, kind, province)
+        c.kind, c.province = kind, province
+        return c
+
+    def admit(self, c: Circuit, now: float) -> float:
+        """0 when a send may go now; else the seconds to wait before asking again."""
+        if c.state in (ChannelHealth.OPEN, ChannelHealth.NEEDS_RECONNECT):
+            if now < c.open_until:
+                return c.open_until - now
+            self._move(c, ChannelHealth.HALF_OPEN)
+            c.probing = True
+            return 0.0
+        if c.state is ChannelHealth.HALF_OPEN:
+            if c.probing:
+                return min(self.cooldown, PROBE_WAIT)
+            c.probing = True
+        return 0.0
+
+    def record(self, c: Circuit, attempt: Attempt, now: float) -> None:
+        """Account one attempt's result."""
+        c.probing = False
+        if attempt.needs_reconnect:
+            c.failures += 1
+            c.open_until = now + self.cooldown
+            self._move(c, ChannelHealth.NEEDS_RECONNECT, attempt.summary)
+        elif attempt.verdict is Verdict.RETRY:
+            c.failures += 1
+            if c.state is ChannelHealth.HALF_OPEN or c.failures >= self.threshold:
+                c.open_until = now + self.cooldown
+                self._move(c, ChannelHealth.OPEN, attempt.summary)
+            elif c.state is ChannelHealth.HEALTHY:
+                self._move(c, ChannelHealth.DEGRADED, attempt.summary)
+        else:  # delivered, or an answer that proves the channel is reachable
+            c.failures = 0
+            if c.state is not ChannelHealth.HEALTHY:
+                self._move(c, ChannelHealth.HEALTHY, None)
+
+    def release(self, c: Circuit) -> None:
+        """A probe slot taken but not used (the send did not happen)."""
+        c.probing = False
+
+    def _move(self, c: Circuit, state: ChannelHealth, reason: str | None = None) -> None:
+        if c.state is state:
+            return
+        c.state = state
+        c.reason = reason
+        self._changes.append(
+            ChannelHealthChanged(
+                channel_id=c.channel_id,
+                kind=c.kind,
+                province=c.province,
+                state=state,
+                reason=reason[:300] if reason else None,
+                consecutive_failures=c.failures,
+            )
+        )
+
+    def drain_changes(self) -> list[ChannelHealthChanged]:
+        """State changes since the last call, oldest first."""
+        changes, self._changes = self._changes, []
+        return changes
+
+    def counts(self, kind: str) -> dict[str, int]:
+        """Channels of one kind in each circuit state (every state, 0 included)."""
+        seen = Counter(CIRCUIT_STATE[c.state] for c in self._circuits.values() if c.kind == kind)
+        return {state: seen.get(state, 0) for state in dict.fromkeys(CIRCUIT_STATE.values())}
