@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +21,8 @@ from siaran_shared.auth import KeyRing
 from siaran_shared.kafka import ensure_topics
 from siaran_shared.settings import Settings
 
-from siaran_cli.stack import SERVICES, Stack, StackConfig
+from siaran_cli.demo import DEMO_PORT, demo_channels
+from siaran_cli.stack import SERVICES, Stack, StackConfig, port_in_use
 
 console = Console(highlight=False)
 COLOURS = {"broker": "magenta", "ingest": "cyan", "router": "green", "publisher": "yellow",
@@ -51,12 +53,17 @@ def ensure_dev_key(home: Path) -> Path:
 def dev(
     home: Annotated[Path, typer.Option(help="Folder for local state.")] = Path(".siaran"),
     kafka_port: Annotated[int, typer.Option(help="Port of the bundled broker.")] = 9092,
+    demo: Annotated[
+        bool,
+        typer.Option(help="Run the demo receiver and load the demo registry on first start."),
+    ] = True,
+    demo_port: Annotated[int, typer.Option(help="Port of the demo receiver.")] = DEMO_PORT,
 ) -> None:
     """Start the broker and the four services, wait until ready, supervise until Ctrl-C."""
     log_format = "console" if sys.stdout.isatty() else "json"
     config = StackConfig(home=home.resolve(), kafka_port=kafka_port, log_format=log_format)
     try:
-        asyncio.run(_run(config))
+        asyncio.run(_run(config, demo_port if demo else None))
     except KeyboardInterrupt:
         pass
     except RuntimeError as exc:
@@ -64,7 +71,7 @@ def dev(
         raise typer.Exit(1) from exc
 
 
-async def _run(config: StackConfig) -> None:
+async def _run(config: StackConfig, demo_port: int | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,17 +82,55 @@ async def _run(config: StackConfig) -> None:
         await stack.start_broker()
         created = await ensure_topics(Settings(kafka_bootstrap=config.bootstrap))
         _printer("broker", f"ready on {config.bootstrap}; topics created: {len(created)}")
+        if demo_port is not None and port_in_use("127.0.0.1", demo_port):
+            _printer("demo", f"port {demo_port} is in use: demo receiver not started")
+        elif demo_port is not None:
+            await stack.start_demo_receiver(demo_port)
         await stack.start_services()
         started = time.monotonic()
         await _until(stack.wait_ready(60), stop)
         if stop.is_set():
             return
+        if demo_port is not None:
+            key = key_path.read_text().strip()
+            await load_demo_registry(config, key, demo_port)
         _banner(config, key_path, time.monotonic() - started)
         await _supervise(stack, stop)
     finally:
         console.print("[bold]stopping…")
         await stack.stop()
         console.print("[bold]stopped: no process of the stack is left running")
+
+
+async def load_demo_registry(config: StackConfig, key: str, port: int) -> None:
+    """On first start (no marker under home), import the demo registry into the router."""
+    marker = config.home / "demo-registry-loaded"
+    if marker.exists():
+        _printer("demo", f"demo registry loaded before; receiver stats: {_stats_url(port)}")
+        return
+    rows = demo_channels(port)
+    async with httpx.AsyncClient(
+        base_url=config.url("router"),
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120.0,
+    ) as client:
+        r = await client.post("/v1/channels:import", json={"channels": rows})
+    if r.status_code != 200:
+        _printer(
+            "demo", f"demo registry not loaded: router answered {r.status_code} {r.text[:300]}"
+        )
+        return
+    marker.write_text(f"{len(rows)} channels\n")
+    body = r.json()
+    _printer(
+        "demo",
+        f"demo registry: {len(body['created'])} channels created, {body['unchanged']} unchanged "
+        f"({len(rows)} in 552 regions + ID); receiver stats: {_stats_url(port)}",
+    )
+
+
+def _stats_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/stats"
 
 
 async def _until(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siaran_cli import dev, keys
+from siaran_cli import channels, demo, dev, keys
 
 app = typer.Typer(
     name="siaran",
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 app.command("dev", help="Run the whole platform locally on the embedded defaults.")(dev.dev)
 app.add_typer(keys.app, name="keys", help="Create, list and revoke API keys.")
+app.add_typer(channels.app, name="channels", help="Import and export the channel registry.")
+app.add_typer(demo.app, name="demo", help="The demo registry and the demo receiver.")
 
 if __name__ == "__main__":
     app()

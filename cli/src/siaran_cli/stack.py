@@ -139,6 +139,20 @@ class Stack:
         self.printer = printer
         self.broker: Child | None = None
         self.services: dict[str, Child] = {}
+        self.demo: Child | None = None
+
+    async def start_demo_receiver(self, port: int) -> None:
+        """The demo receiver that the demo registry's channels point at (dev only)."""
+        if port_in_use("127.0.0.1", port):
+            raise RuntimeError(f"port {port} for the demo receiver is in use")
+        self.demo = Child(
+            "demo",
+            [sys.executable, "-m", "siaran_cli.demo", "receiver", "--port", str(port)],
+            {**os.environ, "PYTHONUNBUFFERED": "1"},
+            self.printer,
+        )
+        await self.demo.start()
+        await _wait_for(lambda: port_in_use("127.0.0.1", port), 20, "the demo receiver")
 
     async def start_broker(self) -> None:
         c = self.config
@@ -201,6 +215,8 @@ class Stack:
     async def stop(self) -> None:
         """Stop services first (they flush to the broker), then the broker."""
         await asyncio.gather(*(c.stop() for c in self.services.values()))
+        if self.demo is not None:
+            await self.demo.stop(grace=5)
         if self.broker is not None:
             await self.broker.stop(grace=5)
 

@@ -100,7 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if poison:
             await dead_letter(broker, source, poison)
 
-    @subscriber(broker, runtime.settings, CHANNEL_HEALTH)
+    # ungrouped like the registry: writes are idempotent (latest state wins) and no group
+    # join delays the start
+    @subscriber(broker, runtime.settings, CHANNEL_HEALTH, grouped=False)
     async def on_channel_health(_: Any, msg: KafkaMessage) -> None:
         records, poison = decode(msg.raw_message, ChannelHealthChanged)
         await record_health(health, [r.event for r in records])

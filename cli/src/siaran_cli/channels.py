@@ -1,0 +1,253 @@
+"""`siaran channels import|export`: the channel registry as a YAML or CSV file.
+
+An import sends every row to the router at once; the router validates them all and applies
+the whole file or nothing, so a file with one bad row reports that row and changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+COLUMNS = ("id", "region", "kind", "name", "endpoint", "tags", "enabled", "rate_per_minute",
+           "secret")  # fmt: skip
+PAGE = 5000
+
+RouterUrl = Annotated[
+    str, typer.Option("--router-url", envvar="SIARAN_ROUTER_URL", help="The router's base URL.")
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="SIARAN_API_KEY",
+        help="Admin API key (default: the dev key in .siaran/dev-api-key).",
+        show_default=False,
+    ),
+]
+Home = Annotated[Path, typer.Option("--home", envvar="SIARAN_HOME", help="Local state folder.")]
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read as channel rows."""
+
+
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of a YAML or CSV file and, for each, where it is in the file."""
+    suffix = path.suffix.lower()
+    text = path.read_text(encoding="utf-8-sig")
+    if suffix in (".yaml", ".yml"):
+        return _yaml_rows(text)
+    if suffix == ".csv":
+        return _csv_rows(text)
+    raise ImportFileError(f"{path.name}: use a .yaml, .yml or .csv file")
+
+
+def _yaml_rows(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ImportFileError(f"not valid YAML: {exc}") from exc
+    rows = doc.get("channels") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list):
+        raise ImportFileError("expected a list of channels, or a mapping with a 'channels' list")
+    return rows, [f"item {n}" for n in range(1, len(rows) + 1)]
+
+
+def _csv_rows(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"id", "region", "kind", "name", "endpoint"} - set(reader.fieldnames or ())
+    if missing:
+        raise ImportFileError(f"CSV header lacks column(s): {', '.join(sorted(missing))}")
+    rows: list[dict[str, Any]] = []
+    where: list[str] = []
+    for record in reader:
+        row: dict[str, Any] = {}
+        for key, value in record.items():
+            if key is None:  # more cells than header columns
+                row["_extra_cells"] = value
+                continue
+            value = (value or "").strip()
+            if not value:
+                continue
+            if key == "tags":
+                row[key] = [t.strip() for t in value.replace("|", ";").split(";") if t.strip()]
+            else:
+                row[key] = value
+        rows.append(row)
+        where.append(f"line {reader.line_num}")
+    return rows, where
+
+
+def resolve_key(api_key: str | None, home: Path) -> str:
+    if api_key:
+        return api_key
+    path = home / "dev-api-key"
+    if path.exists():
+        return path.read_text().strip()
+    err.print(f"[red]no API key: pass --api-key or SIARAN_API_KEY, or start `siaran dev` ({path})")
+    raise typer.Exit(2)
+
+
+def _client(router_url: str, key: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=router_url.rstrip("/"),
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120.0,
+    )
+
+
+def _fail(response: httpx.Response) -> None:
+    try:
+        error = response.json()["error"]
+        message = error["message"]
+    except (ValueError, KeyError, TypeError):
+        message = response.text[:300]
+    err.print(f"[red]router answered {response.status_code}: {message}")
+    raise typer.Exit(1)
+
+
+def import_rows(
+    client: httpx.Client, rows: Sequence[dict[str, Any]], *, dry_run: bool, prune: bool
+) -> httpx.Response:
+    """POST the rows to the router's import endpoint."""
+    params = {"dry_run": str(dry_run).lower(), "prune": str(prune).lower()}
+    return client.post("/v1/channels:import", params=params, json={"channels": list(rows)})
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML or CSV file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Also remove channels that are not in the file.")
+    ] = False,
+    router_url: RouterUrl = "http://127.0.0.1:8001",
+    api_key: ApiKey = None,
+    home: Home = Path(".siaran"),
+) -> None:
+    """Import channels: all rows are checked first; one bad row imports nothing."""
+    try:
+        rows, where = read_rows(file)
+    except (ImportFileError, UnicodeDecodeError) as exc:
+        err.print(f"[red]{file}: {exc}")
+        raise typer.Exit(2) from exc
+    with _client(router_url, resolve_key(api_key, home)) as client:
+        try:
+            response = import_rows(client, rows, dry_run=dry_run, prune=prune)
+        except httpx.HTTPError as exc:
+            err.print(f"[red]cannot reach the router at {router_url}: {exc}")
+            raise typer.Exit(1) from exc
+    if response.status_code == 422 and "details" in response.text:
+        _print_row_errors(file, response.json()["error"], where)
+        raise typer.Exit(1)
+    if response.status_code != 200:
+        _fail(response)
+    _print_summary(response.json())
+
+
+def _print_row_errors(file: Path, error: dict[str, Any], where: list[str]) -> None:
+    err.print(f"[red]{file}: {error['message']}")
+    table = Table("row", "where", "id", "field", "problem", show_lines=False)
+    for d in error.get("details", []):
+        row = d.get("row")
+        place = where[row - 1] if isinstance(row, int) and 0 < row <= len(where) else ""
+        field = str(d.get("field", "")).partition(".")[2] or d.get("field", "")
+        table.add_row(str(row or ""), place, str(d.get("channel_id") or ""), field, d["message"])
+    err.print(table)
+
+
+def _print_summary(body: dict[str, Any]) -> None:
+    verb = "would " if body["dry_run"] else ""
+    created, updated, removed = body["created"], body["updated"], body["removed"]
+    out.print(
+        f"{body['rows']} rows: {verb}create {len(created)}, {verb}update {len(updated)}, "
+        f"{verb}remove {len(removed)}, unchanged {body['unchanged']}"
+    )
+    shown = 20
+    for channel_id in created[:shown]:
+        out.print(f"  + {channel_id}")
+    for change in updated[:shown]:
+        out.print(f"  ~ {change['id']} ({', '.join(change['fields'])})")
+    for channel_id in removed[:shown]:
+        out.print(f"  - {channel_id}")
+    hidden = sum(max(0, len(x) - shown) for x in (created, updated, removed))
+    if hidden:
+        out.print(f"  … and {hidden} more")
+    if body["dry_run"]:
+        out.print("dry run: nothing was changed")
+
+
+def fetch_all(client: httpx.Client) -> list[dict[str, Any]]:
+    """Every channel in the registry, page by page, without health."""
+    channels: list[dict[str, Any]] = []
+    while True:
+        response = client.get("/v1/channels", params={"limit": PAGE, "offset": len(channels)})
+        if response.status_code != 200:
+            _fail(response)
+        body = response.json()
+        channels += [{k: v for k, v in c.items() if k != "health"} for c in body["items"]]
+        if not body["items"] or len(channels) >= body["total"]:
+            return channels
+
+
+def to_yaml(channels: list[dict[str, Any]]) -> str:
+    rows = [{k: v for k, v in c.items() if v is not None} for c in channels]
+    return yaml.safe_dump({"channels": rows}, sort_keys=False, allow_unicode=True)
+
+
+def to_csv(channels: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for c in channels:
+        tags = ";".join(c.get("tags") or ())
+        values = {k: "" if v is None else v for k, v in c.items()}
+        writer.writerow({**values, "tags": tags, "enabled": str(c.get("enabled", True)).lower()})
+    return buffer.getvalue()
+
+
+@app.command("export")
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File; .csv writes CSV.")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="yaml or csv.")] = None,
+    router_url: RouterUrl = "http://127.0.0.1:8001",
+    api_key: ApiKey = None,
+    home: Home = Path(".siaran"),
+) -> None:
+    """Export the registry as YAML or CSV that `siaran channels import` reads back."""
+    fmt = (fmt or ("csv" if output and output.suffix.lower() == ".csv" else "yaml")).lower()
+    if fmt not in ("yaml", "csv"):
+        err.print("[red]--format must be yaml or csv")
+        raise typer.Exit(2)
+    with _client(router_url, resolve_key(api_key, home)) as client:
+        try:
+            channels = fetch_all(client)
+        except httpx.HTTPError as exc:
+            err.print(f"[red]cannot reach the router at {router_url}: {exc}")
+            raise typer.Exit(1) from exc
+    text = to_csv(channels) if fmt == "csv" else to_yaml(channels)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+        err.print(f"exported {len(channels)} channels to {output}")
