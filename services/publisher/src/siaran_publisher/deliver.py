@@ -59,16 +59,20 @@ class Deliverer:
     policy: RetryPolicy
     breakers: Breakers
     limits: RateLimits = field(default_factory=RateLimits)
-    #: sends in progress at once, across channels
+    #: deliveries in progress at once, across channels
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
     #: waits up to this long happen in memory; longer ones go to the durable schedule
     inline_wait: float = 1.0
 
     async def handle(self, task: DeliveryPlanned, headers: Mapping[str, str] = {}) -> Handled:
-        """Handle one task; never raises for anything a channel does."""
-        if task.action is DeliveryAction.RETRACT:
-            return await self._retract(task, headers)
-        return await self._publish(task, headers)
+        """Handle one task; never raises for anything a channel does.
+
+        The whole of claim, send and record holds one of the `slots`, so that few
+        deliveries are ever between "sent" and "recorded" (what a crash can repeat)."""
+        async with self.slots:
+            if task.action is DeliveryAction.RETRACT:
+                return await self._retract(task, headers)
+            return await self._publish(task, headers)
 
     async def _publish(self, task: DeliveryPlanned, headers: Mapping[str, str]) -> Handled:
         key = event_id(task)
@@ -120,8 +124,7 @@ class Deliverer:
         if wait > 0:
             due = utcnow() + timedelta(seconds=wait)
             return await self._later(task, key, claim, due, f"circuit {circuit.state.value}")
-        async with self.slots:
-            attempt = await self.send(task)
+        attempt = await self.send(task)
         self.breakers.record(circuit, attempt, time.monotonic())
         attempts = claim.attempts + 1
         return await self._after(task, key, claim, attempts, attempt, circuit)
