@@ -26,6 +26,7 @@ from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import DLQ as DLQ_METRIC
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import counter
+from siaran_shared.tracing import context_for, event_ids, record_context, remember
 
 E = TypeVar("E", bound=Event)
 log = get_logger(__name__)
@@ -113,10 +114,17 @@ class Outgoing:
     key: str | None
     event: Event | None  # None is a tombstone (compacted topics)
     event_id: str | None = None
+    #: trace context to produce in; default: that of the consumed record sharing an id
+    #: with the event (see tracing.py), else the current one
+    context: otel_context.Context | None = None
 
 
 async def publish_all(broker: KafkaBroker, source: str, items: Iterable[Outgoing]) -> int:
-    """Queue every send without waiting, then await all acknowledgements once."""
+    """Queue every send without waiting, then await all acknowledgements once.
+
+    Each record is produced in its trace context (`Outgoing.context`, else that of the
+    consumed record it derives from), so its `traceparent` continues the announcement's trace.
+    """
     futures: list[asyncio.Future[Any]] = []
     count = 0
     for item in items:
@@ -126,13 +134,19 @@ async def publish_all(broker: KafkaBroker, source: str, items: Iterable[Outgoing
         else:
             body = item.event.model_dump_json().encode()
             headers = ce_headers(item.event, source=source, event_id=item.event_id)
-        future = await broker.publish(
-            body,
-            item.topic,
-            key=item.key.encode() if item.key is not None else None,
-            headers=headers,
-            no_confirm=True,
-        )
+        context = item.context or context_for(item.event)
+        token = otel_context.attach(context) if context is not None else None
+        try:
+            future = await broker.publish(
+                body,
+                item.topic,
+                key=item.key.encode() if item.key is not None else None,
+                headers=headers,
+                no_confirm=True,
+            )
+        finally:
+            if token is not None:
+                otel_context.detach(token)
         count += 1
         if future is not None:  # the in-memory test broker delivers at once
             futures.append(future)
@@ -148,6 +162,8 @@ class Record(Generic[E]):
     event: E
     key: str | None
     headers: Mapping[str, str]
+    #: the record's trace context: a child span of its traceparent (see tracing.py)
+    context: otel_context.Context | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +183,12 @@ def decode(raws: Sequence[Any], *models: type[Event]) -> tuple[list[Record[Any]]
 
     Bad bytes, unknown types, schemas or versions become Poison for the dead-letter topic.
     An empty value (a tombstone) becomes ChannelRemoved when that model is accepted.
+    Each good record gets its trace context, remembered for what the batch publishes.
     """
     by_type = {m.event_type: m for m in models}
     good: list[Record[Any]] = []
     bad: list[Poison] = []
+    contexts: dict[str, otel_context.Context] = {}
     for raw in raws:
         key = raw.key.decode(errors="replace") if raw.key else None
         headers = _headers(raw)
@@ -184,9 +202,15 @@ def decode(raws: Sequence[Any], *models: type[Event]) -> tuple[list[Record[Any]]
             bad.append(Poison(raw, f"unexpected ce_type {ce_type!r}; this topic carries {wanted}"))
             continue
         try:
-            good.append(Record(model.model_validate_json(raw.value or b""), key, headers))
+            event = model.model_validate_json(raw.value or b"")
         except ValidationError as exc:
             bad.append(Poison(raw, _describe(exc)))
+            continue
+        ids = event_ids(event)
+        context = record_context(headers, raw.topic, ids)
+        good.append(Record(event, key, headers, context))
+        contexts.update(dict.fromkeys(ids, context))
+    remember(contexts)
     return good, bad
 
 

@@ -4,6 +4,8 @@ the Kafka broker, the API key ring, and a lifespan that starts and stops them in
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,10 +16,12 @@ from faststream.kafka import KafkaBroker
 from siaran_shared.auth import KeyRing
 from siaran_shared.http import create_http_app
 from siaran_shared.kafka import ensure_topics, make_broker
+from siaran_shared.lag import report_consumer_lag
 from siaran_shared.logging import configure_logging, get_logger
 from siaran_shared.settings import Settings, load_settings
 from siaran_shared.store import Store, open_store
 from siaran_shared.telemetry import setup_telemetry, shutdown_telemetry
+from siaran_shared.tracing import instrument_http_client
 
 log = get_logger(__name__)
 
@@ -65,12 +69,19 @@ def build_runtime(service: str, settings: Settings | None = None) -> Runtime:
     settings = (settings or load_settings(service)).for_service(service)
     configure_logging(settings)
     setup_telemetry(service)
-    return Runtime(
+    if importlib.util.find_spec("opentelemetry.instrumentation.aiohttp_client"):
+        instrument_http_client()  # services that declare it (the publisher) trace their calls
+    runtime = Runtime(
         settings=settings,
         broker=make_broker(settings),
         store=open_store(settings.resolved_store_url, service),
         keyring=KeyRing(settings.resolved_api_keys_file),
     )
+    # siaran_consumer_lag for every service; it reads the subscribers once consuming runs.
+    runtime.run_in_background(
+        "consumer_lag", functools.partial(report_consumer_lag, settings, runtime.broker)
+    )
+    return runtime
 
 
 def create_service_app(

@@ -25,7 +25,28 @@ _trace_file: IO[str] | None = None
 
 
 def _one_line(span: ReadableSpan) -> str:
-    return json.dumps(json.loads(span.to_json()), separators=(",", ":")) + "\n"
+    try:
+        text = span.to_json()
+    except TypeError:  # bytes attributes (Kafka message keys) are not JSON: show them as text
+        attributes = {
+            k: v.decode(errors="replace") if isinstance(v, bytes) else v
+            for k, v in (span.attributes or {}).items()
+        }
+        text = ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=attributes,
+            events=span.events,
+            links=span.links,
+            kind=span.kind,
+            status=span.status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        ).to_json()
+    return json.dumps(json.loads(text), separators=(",", ":")) + "\n"
 
 
 def setup_telemetry(service: str) -> None:

@@ -1,0 +1,172 @@
+"""One trace per announcement through batch consumers.
+
+FastStream's telemetry middleware gives each consumed *batch* a new trace (linked to its
+records), so on its own the chain from the ingest request to the webhook call would break at
+every hop. Here every decoded record gets a short span that is the child of the record's own
+`traceparent` (`record_context`), remembered (process-wide, bounded) under the ids its
+event carries (announcement id, delivery id). `publish_all` then produces each outgoing event
+inside the context of the record it came from (looked up by the same ids, or given explicitly
+as `Outgoing.context`), so the `traceparent` FastStream injects continues the announcement's
+trace, also when the output is produced later by another task (a scheduler releasing held
+deliveries) while the process still remembers the record; and aiohttp client calls
+carrying a delivery's `Idempotency-Key` become children of that delivery's span
+(`instrument_http_client`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.util.types import Attributes
+
+#: How many ids the process remembers the record context of (least recently seen go first).
+REMEMBERED_IDS = 50_000
+
+# Ids -> the context of the last record that carried them; process-wide, so that outputs
+# produced by other tasks than the consuming one (schedulers, retries) stay in the trace.
+_records: OrderedDict[str, Context] = OrderedDict()
+# The parent chosen for the next HTTP client span (see instrument_http_client).
+_next_http_parent: ContextVar[Context | None] = ContextVar("siaran_http_parent", default=None)
+
+
+def event_ids(event: Any) -> list[str]:
+    """The ids an event is known by: its delivery id and announcement id, when it has them."""
+    ids = []
+    for name in ("delivery_id", "announcement_id"):
+        value = getattr(event, name, None)
+        if isinstance(value, str):
+            ids.append(value)
+    announcement_id = getattr(getattr(event, "announcement", None), "id", None)
+    if isinstance(announcement_id, str):
+        ids.append(announcement_id)
+    return ids
+
+
+def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -> Context:
+    """A context whose current span is a new child of the record's `traceparent`.
+
+    The span marks the record's arrival (ended at once); it links to the batch's span.
+    """
+    parent = propagate.extract(headers)
+    batch = trace.get_current_span().get_span_context()
+    attributes: dict[str, str] = {"messaging.destination.name": topic}
+    if ids:
+        attributes["siaran.ids"] = " ".join(ids)
+    span = trace.get_tracer("siaran").start_span(
+        f"{topic} record",
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+        links=[Link(batch)] if batch.is_valid else None,
+    )
+    span.end()
+    return trace.set_span_in_context(span, parent)
+
+
+def remember(contexts: Mapping[str, Context]) -> None:
+    """Remember record contexts by id, forgetting the oldest beyond REMEMBERED_IDS."""
+    for key, context in contexts.items():
+        _records[key] = context
+        _records.move_to_end(key)
+    while len(_records) > REMEMBERED_IDS:
+        _records.popitem(last=False)
+
+
+def context_for(event: Any) -> Context | None:
+    """The context of the consumed record an outgoing event derives from, if remembered."""
+    if event is None:
+        return None
+    for key in event_ids(event):
+        if key in _records:
+            return _records[key]
+    return None
+
+
+def context_for_key(key: str | None) -> Context | None:
+    """The context of the record with this delivery id (or `<delivery id>:retract`)."""
+    if not key:
+        return None
+    return _records.get(key) or _records.get(key.removesuffix(":retract"))
+
+
+class _ParentedTracer(trace.Tracer):
+    """Starts root-less spans under the parent an HTTP request's delivery chose."""
+
+    def __init__(self, inner: trace.Tracer) -> None:
+        self._inner = inner
+
+    def start_span(
+        self,
+        name: str,
+        context: Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> Span:
+        if context is None:
+            context = _next_http_parent.get()
+            _next_http_parent.set(None)
+        return self._inner.start_span(
+            name, context, kind, attributes, links, start_time, record_exception,
+            set_status_on_exception,
+        )  # fmt: skip
+
+    @contextmanager
+    def start_as_current_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[Span]:
+        span = self.start_span(
+            name, context, kind, attributes, links, start_time, record_exception,
+            set_status_on_exception,
+        )  # fmt: skip
+        with trace.use_span(span, end_on_exit=end_on_exit) as current:
+            yield current
+
+
+class _ParentedTracerProvider(trace.TracerProvider):
+    def __init__(self, inner: trace.TracerProvider) -> None:
+        self._inner = inner
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return _ParentedTracer(self._inner.get_tracer(*args, **kwargs))
+
+
+def instrument_http_client() -> None:
+    """Trace aiohttp client requests; one carrying a delivery's Idempotency-Key is a child
+    of that delivery's record span. Needs opentelemetry-instrumentation-aiohttp-client."""
+    import aiohttp
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+
+    instrumentor = AioHttpClientInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        return
+
+    async def choose_parent(_: Any, __: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        _next_http_parent.set(context_for_key(params.headers.get("Idempotency-Key")))
+
+    parent_config = aiohttp.TraceConfig()
+    parent_config.on_request_start.append(choose_parent)
+    # Our config runs before the instrumentor's own (it appends its config after these).
+    instrumentor.instrument(
+        tracer_provider=_ParentedTracerProvider(trace.get_tracer_provider()),
+        trace_configs=[parent_config],
+    )
