@@ -11,13 +11,13 @@ until it drains, which bounds memory. See docs/decisions/0005-publisher-consumpt
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from siaran_shared.kafka_client import aiokafka_options
 from siaran_shared.logging import get_logger
 from siaran_shared.settings import Settings
 
@@ -28,24 +28,6 @@ log = get_logger(__name__)
 Handler = Callable[[Any], Awaitable[None]]
 #: Waits between attempts at a record whose handling raised (store or broker down).
 _REDO_DELAYS = (0.5, 1, 2, 5, 10, 30)
-
-
-def kafka_options(settings: Settings) -> dict[str, Any]:
-    """aiokafka connection options (bootstrap, TLS, SASL) from the shared settings."""
-    options: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap,
-        "security_protocol": settings.kafka_security_protocol,
-    }
-    if settings.kafka_security_protocol.endswith("SSL"):
-        options["ssl_context"] = ssl.create_default_context(
-            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
-        )
-    if settings.kafka_security_protocol.startswith("SASL"):
-        options["sasl_mechanism"] = settings.kafka_sasl_mechanism or "PLAIN"
-        options["sasl_plain_username"] = settings.kafka_sasl_username or ""
-        password = settings.kafka_sasl_password
-        options["sasl_plain_password"] = password.get_secret_value() if password else ""
-    return options
 
 
 @dataclass
@@ -91,7 +73,7 @@ class ConcurrentConsumer:
         """Consume until cancelled; then let in-flight work finish (bounded) and commit."""
         s = self._settings
         consumer = AIOKafkaConsumer(
-            **kafka_options(s),
+            **aiokafka_options(s),
             group_id=s.consumer_group,
             client_id=f"siaran-{s.service}",
             enable_auto_commit=False,
