@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
+from siaran_shared.events.topics import TOPICS
 from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import CONSUMER_LAG
 from siaran_shared.settings import Settings
@@ -81,9 +82,17 @@ class LagProbe:
             await self._admin.close()
 
     async def measure(self, topics: Iterable[str]) -> dict[str, int]:
-        """Lag per topic for the group (topics without partitions yet are left out)."""
+        """Lag per topic for the group (topics without partitions yet are left out).
+
+        With no topics given, the Siaran topics the group has committed offsets on are
+        measured (a service consuming with its own aiokafka consumer under the same group).
+        """
         if self._admin is None or self._consumer is None:
             raise RuntimeError("LagProbe.measure() before start()")
+        topics = list(topics)
+        only_committed = not topics
+        if only_committed:  # ask about every Siaran topic (not every broker answers "all")
+            topics = [spec.name for spec in TOPICS]
         await self._consumer.topics()  # refreshes metadata: partitions added since are seen
         partitions = [
             TopicPartition(topic, p)
@@ -94,6 +103,11 @@ class LagProbe:
             return {}
         offsets = await self._admin.list_consumer_group_offsets(self.group, partitions=partitions)
         committed = {tp: meta.offset for tp, meta in offsets.items() if meta is not None}
+        if only_committed:
+            used = {tp.topic for tp, offset in committed.items() if offset >= 0}
+            partitions = [tp for tp in partitions if tp.topic in used]
+            if not partitions:
+                return {}
         end = await self._consumer.end_offsets(partitions)
         return lag_by_topic(committed, end)
 
@@ -123,9 +137,8 @@ async def report_consumer_lag(
 ) -> None:
     """Measure the service's consumer lag forever, setting the gauge after each round."""
     group = settings.consumer_group
+    # FastStream subscribers of the group; none: whatever the group commits (own consumers).
     topics = grouped_topics(broker, group)
-    if not topics:
-        return  # nothing consumed as a group: no lag to report
     lag_gauge = gauge(CONSUMER_LAG)
     probe: LagProbe | None = None
     failures = 0
