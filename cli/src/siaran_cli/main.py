@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siaran_cli import channels, demo, dev, keys, report
+from siaran_cli import channels, demo, dev, dlq, keys, report
 
 app = typer.Typer(
     name="siaran",
@@ -17,6 +17,7 @@ app.add_typer(keys.app, name="keys", help="Create, list and revoke API keys.")
 app.command("report", help="An announcement's delivery report; --follow until complete.")(
     report.report
 )
+app.add_typer(dlq.app, name="dlq", help="List dead letters and replay them (needs broker access).")
 app.add_typer(channels.app, name="channels", help="Import and export the channel registry.")
 app.add_typer(demo.app, name="demo", help="The demo registry and the demo receiver.")
 
