@@ -15,7 +15,9 @@ from siaran_shared.events import (
     utcnow,
 )
 from siaran_shared.logging import get_logger
+from siaran_shared.metric_names import FANOUT_CHANNELS
 from siaran_shared.store import Collection
+from siaran_shared.telemetry import histogram
 
 from siaran_router.planning import plan_deliveries, plan_retractions
 from siaran_router.registry import Registry
@@ -38,6 +40,7 @@ class Fanout:
         self._plans = plans
         self._releaser = releaser
         self._emit = emit
+        self._fanout_channels = histogram(FANOUT_CHANNELS)
 
     async def on_accepted(self, accepted: AnnouncementAccepted) -> int:
         """Plan the deliveries of an announcement and hand them to the releaser in batches
@@ -72,6 +75,7 @@ class Fanout:
                 "batches": [b.key for b in batches],
             },
         )
+        self._fanout_channels.record(len(tasks), {"priority": a.priority.value})
         log.info(
             "fanout_planned",
             announcement_id=a.id,
