@@ -38,6 +38,7 @@ from siaran_shared.kafka import Outgoing, ce_headers, ensure_topics, make_broker
 from siaran_shared.logging import configure_logging
 from siaran_shared.settings import Settings
 from siaran_shared.store import open_store
+from siaran_shared.telemetry import setup_telemetry
 
 RUNS = 3
 BODY = "Pemerintah mengajak seluruh masyarakat menjaga kesehatan. " * 8
@@ -64,6 +65,7 @@ async def main() -> None:
     settings = Settings(home=home, kafka_bootstrap=config.bootstrap, log_level="WARNING",
                         log_format="json").for_service("router")  # fmt: skip
     configure_logging(settings)
+    setup_telemetry("router")  # the SDK tracer provider the service runs with (no exporter)
     try:
         await ensure_topics(settings)
         await run(settings, home)

@@ -220,3 +220,43 @@ async def test_a_crashed_release_is_resumed_after_its_lease(store: Store) -> Non
 
 async def _noop() -> None:
     return None
+
+
+async def test_a_batch_larger_than_one_stored_piece_is_restored_whole_and_in_order(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("siaran_router.release.PIECE", 4)
+    sink, clock = Sink(), Clock()
+    await releaser(store, sink, clock, owner="before").hold([batch("a", T0, 10)])
+    pieces = await store.collection("release_tasks").find()
+    assert len(pieces) == 3  # 4 + 4 + 2
+    after = releaser(store, sink, clock, owner="after", chunk=3)  # nothing in memory
+    assert await after.release_due() == 10
+    assert sink.ids == [f"a:c{i}" for i in range(10)]
+
+
+async def test_a_replayed_hold_keeps_the_tasks_first_held(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    due = T0 + timedelta(hours=1)
+    await releaser(store, sink, clock, owner="before").hold([batch("a", due, 2)])
+    # the registry changed before the replay: the batch already held is not rewritten
+    await releaser(store, sink, clock, owner="replay").hold([batch("a", due, 5)])
+    clock.now = due
+    assert await releaser(store, sink, clock, owner="after").release_due() == 2
+    assert sink.ids == ["a:c0", "a:c1"]
+
+
+async def test_batches_held_before_tasks_were_stored_in_pieces_are_still_released(
+    store: Store,
+) -> None:
+    sink, clock = Sink(), Clock()
+    old = batch("a", T0, 3)
+    await store.collection("release_tasks").put(
+        old.key, {"tasks": [t.model_dump(mode="json") for t in old.tasks]}
+    )
+    batches = store.collection("release_batches", indexes=("status", "due", "announcement_id"))
+    doc = {"id": old.key, "announcement_id": "a", "due": old.key.split("@")[1], "rank": 2,
+           "priority": "normal", "status": "held", "size": 3, "sent": 0}  # fmt: skip
+    await batches.insert(old.key, doc)
+    assert await releaser(store, sink, clock).release_due() == 3
+    assert sink.ids == ["a:c0", "a:c1", "a:c2"]

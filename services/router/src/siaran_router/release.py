@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
 from siaran_shared.events import (
     DeliveryCompleted,
     DeliveryPlanned,
@@ -34,6 +35,10 @@ log = get_logger(__name__)
 
 RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
 HELD, RELEASING, RELEASED, CANCELLED = "held", "releasing", "released", "cancelled"
+#: Tasks per stored document: a national batch of any registry size stays far below
+#: MongoDB's 16 MB document limit.
+PIECE = 1000
+_TASKS = TypeAdapter(list[DeliveryPlanned])
 
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -98,11 +103,22 @@ class Releaser:
         self._preempt = False
 
     async def hold(self, batches: Sequence[Batch]) -> None:
-        """Store batches (idempotent by key) and wake the loop for those already due."""
+        """Store batches (idempotent by key) and wake the loop for those already due.
+
+        A batch's tasks are stored first, serialised once, in pieces of PIECE tasks, all in
+        one write; a batch already held (a replay) keeps the tasks it was held with.
+        """
         now = self._clock()
-        for batch in batches:
+        held = await self._batches.get_many([b.key for b in batches])
+        fresh = [b for b in batches if b.key not in held]
+        pieces: dict[str, dict[str, Any]] = {}
+        for batch in fresh:
+            for n, start in enumerate(range(0, len(batch.tasks), PIECE)):
+                text = _TASKS.dump_json(batch.tasks[start : start + PIECE]).decode()
+                pieces[_piece_key(batch.key, n)] = {"json": text}
+        await self._tasks.put_many(pieces)
+        for batch in fresh:
             key = batch.key
-            await self._tasks.put(key, {"tasks": [t.model_dump(mode="json") for t in batch.tasks]})
             inserted = await self._batches.insert(
                 key,
                 {
@@ -113,6 +129,7 @@ class Releaser:
                     "priority": batch.priority.value,
                     "status": HELD,
                     "size": len(batch.tasks),
+                    "pieces": -(-len(batch.tasks) // PIECE),
                     "sent": 0,
                 },
             )
@@ -138,7 +155,7 @@ class Releaser:
             ):
                 continue  # changed meanwhile; the loop sees the cancellation on its next step
             self._memory.pop(doc["id"], None)
-            tasks = await self._load(doc["id"])
+            tasks = await self._load(doc)
             if status == HELD:
                 never.extend(tasks)
             else:
@@ -199,7 +216,7 @@ class Releaser:
         key = doc["id"]
         if not await self._claim(doc):
             return 0
-        tasks = self._memory.get(key) or await self._load(key)
+        tasks = self._memory.get(key) or await self._load(doc)
         sent = int(doc.get("sent", 0))
         self._current_rank, self._preempt = doc["rank"], False
         try:
@@ -255,6 +272,21 @@ class Releaser:
                 live.append(task)
         await self._emit(live, expired)
 
-    async def _load(self, key: str) -> list[DeliveryPlanned]:
-        doc = await self._tasks.get(key)
-        return [DeliveryPlanned.model_validate(t) for t in (doc or {}).get("tasks", [])]
+    async def _load(self, doc: dict[str, Any]) -> list[DeliveryPlanned]:
+        key = doc["id"]
+        if "pieces" not in doc:  # held before tasks were stored in pieces
+            legacy = await self._tasks.get(key)
+            return [DeliveryPlanned.model_validate(t) for t in (legacy or {}).get("tasks", [])]
+        keys = [_piece_key(key, n) for n in range(doc["pieces"])]
+        found = await self._tasks.get_many(keys)
+        tasks: list[DeliveryPlanned] = []
+        for piece in keys:
+            if piece not in found:  # never written by hold(); one bad batch must not stall the rest
+                log.error("batch_tasks_missing", batch=key, piece=piece)
+                continue
+            tasks.extend(_TASKS.validate_json(found[piece]["json"]))
+        return tasks
+
+
+def _piece_key(batch_key: str, n: int) -> str:
+    return f"{batch_key}#{n}"
