@@ -38,7 +38,8 @@ async def announce_to_three_channels(
             r = await router.put(
                 f"/v1/channels/rep-{kind}-{run}",
                 json={"region": region, "kind": kind, "name": f"{kind} {region}",
-                      "endpoint": f"{receiver.base}/hooks/rep-{kind}-{run}"},
+                      "endpoint": f"{receiver.base}/hooks/rep-{kind}-{run}",
+                      "tags": [f"rep-{run}"]},
             )  # fmt: skip
             assert r.status_code == 201, r.text
     receiver.status_for[f"/hooks/rep-{failing}-{run}"] = [400]  # a 4xx fails at once
@@ -47,10 +48,10 @@ async def announce_to_three_channels(
         r = await ingest.post(
             "/v1/announcements",
             json={"id": announcement_id, "title": "Laporan", "body": "Isi laporan",
-                  "target": {"provinces": ["73"]}},
+                  "target": {"provinces": ["73"], "tags": [f"rep-{run}"]}},
         )  # fmt: skip
         assert r.status_code == 202, r.text
-    return announcement_id
+    return announcement_id  # the tag keeps other tests' channels in province 73 out
 
 
 async def test_report_numbers_equal_what_the_receiver_counted(
@@ -59,13 +60,19 @@ async def test_report_numbers_equal_what_the_receiver_counted(
     run = uuid.uuid4().hex[:8]
     announcement_id = await announce_to_three_channels(stack, receiver, run, failing="x")
 
+    last: dict[str, object] = {}
+
     async def complete() -> dict[str, object] | None:
         async with stack.client("metrics") as metrics:
             r = await metrics.get(f"/v1/announcements/{announcement_id}/report")
         body = r.json() if r.status_code == 200 else None
+        last.update(body or {"status": r.status_code})
         return body if body and body["planned"] == 3 and body["pending"] == 0 else None
 
-    report = await eventually(complete, within=30, what="report complete")
+    try:
+        report = await eventually(complete, within=60, what="report complete")
+    except AssertionError:
+        raise AssertionError(f"last report: {last}\n{stack.tail(40)}") from None
     ok = [r for r in receiver.requests if r.path.startswith("/hooks/rep-") and r.path.endswith(run)]
     accepted = [r for r in ok if not r.path.startswith("/hooks/rep-x-")]
     assert report["delivered"] == len(accepted) == 2
