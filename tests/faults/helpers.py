@@ -12,8 +12,10 @@ from siaran_shared.regions import NATIONAL, regions
 
 from tests.e2e.harness import Receiver, RunningStack, eventually, start_stack
 
-#: Fast retries so an outage's recovery fits a bounded test.
+#: Fast retries so an outage's recovery fits a bounded test; enough attempts to outlast a
+#: 30 s outage at this pace (the defaults, 8 attempts from 2 s doubling, outlast ~4 minutes).
 FAULT_ENV = {
+    "SIARAN_RETRY_MAX_ATTEMPTS": "60",
     "SIARAN_RETRY_BASE_SECONDS": "0.5",
     "SIARAN_RETRY_MAX_DELAY_SECONDS": "3",
     "SIARAN_BREAKER_COOLDOWN_SECONDS": "2",

@@ -3,6 +3,7 @@ health, readiness and Prometheus endpoints, a request size limit and HTTP teleme
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -24,6 +25,8 @@ from siaran_shared.telemetry import counter, histogram
 log = get_logger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[None]]
+#: A dependency that does not answer within this is reported as a problem (not a hang).
+READY_TIMEOUT_SECONDS = 3.0
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -216,12 +219,17 @@ def create_http_app(
 
     @app.get("/readyz", tags=["operations"], summary="Broker and store are reachable")
     async def readyz() -> JSONResponse:
-        problems = {}
-        for name, check in ready_checks.items():
+        async def run(check: ReadyCheck) -> str | None:
             try:
-                await check()
-            except Exception as exc:
-                problems[name] = str(exc)[:300] or type(exc).__name__
+                await asyncio.wait_for(check(), READY_TIMEOUT_SECONDS)
+            except TimeoutError:
+                return f"no answer within {READY_TIMEOUT_SECONDS:.0f}s"
+            except Exception as exc:  # any failure means not ready; say which
+                return str(exc)[:300] or type(exc).__name__
+            return None
+
+        answers = await asyncio.gather(*(run(check) for check in ready_checks.values()))
+        problems = {n: a for n, a in zip(ready_checks, answers, strict=True) if a is not None}
         if problems:
             return JSONResponse(
                 {"status": "unavailable", "service": service, "problems": problems}, 503

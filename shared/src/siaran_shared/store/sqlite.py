@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -140,6 +141,23 @@ class SQLiteCollection(Collection):
         await db.commit()
         return cur.rowcount == 1
 
+    async def insert_many(self, docs: Mapping[str, Doc]) -> set[str]:
+        if not docs:
+            return set()
+        db = await self._db()
+        inserted: set[str] = set()
+        rows = [(k, _dumps(v)) for k, v in docs.items()]
+        for start in range(0, len(rows), 400):  # well under SQLite's bound-variable limit
+            chunk = rows[start : start + 400]
+            sql = (
+                f"INSERT INTO {self.name} (key, doc) VALUES {','.join(['(?, ?)'] * len(chunk))} "
+                "ON CONFLICT(key) DO NOTHING RETURNING key"
+            )
+            async with db.execute(sql, [v for row in chunk for v in row]) as cur:
+                inserted.update(row[0] for row in await cur.fetchall())
+        await db.commit()
+        return inserted
+
     async def update(
         self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
     ) -> bool:
@@ -222,11 +240,24 @@ class SQLiteStore(Store):
             self._db = None
 
     async def ping(self) -> None:
+        """Check the file can be written now, on a connection of its own (so a probe never
+        interleaves with this store's transactions), waiting at most a second for locks."""
         try:
             async with self.db.execute("SELECT 1") as cur:
                 await cur.fetchone()
+            await asyncio.to_thread(self._write_probe)
         except (sqlite3.Error, ValueError) as exc:
-            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+            raise StoreUnavailable(f"SQLite store {self.path} cannot be written: {exc}") from exc
+
+    def _write_probe(self) -> None:
+        if str(self.path) == ":memory:":
+            return
+        probe = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
 
     def collection(self, name: str, indexes: Sequence[str] = ()) -> Collection:
         if name not in self._collections:
