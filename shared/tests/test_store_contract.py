@@ -33,6 +33,30 @@ async def test_concurrent_inserts_have_exactly_one_winner(store: Store) -> None:
     assert results.count(True) == 1
 
 
+async def test_insert_many_creates_only_absent_keys(store: Store) -> None:
+    c = store.collection("claims_many")
+    assert await c.insert_many({}) == set()
+    await c.put("taken", {"owner": "first"})
+    docs = {f"k{i}": {"i": i} for i in range(900)} | {"taken": {"owner": "second"}}
+    assert await c.insert_many(docs) == {f"k{i}" for i in range(900)}
+    assert await c.get("taken") == {"owner": "first"}
+    assert await c.get("k899") == {"i": 899}
+    assert await c.insert_many({"k1": {"i": -1}, "new": {"i": 0}}) == {"new"}
+    assert await c.get("k1") == {"i": 1}
+
+
+async def test_concurrent_insert_many_have_one_winner_per_key(store: Store) -> None:
+    c = store.collection("race_many")
+    batches = [{f"k{j}": {"batch": i} for j in range(i % 3, 30, 2)} for i in range(8)]
+    won = await asyncio.gather(*(c.insert_many(b) for b in batches))
+    winners = [key for keys in won for key in keys]
+    assert sorted(winners) == sorted(set(winners))  # no key won twice
+    assert set(winners) == {key for b in batches for key in b}
+    for i, keys in enumerate(won):
+        for key in keys:
+            assert (await c.get(key)) == {"batch": i}
+
+
 async def test_put_many_and_get_many(store: Store) -> None:
     c = store.collection("bulk")
     await c.put_many({f"k{i}": {"i": i} for i in range(1200)})

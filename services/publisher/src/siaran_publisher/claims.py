@@ -23,6 +23,8 @@ from typing import Any, Literal
 from siaran_shared.events import DeliveryCompleted, DeliveryStatus
 from siaran_shared.store import Collection
 
+from siaran_publisher.batching import WriteBatcher
+
 ClaimResult = Literal["claimed", "done", "scheduled", "busy"]
 CancelResult = Literal["cancelled", "sending", "finished"]
 INDEXES = ("state", "due", "lease_until")
@@ -51,7 +53,8 @@ class Claims:
         self._docs = docs
         self._owner = owner
         self._lease = lease
-        self._local: set[str] = set()  # keys this instance is sending right now
+        self._writes = WriteBatcher(docs)  # claims and outcomes, grouped per round trip
+        self._local: dict[str, dict[str, Any]] = {}  # claimed here and being sent: the doc
 
     @property
     def lease(self) -> timedelta:
@@ -70,8 +73,8 @@ class Claims:
             "task": task,
         }
         doc = {**fresh, "key": key, "attempts": 0, "v": 1, "first_at": now.isoformat()}
-        if await self._docs.insert(key, doc):
-            self._local.add(key)
+        if await self._writes.insert(key, doc):
+            self._local[key] = doc
             return Claim("claimed", doc)
         current = await self._docs.get(key)
         if current is None:  # deleted in between: try once more from the start
@@ -89,8 +92,9 @@ class Claims:
         version = int(current.get("v", 0))
         if not await self._docs.update(key, {**fresh, "v": version + 1}, where={"v": version}):
             return Claim("busy", current)
-        self._local.add(key)
-        return Claim("claimed", {**current, **fresh, "v": version + 1})
+        claimed = {**current, **fresh, "v": version + 1}
+        self._local[key] = claimed
+        return Claim("claimed", claimed)
 
     async def schedule(
         self,
@@ -105,7 +109,7 @@ class Claims:
         """Hand a claimed delivery to the durable schedule, due again at `due`.
 
         `slot` records a rate-limit slot already reserved for that time."""
-        self._local.discard(key)
+        self._local.pop(key, None)
         await self._docs.update(
             key,
             {
@@ -122,22 +126,27 @@ class Claims:
         )
 
     async def finish(self, key: str, outcome: DeliveryCompleted) -> None:
-        """Record the terminal outcome; later copies of the task are skipped."""
-        self._local.discard(key)
-        await self._docs.update(
-            key,
-            {
-                "state": "done",
-                "outcome": outcome.model_dump(mode="json"),
-                "attempts": outcome.attempts,
-                "lease_until": None,
-                "task": None,
-            },
-        )
+        """Record the terminal outcome; later copies of the task are skipped.
+
+        The claim's document is replaced whole (it was claimed here, so nobody else changed
+        it meanwhile unless our lease ran out, and then "done" is still the truth), which
+        lets outcomes share a round trip with other claims' writes."""
+        claimed = self._local.pop(key, None)
+        changes = {
+            "state": "done",
+            "outcome": outcome.model_dump(mode="json"),
+            "attempts": outcome.attempts,
+            "lease_until": None,
+            "task": None,
+        }
+        if claimed is None:  # not claimed by this instance: change only these fields
+            await self._docs.update(key, changes)
+            return
+        await self._writes.put(key, {**claimed, **changes})
 
     def release(self, key: str) -> None:
         """Forget a local claim that ended without an outcome (shutdown); its lease runs out."""
-        self._local.discard(key)
+        self._local.pop(key, None)
 
     async def cancel_pending(self, key: str, now: datetime) -> tuple[CancelResult, dict[str, Any]]:
         """Cancel a delivery not sent yet: "cancelled" here, "sending" now, or "finished"."""

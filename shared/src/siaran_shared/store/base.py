@@ -103,6 +103,11 @@ class Collection(ABC):
     async def insert(self, key: str, doc: Doc) -> bool:
         """Create the document only if `key` is absent; False if it already existed."""
 
+    async def insert_many(self, docs: Mapping[str, Doc]) -> set[str]:
+        """Create each document whose key is absent, in as few round trips as the store
+        allows; the keys that were inserted (the others already existed)."""
+        return {key for key, doc in docs.items() if await self.insert(key, doc)}
+
     @abstractmethod
     async def update(
         self, key: str, changes: Mapping[str, Any], *, where: Where | None = None

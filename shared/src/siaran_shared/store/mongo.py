@@ -8,9 +8,11 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from siaran_shared.store.base import Collection, Doc, Store, StoreUnavailable, Where
+
+_DUPLICATE_KEY = 11000
 
 
 def _query(where: Where | None) -> dict[str, Any]:
@@ -69,6 +71,21 @@ class MongoCollection(Collection):
         except DuplicateKeyError:
             return False
         return True
+
+    async def insert_many(self, docs: Mapping[str, Doc]) -> set[str]:
+        if not docs:
+            return set()
+        keys = list(docs)
+        try:
+            await (await self._coll()).insert_many(
+                [{"_id": k, **v} for k, v in docs.items()], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            return set(keys) - {keys[e["index"]] for e in errors}
+        return set(keys)
 
     async def update(
         self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
