@@ -8,6 +8,7 @@ upgrade that moves them fails here instead of silently falling back to the slow 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,23 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from siaran_shared.events import AnnouncementCancelled
-from siaran_shared.kafka import Outgoing, _produce_all, aiokafka_producer, make_broker, publish_all
+from siaran_shared.events import (
+    Announcement,
+    AnnouncementAccepted,
+    AnnouncementCancelled,
+    DeliveryPlanned,
+    Target,
+)
+from siaran_shared.kafka import (
+    Outgoing,
+    _produce_all,
+    aiokafka_producer,
+    ce_headers,
+    make_broker,
+    publish_all,
+)
 from siaran_shared.settings import Settings
+from siaran_shared.tracing import event_ids
 
 
 def _broker(tmp_path: Path) -> KafkaBroker:
@@ -134,6 +149,8 @@ async def test_records_share_one_producer_span_per_context_and_topic() -> None:
     assert headers["ce_source"] == "siaran/router"
     assert headers["ce_specversion"] == "1.0"
     assert headers["content-type"] == "application/json"
+    assert headers["ce_time"]
+    assert set(headers) == {*ce_headers(_cancelled("a"), source="s"), "traceparent"}
     trace_id = f"{a1_span.get_span_context().trace_id:032x}"
     assert headers["traceparent"].startswith(f"00-{trace_id}-{a1_deliveries:016x}-")
     assert len({_headers(r)["traceparent"] for r in producer.sent[:5]}) == 1
@@ -169,3 +186,19 @@ async def test_a_failed_send_fails_the_call_and_marks_the_span() -> None:
 
 def _cancelled(announcement_id: str) -> AnnouncementCancelled:
     return AnnouncementCancelled(announcement_id=announcement_id, cancelled_by="test")
+
+
+def test_event_ids_name_the_delivery_and_the_announcement() -> None:
+    accepted = AnnouncementAccepted(
+        announcement=Announcement(id="a1", title="t", body="b", target=Target(national=True)),
+        submitted_by="x",
+    )
+    task = DeliveryPlanned(
+        delivery_id="a1:c1", announcement_id="a1", channel_id="c1", region="73.03",
+        province="73", kind="web", endpoint="https://example.go.id/h", title="t", text="t",
+        accepted_at=datetime.now(UTC),
+    )  # fmt: skip
+    assert event_ids(accepted) == ["a1"]
+    assert event_ids(task) == ["a1:c1", "a1"]
+    assert event_ids(_cancelled("a2")) == ["a2"]
+    assert event_ids(None) == []
