@@ -24,7 +24,7 @@ from siaran_shared.events.topics import (
     DELIVERIES,
     RESULTS,
 )
-from siaran_shared.kafka import decode, subscriber
+from siaran_shared.kafka import Poison, dead_letter, decode, subscriber
 from siaran_shared.logging import get_logger
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
@@ -73,11 +73,11 @@ def create_app(
 
     runtime.run_in_background("gauges", gauges_loop)
 
-    # The metrics service only reads; poison on its topics is dead-lettered by their producers'
-    # consumers (router, publisher), so here it is logged and skipped.
-    def _skip(poison: list[Any], topic: str) -> None:
-        for p in poison:
-            log.warning("skipped_invalid_record", topic=topic, offset=p.raw.offset, reason=p.reason)
+    # A record the ledger cannot read goes to the dead-letter topic with the reason, like
+    # everywhere else (the header siaran-dead-lettered-by tells which consumer refused it).
+    async def _dead_letter(poison: list[Poison]) -> None:
+        if poison:
+            await dead_letter(broker, runtime.source, poison)
 
     async def on_results(raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryCompleted)
@@ -87,12 +87,12 @@ def create_app(
             deliveries_total.add(1, {**labels, "province": outcome.province})
             if outcome.latency_seconds is not None:
                 delivery_seconds.record(outcome.latency_seconds, {"kind": outcome.kind})
-        _skip(poison, RESULTS)
+        await _dead_letter(poison)
 
     async def on_deliveries(raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryPlanned)
         await ledger.record_planned([r.event for r in records])
-        _skip(poison, DELIVERIES)
+        await _dead_letter(poison)
 
     async def on_announcements(raws: list[Any]) -> None:
         records, poison = decode(raws, AnnouncementAccepted, AnnouncementCancelled)
@@ -102,7 +102,7 @@ def create_app(
         await ledger.record_cancellations(
             [r.event.announcement_id for r in records if isinstance(r.event, AnnouncementCancelled)]
         )
-        _skip(poison, ANNOUNCEMENTS)
+        await _dead_letter(poison)
 
     async def on_channels(raws: list[Any]) -> None:
         records, poison = decode(raws, ChannelConfigured, ChannelRemoved)
@@ -112,7 +112,7 @@ def create_app(
                 await channels.put(channel.id, channel.model_dump(mode="json"))
             else:
                 await channels.delete(record.event.channel_id)
-        _skip(poison, CHANNELS)
+        await _dead_letter(poison)
 
     async def on_health(raws: list[Any]) -> None:
         # Compacted topic keyed by channel id: an empty value forgets the channel's health.
@@ -135,7 +135,7 @@ def create_app(
             )  # fmt: skip
         if docs:
             await channel_health.put_many(docs)
-        _skip(poison, CHANNEL_HEALTH)
+        await _dead_letter(poison)
 
     # Plans before outcomes within a batch; the ledger accepts either order anyway.
     handlers = {
