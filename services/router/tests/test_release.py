@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from siaran_router.release import Batch, Releaser
+from siaran_shared import tracing
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, Priority
 from siaran_shared.store import Store, open_store
 
@@ -260,3 +263,25 @@ async def test_batches_held_before_tasks_were_stored_in_pieces_are_still_release
     await batches.insert(old.key, doc)
     assert await releaser(store, sink, clock).release_due() == 3
     assert sink.ids == ["a:c0", "a:c1", "a:c2"]
+
+
+async def test_a_release_after_a_restart_stays_in_the_announcements_trace(store: Store) -> None:
+    trace_id, span_id = 0x5A1A5A1A5A1A5A1A5A1A5A1A5A1A5A1A, 0x1234567890ABCDEF
+    record = SpanContext(trace_id, span_id, is_remote=False, trace_flags=TraceFlags(1))
+    tracing.remember({"traced": trace.set_span_in_context(NonRecordingSpan(record))})
+    sink, clock = Sink(), Clock()
+    await releaser(store, sink, clock, owner="before").hold(
+        [batch("traced", T0 + timedelta(hours=1), 2)]
+    )
+    tracing._records.pop("traced")  # a new process remembers nothing
+
+    seen: list[SpanContext] = []
+
+    async def check() -> None:
+        context = tracing.context_for(sink.tasks[-1])
+        seen.append(trace.get_current_span(context).get_span_context())
+
+    sink.on_emit.append(check)
+    clock.now = T0 + timedelta(hours=1)
+    assert await releaser(store, sink, clock, owner="after").release_due() == 2
+    assert [(c.trace_id, c.span_id) for c in seen] == [(trace_id, span_id)]

@@ -8,7 +8,8 @@ event carries (announcement id, delivery id). `publish_all` then produces each o
 inside the context of the record it came from (looked up by the same ids, or given explicitly
 as `Outgoing.context`), so the `traceparent` FastStream injects continues the announcement's
 trace, also when the output is produced later by another task (a scheduler releasing held
-deliveries) while the process still remembers the record; and aiohttp client calls
+deliveries) while the process still remembers the record, or after a restart when the
+work was stored with its `trace_carrier` and is `restore`d; and aiohttp client calls
 carrying a delivery's `Idempotency-Key` become children of that delivery's span
 (`instrument_http_client`).
 """
@@ -91,6 +92,21 @@ def context_for(event: Any) -> Context | None:
         if key in _records:
             return _records[key]
     return None
+
+
+def trace_carrier(key: str) -> dict[str, str]:
+    """The `traceparent` (and `tracestate`) of the record remembered under `key`, else of
+    the current context: what to store with work done later, maybe by another process."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=_records.get(key))
+    return carrier
+
+
+def restore(key: str, carrier: Mapping[str, str] | None) -> None:
+    """Remember a stored trace context under `key` unless the process already knows one
+    (after a restart, output of work stored before it stays in the same trace)."""
+    if key not in _records and carrier and "traceparent" in carrier:
+        remember({key: propagate.extract(carrier)})
 
 
 def context_for_key(key: str | None) -> Context | None:

@@ -30,6 +30,7 @@ from siaran_shared.events import (
 )
 from siaran_shared.logging import get_logger
 from siaran_shared.store import Collection
+from siaran_shared.tracing import restore, trace_carrier
 
 from siaran_router.schedule import stamp
 
@@ -132,6 +133,8 @@ class Releaser:
                     "size": len(batch.tasks),
                     "pieces": -(-len(batch.tasks) // PIECE),
                     "sent": 0,
+                    # the announcement's trace, for a release after a restart
+                    "trace": trace_carrier(batch.announcement_id),
                 },
             )
             if inserted and batch.due <= now:
@@ -218,6 +221,7 @@ class Releaser:
         if not await self._claim(doc):
             return 0
         tasks = self._memory.get(key) or await self._load(doc)
+        restore(doc["announcement_id"], doc.get("trace"))
         sent = int(doc.get("sent", 0))
         self._current_rank, self._preempt = doc["rank"], False
         try:
