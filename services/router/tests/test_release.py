@@ -285,3 +285,26 @@ async def test_a_release_after_a_restart_stays_in_the_announcements_trace(store:
     clock.now = T0 + timedelta(hours=1)
     assert await releaser(store, sink, clock, owner="after").release_due() == 2
     assert [(c.trace_id, c.span_id) for c in seen] == [(trace_id, span_id)]
+
+
+async def test_small_batches_due_together_go_out_in_one_emit_most_urgent_first(
+    store: Store,
+) -> None:
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock, chunk=10)
+    await r.hold([batch(f"n{i}", T0, 3) for i in range(4)])  # 12 tasks: 3 batches fit in 10
+    await r.hold([batch("u", T0, 2, Priority.URGENT)])
+    never, _ = await r.cancel("n1")
+    emitted: list[int] = []
+
+    async def count() -> None:
+        emitted.append(len(sink.tasks))
+
+    sink.on_emit.extend([count] * 5)
+    assert await r.release_due() == 2 + 9
+    assert emitted == [2, 11]  # urgent alone (the next rank waits), then n0, n2, n3 together
+    assert sink.ids[:2] == ["u:c0", "u:c1"]
+    assert sorted(sink.ids[2:]) == sorted(f"n{i}:c{c}" for i in (0, 2, 3) for c in range(3))
+    assert len(never) == 3
+    assert await r.pending() == 0
+    assert await r.release_due() == 0

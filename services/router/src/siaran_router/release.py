@@ -187,15 +187,25 @@ class Releaser:
             self._wake.clear()
 
     async def release_due(self) -> int:
-        """Release every batch due now, most urgent first; returns the tasks released."""
+        """Release every batch due now, most urgent first; returns the tasks released.
+
+        Small batches due together (many announcements to a few channels each) go out in one
+        produce of up to a chunk, so a burst of them costs one round trip, not one each.
+        """
         released = 0
         while True:
-            doc = await self._next_due()
-            if doc is None:
+            docs = await self._due()
+            if not docs:
                 return released
-            released += await self._release(doc)
+            group = self._small_group(docs)
+            if len(group) > 1:
+                released += await self._release_together(group)
+            else:
+                released += await self._release(docs[0])
 
-    async def _next_due(self) -> dict[str, Any] | None:
+    async def _due(self) -> list[dict[str, Any]]:
+        """Batches to release now (held, or releasing with this owner or an expired lease),
+        most urgent first."""
         now = stamp(self._clock())
         docs = await self._batches.find(
             {
@@ -207,7 +217,43 @@ class Releaser:
                 ],
             }
         )
-        return min(docs, key=lambda d: (d["rank"], d["due"], d["id"]), default=None)
+        return sorted(docs, key=lambda d: (d["rank"], d["due"], d["id"]))
+
+    def _small_group(self, docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The leading held batches of the most urgent rank that fit in one chunk together."""
+        group: list[dict[str, Any]] = []
+        room = self._chunk
+        for doc in docs:
+            size = int(doc["size"])
+            if doc["rank"] != docs[0]["rank"] or doc["status"] != HELD or size > room:
+                break
+            group.append(doc)
+            room -= size
+        return group
+
+    async def _release_together(self, docs: Sequence[dict[str, Any]]) -> int:
+        claimed = [doc for doc in docs if await self._claim(doc)]
+        tasks: list[DeliveryPlanned] = []
+        for doc in claimed:
+            tasks.extend(self._memory.get(doc["id"]) or await self._load(doc))
+            restore(doc["announcement_id"], doc.get("trace"))
+        await self._emit_chunk(tasks)
+        for doc in claimed:
+            # a batch cancelled meanwhile stays cancelled: its cancellation retracts
+            await self._batches.update(
+                doc["id"],
+                {"status": RELEASED, "sent": doc["size"]},
+                where={"status": RELEASING, "owner": self._owner},
+            )
+            self._memory.pop(doc["id"], None)
+        log.info(
+            "batches_released",
+            batches=len(claimed),
+            deliveries=len(tasks),
+            announcement_ids=[doc["announcement_id"] for doc in claimed][:20],
+            priority=claimed[0].get("priority") if claimed else None,
+        )
+        return len(tasks)
 
     async def _seconds_to_next_due(self) -> float:
         docs = await self._batches.find({"status": HELD}, order_by="due", limit=1)
