@@ -136,7 +136,7 @@ def _intake(request: Request) -> Intake:
     return intake
 
 
-def limited_key(request: Request, key: AuthKey) -> ApiKey:
+async def limited_key(request: Request, key: AuthKey) -> ApiKey:
     """The request's API key, within its rate limit (else 429 with Retry-After)."""
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.acquire(key.id)
