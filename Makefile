@@ -36,8 +36,8 @@ test: lint  ## lint, then the whole suite: unit, handler, e2e on the bundled bro
 test-fast: install  ## the suite without the end-to-end tests
 	$(UV) run --no-sync pytest -m "not e2e" $(PYTEST_ARGS)
 
-bench: install  ## benchmarks: print figures against baselines in the same run
-	$(UV) run --no-sync python -m bench
+bench: install  ## end-to-end benchmark (whole stack, 3,312 channels) against raw aiohttp and Apprise
+	$(UV) run --no-sync python -m bench.e2e $(BENCH_ARGS)
 
 clean:  ## remove local state and caches (keeps .venv)
 	rm -rf .siaran .pytest_cache .mypy_cache .ruff_cache
