@@ -119,12 +119,10 @@ class Releaser:
             for n, start in enumerate(range(0, len(batch.tasks), PIECE)):
                 pieces[_piece_key(batch.key, n)] = _pack(batch.tasks[start : start + PIECE])
         await self._tasks.put_many(pieces)
-        for batch in fresh:
-            key = batch.key
-            inserted = await self._batches.insert(
-                key,
-                {
-                    "id": key,
+        inserted = await self._batches.insert_many(
+            {
+                batch.key: {
+                    "id": batch.key,
                     "announcement_id": batch.announcement_id,
                     "due": stamp(batch.due),
                     "rank": RANK[batch.priority],
@@ -135,10 +133,13 @@ class Releaser:
                     "sent": 0,
                     # the announcement's trace, for a release after a restart
                     "trace": trace_carrier(batch.announcement_id),
-                },
-            )
-            if inserted and batch.due <= now:
-                self._memory[key] = batch.tasks
+                }
+                for batch in fresh
+            }
+        )
+        for batch in fresh:
+            if batch.key in inserted and batch.due <= now:
+                self._memory[batch.key] = batch.tasks
                 rank = RANK[batch.priority]
                 if self._current_rank is not None and rank < self._current_rank:
                     self._preempt = True
