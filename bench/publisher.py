@@ -432,11 +432,13 @@ async def main(args: argparse.Namespace) -> None:
             # warm-up: group join, connections, first claims
             await siaran_run(siaran, http, receiver, "warmup", "fast", 200)
             for i in range(args.runs):
-                async with profiled(siaran.pid, args.profile if i == 0 else None):
+                profile = args.profile if i == 0 and not args.profile_limited else None
+                async with profiled(siaran.pid, profile):
                     emit(await siaran_run(siaran, http, receiver, "fast", "fast", args.count))
                 emit(await raw_run(http, receiver, "fast", "fast", args.count,
                                    args.raw_in_flight))  # fmt: skip
-            emit(await siaran_run(siaran, http, receiver, "limited", "limited", args.count))
+            async with profiled(siaran.pid, args.profile if args.profile_limited else None):
+                emit(await siaran_run(siaran, http, receiver, "limited", "limited", args.count))
             emit(await raw_run(http, receiver, "limited", "limited", args.count,
                                args.raw_in_flight))  # fmt: skip
             paced = int(args.paced_rate * args.paced_seconds)
@@ -518,6 +520,8 @@ def parse() -> argparse.Namespace:
         help="publisher setting, e.g. SIARAN_PUBLISHER_MAX_IN_FLIGHT=128",
     )
     p.add_argument("--profile", help="py-spy the publisher in the first fast run (raw stacks)")
+    p.add_argument("--profile-limited", action="store_true",
+                   help="with --profile: record the rate-limited run instead")  # fmt: skip
     p.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     return p.parse_args()
 

@@ -81,6 +81,22 @@ def test_unauthorised_marks_needs_reconnect() -> None:
     assert breakers.counts("x")["needs_reconnect"] == 1
 
 
+def test_circuit_counts_follow_every_change_and_a_change_of_kind() -> None:
+    breakers = Breakers(threshold=2, cooldown=10.0)
+    fail = Attempt(Verdict.RETRY, "HTTP 503", status=503)
+    circuits = [breakers.circuit(f"ch{i}", "web", "ID") for i in range(5)]
+    for c in circuits[:3]:
+        breakers.record(c, fail, 0.0)
+        breakers.record(c, fail, 0.0)  # open
+    breakers.record(circuits[0], Attempt(Verdict.DELIVERED, "HTTP 200", status=200), 1.0)
+    assert breakers.counts("web") == {"closed": 3, "open": 2, "half_open": 0,
+                                      "needs_reconnect": 0}  # fmt: skip
+    breakers.circuit("ch1", "x", "ID")  # the channel was reconfigured as another kind
+    assert breakers.counts("web")["open"] == 1
+    assert breakers.counts("x") == {"closed": 0, "open": 1, "half_open": 0,
+                                    "needs_reconnect": 0}  # fmt: skip
+
+
 def test_offsets_commit_only_up_to_the_first_unfinished() -> None:
     offsets = PartitionOffsets()
     for o in (10, 11, 12, 13):

@@ -64,13 +64,20 @@ async def _guard(coro_fn: Callable[[], Awaitable[None]], name: str) -> None:
         raise
 
 
-def build_runtime(service: str, settings: Settings | None = None) -> Runtime:
-    """Settings, logging, telemetry, broker and store for a service; nothing connects yet."""
+def build_runtime(
+    service: str, settings: Settings | None = None, *, trace_http_client: bool = True
+) -> Runtime:
+    """Settings, logging, telemetry, broker and store for a service; nothing connects yet.
+
+    `trace_http_client=False`: the service traces its own HTTP calls (the publisher puts
+    the `traceparent` on its webhook requests itself, without the aiohttp instrumentation).
+    """
     settings = (settings or load_settings(service)).for_service(service)
     configure_logging(settings)
     setup_telemetry(service)
-    if importlib.util.find_spec("opentelemetry.instrumentation.aiohttp_client"):
-        instrument_http_client()  # services that declare it (the publisher) trace their calls
+    http_instrumentation = importlib.util.find_spec("opentelemetry.instrumentation.aiohttp_client")
+    if trace_http_client and http_instrumentation:
+        instrument_http_client()  # services that declare it trace their aiohttp calls
     runtime = Runtime(
         settings=settings,
         broker=make_broker(settings),

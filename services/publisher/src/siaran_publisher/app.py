@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 from siaran_shared.events import DeliveryPlanned
 from siaran_shared.events.topics import CHANNEL_HEALTH, DELIVERIES, DELIVERIES_RETRY, RESULTS
@@ -26,6 +27,7 @@ from siaran_shared.metric_names import CHANNEL_CIRCUIT_STATE
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import gauge, tracer
+from siaran_shared.tracing import remember
 
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.backoff import RetryPolicy
@@ -34,6 +36,7 @@ from siaran_publisher.claims import INDEXES, Claims
 from siaran_publisher.config import PublisherSettings, publisher_settings
 from siaran_publisher.consumer import ConcurrentConsumer
 from siaran_publisher.deliver import Deliverer
+from siaran_publisher.records import ResultsProducer, read_task, record_headers
 from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.secrets import Secrets
 from siaran_publisher.webhook import WebhookSender, event_id
@@ -68,7 +71,12 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
 
 class Pipeline:
     """A raw record in; outcomes, health changes and dead letters out, before it counts
-    as finished (and its offset may be committed)."""
+    as finished (and its offset may be committed).
+
+    Tracing costs one span per delivery: "publisher deliver" (kind CLIENT: the delivery is
+    a call to the channel), a child of the record's `traceparent`. The webhook request and
+    the outcome records carry that span's `traceparent`, so the channel's server and the
+    metrics service continue the announcement's trace from it."""
 
     def __init__(self, runtime: Runtime, deliverer: Deliverer) -> None:
         self._broker = runtime.broker
@@ -76,29 +84,41 @@ class Pipeline:
         self.deliverer = deliverer
         self._circuit_gauge = gauge(CHANNEL_CIRCUIT_STATE)
         self._tracer = tracer()  # looked up once: get_tracer per record showed in the profile
+        self._results = ResultsProducer(runtime.broker, runtime.source)
 
-    async def process(self, raw: Any) -> None:
-        records, poison = decode([raw], DeliveryPlanned)
-        if poison:
+    async def process(self, raw: Any) -> Awaitable[Any] | None:
+        """Handle one record; what to await before its offset counts as done (the broker's
+        acknowledgement of its outcome records), if anything."""
+        task = read_task(raw)
+        if task is None:  # poison: the shared decoder says why, and it is dead-lettered
+            _, poison = decode([raw], DeliveryPlanned)
             await dead_letter(self._broker, self._source, poison)
-            return
-        record = records[0]
-        task: DeliveryPlanned = record.event
-        context = trace_context(record.headers)
+            return None
+        headers = record_headers(raw)
         with self._tracer.start_as_current_span(
-            "publisher deliver", context=context, kind=SpanKind.CONSUMER,
+            "publisher deliver", context=trace_context(headers), kind=SpanKind.CLIENT,
             attributes={"siaran.delivery_id": task.delivery_id, "siaran.attempt": task.attempt},
         ):  # fmt: skip
-            handled = await self.deliverer.handle(task, record.headers)
-            outgoing = [
-                Outgoing(RESULTS, o.announcement_id, o, event_id=f"{event_id(task)}:{o.status}")
-                for o in handled.results
-            ]
-            outgoing += self._health_changes()
-            if outgoing:
-                await publish_all(self._broker, self._source, outgoing)
+            context = otel_context.get_current()
+            # a retry re-queued later (scheduler) continues this trace
+            remember({task.delivery_id: context})
+            handled = await self.deliverer.handle(task, headers)
+            acked = None
+            if handled.results:
+                acked = await self._results.send(
+                    [
+                        Outgoing(RESULTS, o.announcement_id, o,
+                                 event_id=f"{event_id(task)}:{o.status}")
+                        for o in handled.results
+                    ],
+                    context,
+                )  # fmt: skip
+            changes = self._health_changes()
+            if changes:
+                await publish_all(self._broker, self._source, changes)
             if handled.dead_letter:
                 await dead_letter(self._broker, self._source, [Poison(raw, handled.dead_letter)])
+            return acked
 
     def _health_changes(self) -> list[Outgoing]:
         changes = self.deliverer.breakers.drain_changes()
@@ -121,7 +141,7 @@ class Pipeline:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     config = publisher_settings(settings)
-    runtime = build_runtime("publisher", config)
+    runtime = build_runtime("publisher", config, trace_http_client=False)
     config = publisher_settings(runtime.settings)
     deliverer = build_deliverer(runtime, config)
     pipeline = Pipeline(runtime, deliverer)
@@ -130,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         (DELIVERIES, DELIVERIES_RETRY),
         pipeline.process,
         channel_concurrency=config.publisher_channel_concurrency,
+        workers=config.publisher_max_in_flight,
         max_pending=config.publisher_max_pending,
         commit_interval=config.publisher_commit_interval_seconds,
         drain_seconds=config.publisher_drain_seconds,
@@ -139,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runtime.run_in_background("deliveries", consumer.run)
     runtime.run_in_background("schedule", scheduler.run)
+    runtime.run_in_background("delivery_tally", deliverer.tally.run)
     runtime.on_start.append(deliverer.webhooks.start)
     runtime.on_stop.append(deliverer.webhooks.close)
     app = create_service_app(

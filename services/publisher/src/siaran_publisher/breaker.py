@@ -19,6 +19,7 @@ CIRCUIT_STATE = {
     ChannelHealth.HALF_OPEN: "half_open",
     ChannelHealth.NEEDS_RECONNECT: "needs_reconnect",
 }
+_STATES = tuple(dict.fromkeys(CIRCUIT_STATE.values()))
 #: Longest a task waits for a probe already in flight before it asks again.
 PROBE_WAIT = 2.0
 
@@ -43,11 +44,18 @@ class Breakers:
         self.cooldown = cooldown
         self._circuits: dict[str, Circuit] = {}
         self._changes: list[ChannelHealthChanged] = []
+        # (kind, circuit state label) -> channels, kept as circuits change: counting them
+        # anew per change was quadratic in a fan-out where every channel answers 429
+        self._counts: Counter[tuple[str, str]] = Counter()
 
     def circuit(self, channel_id: str, kind: str, province: str) -> Circuit:
         c = self._circuits.get(channel_id)
         if c is None:
             c = self._circuits[channel_id] = Circuit(channel_id, kind, province)
+            self._counts[(kind, CIRCUIT_STATE[c.state])] += 1
+        elif c.kind != kind:
+            self._counts[(c.kind, CIRCUIT_STATE[c.state])] -= 1
+            self._counts[(kind, CIRCUIT_STATE[c.state])] += 1
         c.kind, c.province = kind, province
         return c
 
@@ -91,6 +99,8 @@ class Breakers:
     def _move(self, c: Circuit, state: ChannelHealth, reason: str | None = None) -> None:
         if c.state is state:
             return
+        self._counts[(c.kind, CIRCUIT_STATE[c.state])] -= 1
+        self._counts[(c.kind, CIRCUIT_STATE[state])] += 1
         c.state = state
         c.reason = reason
         self._changes.append(
@@ -111,5 +121,4 @@ class Breakers:
 
     def counts(self, kind: str) -> dict[str, int]:
         """Channels of one kind in each circuit state (every state, 0 included)."""
-        seen = Counter(CIRCUIT_STATE[c.state] for c in self._circuits.values() if c.kind == kind)
-        return {state: seen.get(state, 0) for state in dict.fromkeys(CIRCUIT_STATE.values())}
+        return {state: self._counts[(kind, state)] for state in _STATES}

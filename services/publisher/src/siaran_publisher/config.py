@@ -10,13 +10,15 @@ class PublisherSettings(Settings):
     """Concurrency, retry, circuit-breaker and transport settings of the publisher."""
 
     publisher_max_in_flight: int = Field(
-        64, ge=1, description="Sends in progress at once across all channels."
+        64,
+        ge=1,
+        description="Sends in progress at once across all channels (the number of workers).",
     )
     publisher_channel_concurrency: int = Field(
         4, ge=1, description="Sends in progress at once to one channel."
     )
     publisher_max_pending: int = Field(
-        2000,
+        1000,
         ge=1,
         description="Uncommitted records per partition before fetching from it pauses.",
     )

@@ -1,18 +1,21 @@
 """Consuming deliveries without head-of-line blocking.
 
-Records are fetched continuously and each is handled in its own task: tasks of one channel
-(the record key) share a small per-channel limit, so a slow or failing channel holds only
-its own slots while the others go on. Offsets are committed per partition only up to the
-first record not finished yet, so a crash or rebalance replays only unfinished work (the
-claims make the replay harmless). A partition with too many unfinished records is paused
-until it drains, which bounds memory. See docs/decisions/0005-publisher-consumption.md.
+Records are fetched continuously and handled by a fixed pool of workers. Records of one
+channel (the record key) share a small per-channel limit: beyond it they wait in the
+channel's own backlog, not in the workers' queue, so a slow or failing channel holds only
+its own share while the others go on. A record waiting is a record, not a task: the pool
+bounds the tasks, and pausing a partition with too many unfinished records bounds the rest.
+Offsets are committed per partition only up to the first record not finished yet, so a
+crash or rebalance replays only unfinished work (the claims make the replay harmless).
+See docs/decisions/0005-publisher-consumption.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -25,17 +28,24 @@ from siaran_publisher.offsets import PartitionOffsets
 
 log = get_logger(__name__)
 
-Handler = Callable[[Any], Awaitable[None]]
+#: Handles a record; returns what to await before the record counts as done, if anything
+#: (the broker's acknowledgement of what handling it produced).
+Handler = Callable[[Any], Awaitable[Awaitable[Any] | None]]
 #: Waits between attempts at a record whose handling raised (store or broker down).
 _REDO_DELAYS = (0.5, 1, 2, 5, 10, 30)
 
 
-@dataclass
-class Lane:
-    """One channel's share of the work: at most `limit` of its records at once."""
+#: A record to handle, the offsets of the partition it was fetched from, and its channel.
+Item = tuple[PartitionOffsets, Any, str]
 
-    gate: asyncio.Semaphore
-    users: int = 0
+
+@dataclass(slots=True)
+class Lane:
+    """One channel's share of the work: `running` of its records are queued for or held by
+    a worker (at most the channel concurrency); the rest wait in `backlog`."""
+
+    running: int = 0
+    backlog: deque[Item] = field(default_factory=deque)
 
 
 class ConcurrentConsumer:
@@ -48,6 +58,7 @@ class ConcurrentConsumer:
         handle: Handler,
         *,
         channel_concurrency: int,
+        workers: int,
         max_pending: int,
         commit_interval: float,
         drain_seconds: float,
@@ -56,18 +67,24 @@ class ConcurrentConsumer:
         self._topics = topics
         self._handle = handle
         self._channel_concurrency = channel_concurrency
+        self._workers = workers
         self._max_pending = max_pending
         self._commit_interval = commit_interval
         self._drain_seconds = drain_seconds
         self._offsets: dict[TopicPartition, PartitionOffsets] = {}
         self._lanes: dict[str, Lane] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._ready: asyncio.Queue[Item] = asyncio.Queue()
+        self._busy = 0  # workers handling a record right now
+        self._idle = asyncio.Event()  # set whenever no worker is busy
+        self._idle.set()
+        self._unacked: set[asyncio.Future[Any]] = set()  # handled, output not acknowledged
         self._paused: set[TopicPartition] = set()
         self._consumer: AIOKafkaConsumer | None = None
 
     @property
     def in_progress(self) -> int:
-        return len(self._tasks)
+        """Records being handled by a worker right now."""
+        return self._busy
 
     async def run(self) -> None:
         """Consume until cancelled; then let in-flight work finish (bounded) and commit."""
@@ -87,11 +104,12 @@ class ConcurrentConsumer:
         await consumer.start()
         self._consumer = consumer
         committer = asyncio.create_task(self._commit_every())
+        workers = [asyncio.create_task(self._work()) for _ in range(self._workers)]
         try:
             await self._fetch(consumer)
         finally:
             committer.cancel()
-            await self._drain()
+            await self._drain(workers)
             await self._commit()
             await consumer.stop()
             self._consumer = None
@@ -103,9 +121,7 @@ class ConcurrentConsumer:
                 offsets = self._offsets.setdefault(tp, PartitionOffsets())
                 for record in records:
                     offsets.started(record.offset)
-                    task = asyncio.create_task(self._one(offsets, record))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._admit(offsets, record)
                 if offsets.pending >= self._max_pending and tp not in self._paused:
                     consumer.pause(tp)
                     self._paused.add(tp)
@@ -121,26 +137,78 @@ class ConcurrentConsumer:
                 if tp in consumer.assignment():
                     consumer.resume(tp)
 
-    async def _one(self, offsets: PartitionOffsets, record: Any) -> None:
+    def _admit(self, offsets: PartitionOffsets, record: Any) -> None:
+        """Queue the record for a worker, or in its channel's backlog if the channel has its
+        share queued or running already."""
         channel = record.key.decode(errors="replace") if record.key else ""
         lane = self._lanes.get(channel)
         if lane is None:
-            lane = self._lanes[channel] = Lane(asyncio.Semaphore(self._channel_concurrency))
-        lane.users += 1
-        try:
-            async with lane.gate:
-                await self._handle_until_done(record)
-            offsets.finished(record.offset)
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                self._lanes.pop(channel, None)
+            lane = self._lanes[channel] = Lane()
+        item = (offsets, record, channel)
+        if lane.running < self._channel_concurrency:
+            lane.running += 1
+            self._ready.put_nowait(item)
+        else:
+            lane.backlog.append(item)
 
-    async def _handle_until_done(self, record: Any) -> None:
-        for attempt in range(10_000):
+    def _next_of(self, channel: str) -> None:
+        """A record of `channel` ended: its next waiting record takes the freed share."""
+        lane = self._lanes[channel]
+        if lane.backlog:
+            self._ready.put_nowait(lane.backlog.popleft())
+            return
+        lane.running -= 1
+        if lane.running == 0:
+            del self._lanes[channel]
+
+    async def _work(self) -> None:
+        while True:
+            offsets, record, channel = await self._ready.get()
             try:
-                await self._handle(record)
+                tp = TopicPartition(record.topic, record.partition)
+                if self._offsets.get(tp) is not offsets:
+                    continue  # its partition was revoked meanwhile: the new owner replays it
+                self._busy += 1
+                self._idle.clear()
+                try:
+                    acked = await self._handle_until_done(record)
+                    if acked is None:
+                        offsets.finished(record.offset)
+                    else:  # the worker moves on; the offset waits for the acknowledgement
+                        self._finish_when_acked(offsets, record, acked)
+                finally:
+                    self._busy -= 1
+                    if self._busy == 0:
+                        self._idle.set()
+            finally:
+                self._next_of(channel)
+
+    def _finish_when_acked(
+        self, offsets: PartitionOffsets, record: Any, acked: Awaitable[Any]
+    ) -> None:
+        future = asyncio.ensure_future(acked)
+        self._unacked.add(future)
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._unacked.discard(f)
+            error = None if f.cancelled() else f.exception()
+            if error is None and not f.cancelled():
+                offsets.finished(record.offset)
                 return
+            log.warning("output_not_acknowledged", topic=record.topic,
+                        partition=record.partition, offset=record.offset,
+                        error=type(error).__name__ if error else "cancelled")  # fmt: skip
+            tp = TopicPartition(record.topic, record.partition)
+            if self._offsets.get(tp) is offsets:  # handled again: the claim says it is done,
+                self._admit(offsets, record)  # so only its outcome is produced again
+
+        future.add_done_callback(done)
+
+    async def _handle_until_done(self, record: Any) -> Awaitable[Any] | None:
+        attempt = 0
+        while True:
+            try:
+                return await self._handle(record)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -153,6 +221,7 @@ class ConcurrentConsumer:
                     retry_in=delay,
                 )
                 await asyncio.sleep(delay)
+                attempt += 1
 
     async def _commit_every(self) -> None:
         while True:
@@ -181,17 +250,20 @@ class ConcurrentConsumer:
         for tp, position in ready.items():
             self._offsets[tp].committed(position)
 
-    async def _drain(self) -> None:
-        """Give in-flight records a bounded time to finish; the rest stay uncommitted."""
-        if not self._tasks:
-            return
-        log.info("draining", in_progress=len(self._tasks), seconds=self._drain_seconds)
-        _, pending = await asyncio.wait(set(self._tasks), timeout=self._drain_seconds)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=2)
-            log.warning("drain_incomplete", left_uncommitted=len(pending))
+    async def _drain(self, workers: list[asyncio.Task[None]]) -> None:
+        """Give records being handled a bounded time to finish; the rest (also those still
+        queued) stay uncommitted and are consumed again."""
+        if self._busy:
+            log.info("draining", in_progress=self._busy, seconds=self._drain_seconds)
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=self._drain_seconds)
+            except TimeoutError:
+                log.warning("drain_incomplete", left_uncommitted=self._busy)
+        if self._unacked:  # outcomes produced, acknowledgements on their way
+            await asyncio.wait(set(self._unacked), timeout=2)
+        for worker in workers:
+            worker.cancel()
+        await asyncio.wait(workers, timeout=2)
 
     async def revoked(self, partitions: set[TopicPartition]) -> None:
         """Commit what finished on partitions leaving us; their unfinished records replay."""

@@ -4,12 +4,14 @@ the right transport, then a terminal outcome or a durable retry."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from opentelemetry import trace
 from siaran_shared.events import (
     DeliveryAction,
     DeliveryCompleted,
@@ -26,9 +28,11 @@ from siaran_publisher.claims import Claim, Claims
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.ratelimit import RateLimits
 from siaran_publisher.secrets import MissingSecret, Secrets
+from siaran_publisher.tally import Tally
 from siaran_publisher.webhook import WebhookSender, event_id
 
 log = get_logger(__name__)
+_std_log = logging.getLogger(__name__)  # what structlog's stdlib logger passes lines to
 
 #: Header the dead-letter replay sets: a failed or expired delivery may be tried again.
 REPLAY_HEADER = "siaran-replayed-at"
@@ -63,6 +67,8 @@ class Deliverer:
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
     #: waits up to this long happen in memory; longer ones go to the durable schedule
     inline_wait: float = 1.0
+    #: delivered outcomes, logged together (see tally.py)
+    tally: Tally = field(default_factory=Tally)
 
     async def handle(self, task: DeliveryPlanned, headers: Mapping[str, str] = {}) -> Handled:
         """Handle one task; never raises for anything a channel does.
@@ -213,9 +219,19 @@ class Deliverer:
     ) -> Handled:
         outcome = _completed(task, status, attempts, summary)
         await self.claims.finish(key, outcome)
-        log.info("delivery_finished", delivery_id=task.delivery_id, channel_id=task.channel_id,
-                 announcement_id=task.announcement_id, action=task.action.value,
-                 status=status.value, attempts=attempts, response=summary[:200])  # fmt: skip
+        level = logging.INFO
+        if status is DeliveryStatus.DELIVERED:
+            span = trace.get_current_span().get_span_context()
+            trace_id = format(span.trace_id, "032x") if span.is_valid else None
+            if not self.tally.add(task.announcement_id, status.value, trace_id):
+                level = logging.DEBUG  # counted in the announcement's next summary line
+        if _std_log.isEnabledFor(level):  # skip building a line nobody reads
+            log.log(
+                level, "delivery_finished", delivery_id=task.delivery_id,
+                channel_id=task.channel_id, announcement_id=task.announcement_id,
+                action=task.action.value, status=status.value, attempts=attempts,
+                response=summary[:200],
+            )  # fmt: skip
         return Handled([outcome])
 
 

@@ -1,15 +1,19 @@
-"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key and
-X-Siaran-Signature (HMAC-SHA256 of the raw body) when the channel has a secret."""
+"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key,
+X-Siaran-Signature (HMAC-SHA256 of the raw body) when the channel has a secret, and the
+`traceparent` of the current span (the delivery's; see app.Pipeline), put on the request
+here rather than by the aiohttp instrumentation, which cost a span and ~12 % of the
+publisher's CPU per delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
-import json
 from email.utils import parsedate_to_datetime
 
 import aiohttp
+from opentelemetry import propagate, trace
+from pydantic_core import to_json
 from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
 
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
@@ -47,7 +51,9 @@ def cloudevent_body(task: DeliveryPlanned) -> bytes:
             "priority": task.priority.value,
         },
     }
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+    # pydantic-core's serialiser writes what json.dumps(ensure_ascii=False, separators=(",",
+    # ":")) writes, about 5x faster (it was ~5 % of the publisher's CPU per delivery)
+    return to_json(event)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -80,7 +86,7 @@ class WebhookSender:
 
     async def start(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._pool, limit_per_host=64)
+            connector = aiohttp.TCPConnector(limit=self._pool, limit_per_host=self._pool)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, headers={"User-Agent": "siaran/1.0"}
             )
@@ -98,11 +104,13 @@ class WebhookSender:
         headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": event_id(task)}
         if secret:
             headers["X-Siaran-Signature"] = sign(body, secret)
+        propagate.inject(headers)
         try:
             async with self._session.post(
                 url, data=body, headers=headers, allow_redirects=False
             ) as response:
                 text = (await response.content.read(300)).decode(errors="replace")
+                trace.get_current_span().set_attribute("http.response.status_code", response.status)
                 verdict = classify_status(response.status)
                 return Attempt(
                     verdict,
