@@ -28,6 +28,8 @@ class WriteBatcher:
         self._puts: dict[str, Doc] = {}
         self._put_waiters: list[asyncio.Future[None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        #: held during each round trip; other calls of the collection may take it too
+        self.lock = asyncio.Lock()
 
     async def insert(self, key: str, doc: Doc) -> bool:
         """Create the document unless its key exists; False if it did (or another insert
@@ -68,7 +70,8 @@ class WriteBatcher:
 
     async def _insert(self, inserts: dict[str, tuple[Doc, list[asyncio.Future[bool]]]]) -> None:
         try:
-            won = await self._docs.insert_many({k: doc for k, (doc, _) in inserts.items()})
+            async with self.lock:
+                won = await self._docs.insert_many({k: doc for k, (doc, _) in inserts.items()})
         except Exception as exc:  # every waiter sees the failure and retries its record
             for _, futures in inserts.values():
                 _fail(futures, exc)
@@ -83,7 +86,8 @@ class WriteBatcher:
 
     async def _put(self, puts: dict[str, Doc], waiters: list[asyncio.Future[None]]) -> None:
         try:
-            await self._docs.put_many(puts)
+            async with self.lock:
+                await self._docs.put_many(puts)
         except Exception as exc:
             _fail(waiters, exc)
             return
@@ -96,3 +100,29 @@ def _fail(futures: list[Any], exc: Exception) -> None:
     for future in futures:
         if not future.done():
             future.set_exception(exc)
+
+
+class Serialised:
+    """The calls of a collection the claims make outside the batcher, one at a time with
+    the batcher's round trips (see Claims)."""
+
+    def __init__(self, docs: Collection, lock: asyncio.Lock) -> None:
+        self._docs = docs
+        self._lock = lock
+
+    async def get(self, key: str) -> Doc | None:
+        async with self._lock:
+            return await self._docs.get(key)
+
+    async def insert(self, key: str, doc: Doc) -> bool:
+        async with self._lock:
+            return await self._docs.insert(key, doc)
+
+    async def update(self, key: str, changes: Doc, *, where: Doc | None = None) -> bool:
+        async with self._lock:
+            return await self._docs.update(key, changes, where=where)
+
+    async def find(self, where: Doc, *, order_by: str | None = None,
+                   limit: int | None = None) -> list[Doc]:  # fmt: skip
+        async with self._lock:
+            return await self._docs.find(where, order_by=order_by, limit=limit)

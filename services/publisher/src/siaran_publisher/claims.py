@@ -23,7 +23,7 @@ from typing import Any, Literal
 from siaran_shared.events import DeliveryCompleted, DeliveryStatus
 from siaran_shared.store import Collection
 
-from siaran_publisher.batching import WriteBatcher
+from siaran_publisher.batching import Serialised, WriteBatcher
 
 ClaimResult = Literal["claimed", "done", "scheduled", "busy"]
 CancelResult = Literal["cancelled", "sending", "finished"]
@@ -50,10 +50,13 @@ class Claims:
     """Delivery states keyed by delivery id (retractions by their own key)."""
 
     def __init__(self, docs: Collection, owner: str, lease: timedelta) -> None:
-        self._docs = docs
         self._owner = owner
         self._lease = lease
         self._writes = WriteBatcher(docs)  # claims and outcomes, grouped per round trip
+        # Every other call of this collection takes the batcher's lock too: one call at a
+        # time. The SQLite store's commit fails ("SQL statements in progress") when another
+        # call's cursor is open on the same connection at that moment.
+        self._docs = Serialised(docs, self._writes.lock)
         self._local: dict[str, dict[str, Any]] = {}  # claimed here and being sent: the doc
 
     @property
