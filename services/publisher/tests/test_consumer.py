@@ -1,18 +1,22 @@
 """The consumer's worker pool without a broker: per-channel shares, backlogs that hold no
 worker, offsets finished only once the output is acknowledged, and a record handled again
-when its output was not."""
+when its output was not; and a re-queued copy racing the scheduler's mark."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiokafka import TopicPartition
+from siaran_publisher.claims import INDEXES, Claims
 from siaran_publisher.consumer import ConcurrentConsumer
 from siaran_publisher.offsets import PartitionOffsets
 from siaran_publisher.tally import Tally
 from siaran_shared.settings import Settings
+from siaran_shared.store import open_store
 
 TP = TopicPartition("siaran.deliveries.v1", 0)
 
@@ -121,3 +125,34 @@ def test_tally_logs_the_first_outcome_of_an_announcement_and_counts_the_rest() -
     assert tally.add("a2", "delivered") is True
     tally.flush()
     assert tally.add("a1", "delivered") is False  # still remembered after a flush
+
+
+async def test_a_requeued_copy_arriving_before_the_queued_mark_is_still_claimed(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'claims.db'}", "publisher")
+    await store.connect()
+    docs = store.collection("deliveries", INDEXES)
+    now = datetime.now(UTC)
+    waiting = {"key": "d1", "state": "waiting", "due": (now - timedelta(seconds=1)).isoformat(),
+               "attempts": 1, "v": 3, "task": {"x": 1}}  # fmt: skip
+    await docs.put("d1", waiting)
+
+    class SchedulerMarksMeanwhile:
+        """The scheduler's "queued" mark lands between the claim's read and its write."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(docs, name)
+
+        async def update(self, key: str, changes: Any, *, where: Any = None) -> bool:
+            if where == {"v": 3}:
+                await docs.update(key, {"state": "queued", "v": 4}, where={"v": 3})
+            return await docs.update(key, changes, where=where)
+
+    claims = Claims(SchedulerMarksMeanwhile(), "test:1", timedelta(seconds=30))  # type: ignore[arg-type]
+    try:
+        claim = await claims.claim("d1", {"x": 1}, now)
+        assert claim.result == "claimed"
+        assert (await docs.get("d1") or {})["state"] == "claimed"
+    finally:
+        await store.close()

@@ -64,9 +64,19 @@ class Claims:
         return self._lease
 
     async def claim(
-        self, key: str, task: dict[str, Any], now: datetime, *, reopen: bool = False
+        self,
+        key: str,
+        task: dict[str, Any],
+        now: datetime,
+        *,
+        reopen: bool = False,
+        tries: int = 3,
     ) -> Claim:
-        """Take the delivery for sending, unless it is finished, scheduled or taken."""
+        """Take the delivery for sending, unless it is finished, scheduled or taken.
+
+        A document changed between its read and the conditional write (the scheduler marks
+        a re-queued delivery "queued" after publishing it, so its copy may arrive first) is
+        read again, up to `tries` times: a "busy" answer drops this copy of the task."""
         if key in self._local:
             return Claim("busy")
         fresh: dict[str, Any] = {
@@ -94,6 +104,8 @@ class Claims:
             return Claim("busy", current)
         version = int(current.get("v", 0))
         if not await self._docs.update(key, {**fresh, "v": version + 1}, where={"v": version}):
+            if tries > 1:
+                return await self.claim(key, task, now, reopen=reopen, tries=tries - 1)
             return Claim("busy", current)
         claimed = {**current, **fresh, "v": version + 1}
         self._local[key] = claimed
