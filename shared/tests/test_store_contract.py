@@ -143,3 +143,21 @@ def test_invalid_names_are_refused() -> None:
     s = SQLiteStore(__import__("pathlib").Path(":memory:"))
     with pytest.raises(ValueError, match="invalid collection name"):
         s.collection("drop table x;")
+
+
+async def test_interleaved_operations_from_many_coroutines(store: Store) -> None:
+    """Reads, conditional updates, bulk inserts and writes at once: none fails, none is lost."""
+    c = store.collection("busy", indexes=("n",))
+    await c.put_many({f"k{i}": {"n": i, "hits": 0} for i in range(50)})
+
+    async def bump(i: int) -> bool:
+        return await c.update(f"k{i % 50}", {"hits": 1}, where={"n": i % 50})
+
+    results = await asyncio.gather(
+        *(bump(i) for i in range(100)),
+        *(c.insert_many({f"new{i}-{j}": {"n": j} for j in range(20)}) for i in range(10)),
+        *(c.find({"n": {"$lt": 10}}) for _ in range(20)),
+        *(c.put(f"p{i}", {"n": i}) for i in range(30)),
+    )
+    assert all(r is True for r in results[:100])
+    assert await c.count() == 50 + 10 * 20 + 30

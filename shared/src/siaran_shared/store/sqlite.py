@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -76,6 +77,22 @@ def _where_sql(where: Where | None) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
+
+
+def _serialised(method: _F) -> _F:
+    """Run a collection operation alone on the store's one connection: a statement, its
+    cursor and its commit never interleave with another coroutine's (SQLite refuses a commit
+    while another statement is in progress, and an update's read-then-write must be atomic)."""
+
+    @functools.wraps(method)
+    async def locked(self: SQLiteCollection, *args: Any, **kwargs: Any) -> Any:
+        async with self._store.lock:
+            return await method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class SQLiteCollection(Collection):
     def __init__(self, store: SQLiteStore, name: str, indexes: Sequence[str]) -> None:
         if not _NAME.match(name):
@@ -100,12 +117,14 @@ class SQLiteCollection(Collection):
             self._ready = True
         return db
 
+    @_serialised
     async def get(self, key: str) -> Doc | None:
         db = await self._db()
         async with db.execute(f"SELECT doc FROM {self.name} WHERE key = ?", (key,)) as cur:
             row = await cur.fetchone()
         return json.loads(row[0]) if row else None
 
+    @_serialised
     async def get_many(self, keys: Sequence[str]) -> dict[str, Doc]:
         db = await self._db()
         found: dict[str, Doc] = {}
@@ -121,6 +140,7 @@ class SQLiteCollection(Collection):
     async def put(self, key: str, doc: Doc) -> None:
         await self.put_many({key: doc})
 
+    @_serialised
     async def put_many(self, docs: Mapping[str, Doc]) -> None:
         if not docs:
             return
@@ -132,6 +152,7 @@ class SQLiteCollection(Collection):
         )
         await db.commit()
 
+    @_serialised
     async def insert(self, key: str, doc: Doc) -> bool:
         db = await self._db()
         cur = await db.execute(
@@ -141,6 +162,7 @@ class SQLiteCollection(Collection):
         await db.commit()
         return cur.rowcount == 1
 
+    @_serialised
     async def insert_many(self, docs: Mapping[str, Doc]) -> set[str]:
         if not docs:
             return set()
@@ -158,25 +180,29 @@ class SQLiteCollection(Collection):
         await db.commit()
         return inserted
 
+    @_serialised
     async def update(
         self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
     ) -> bool:
         db = await self._db()
-        async with self._store.write_lock:
-            doc = await self.get(key)
-            if doc is None or not matches(doc, where):
-                return False
-            doc.update(changes)
-            await db.execute(f"UPDATE {self.name} SET doc = ? WHERE key = ?", (_dumps(doc), key))
-            await db.commit()
-            return True
+        async with db.execute(f"SELECT doc FROM {self.name} WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        doc = json.loads(row[0]) if row else None
+        if doc is None or not matches(doc, where):
+            return False
+        doc.update(changes)
+        await db.execute(f"UPDATE {self.name} SET doc = ? WHERE key = ?", (_dumps(doc), key))
+        await db.commit()
+        return True
 
+    @_serialised
     async def delete(self, key: str) -> bool:
         db = await self._db()
         cur = await db.execute(f"DELETE FROM {self.name} WHERE key = ?", (key,))
         await db.commit()
         return cur.rowcount == 1
 
+    @_serialised
     async def find(
         self,
         where: Where | None = None,
@@ -196,6 +222,7 @@ class SQLiteCollection(Collection):
         async with db.execute(sql, params) as cur:
             return [json.loads(row[0]) for row in await cur.fetchall()]
 
+    @_serialised
     async def count(self, where: Where | None = None) -> int:
         db = await self._db()
         clause, params = _where_sql(where)
@@ -208,12 +235,10 @@ class SQLiteStore(Store):
     """A store in one SQLite file (WAL mode), for local runs and tests."""
 
     def __init__(self, path: Path) -> None:
-        import asyncio
-
         self.path = path
         self._db: aiosqlite.Connection | None = None
         self._collections: dict[str, SQLiteCollection] = {}
-        self.write_lock = asyncio.Lock()
+        self.lock = asyncio.Lock()
 
     @property
     def db(self) -> aiosqlite.Connection:
