@@ -83,6 +83,7 @@ class Pipeline:
         self._source = runtime.source
         self.deliverer = deliverer
         self._circuit_gauge = gauge(CHANNEL_CIRCUIT_STATE)
+        self._kinds_reported: set[str] = set()
         self._tracer = tracer()  # looked up once: get_tracer per record showed in the profile
         self._results = ResultsProducer(runtime.broker, runtime.source)
 
@@ -122,7 +123,11 @@ class Pipeline:
 
     def _health_changes(self) -> list[Outgoing]:
         changes = self.deliverer.breakers.drain_changes()
-        for kind in {c.kind for c in changes}:
+        breakers = self.deliverer.breakers
+        # every state of a kind is reported (0 included) from its first channel on
+        new_kinds = breakers.kinds() - self._kinds_reported
+        self._kinds_reported |= new_kinds
+        for kind in {c.kind for c in changes} | new_kinds:
             for state, count in self.deliverer.breakers.counts(kind).items():
                 self._circuit_gauge.set(count, {"kind": kind, "state": state})
         for c in changes:

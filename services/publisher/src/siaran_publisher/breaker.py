@@ -119,6 +119,10 @@ class Breakers:
         changes, self._changes = self._changes, []
         return changes
 
+    def kinds(self) -> set[str]:
+        """The channel kinds that have a circuit."""
+        return {kind for kind, _ in self._counts}
+
     def counts(self, kind: str) -> dict[str, int]:
         """Channels of one kind in each circuit state (every state, 0 included)."""
         return {state: self._counts[(kind, state)] for state in _STATES}
