@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from siaran_shared.logging import configure_logging, get_logger
 from siaran_shared.settings import Settings, load_settings
 from siaran_shared.store import Store, open_store
 from siaran_shared.telemetry import setup_telemetry, shutdown_telemetry
-from siaran_shared.tracing import instrument_http_client
 
 log = get_logger(__name__)
 
@@ -64,20 +62,15 @@ async def _guard(coro_fn: Callable[[], Awaitable[None]], name: str) -> None:
         raise
 
 
-def build_runtime(
-    service: str, settings: Settings | None = None, *, trace_http_client: bool = True
-) -> Runtime:
+def build_runtime(service: str, settings: Settings | None = None) -> Runtime:
     """Settings, logging, telemetry, broker and store for a service; nothing connects yet.
 
-    `trace_http_client=False`: the service traces its own HTTP calls (the publisher puts
-    the `traceparent` on its webhook requests itself, without the aiohttp instrumentation).
+    HTTP client calls are traced by the service that makes them (the publisher puts its
+    delivery span's `traceparent` on each webhook request itself).
     """
     settings = (settings or load_settings(service)).for_service(service)
     configure_logging(settings)
     setup_telemetry(service)
-    http_instrumentation = importlib.util.find_spec("opentelemetry.instrumentation.aiohttp_client")
-    if trace_http_client and http_instrumentation:
-        instrument_http_client()  # services that declare it trace their aiohttp calls
     runtime = Runtime(
         settings=settings,
         broker=make_broker(settings),

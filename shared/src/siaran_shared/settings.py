@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         None, description="json or console; default console on a terminal, json otherwise."
     )
     log_level: str = "INFO"
+    endpoint_allowlist: list[str] = Field(
+        [],
+        description="Hosts or CIDR networks channel endpoints may use although they are "
+        "link-local or cloud metadata addresses (JSON list).",
+    )
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

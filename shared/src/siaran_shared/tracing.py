@@ -17,15 +17,12 @@ carrying a delivery's `Idempotency-Key` become children of that delivery's span
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Link, Span, SpanKind
-from opentelemetry.util.types import Attributes
+from opentelemetry.trace import Link, SpanKind
 
 #: How many ids the process remembers the record context of (least recently seen go first).
 REMEMBERED_IDS = 50_000
@@ -33,8 +30,6 @@ REMEMBERED_IDS = 50_000
 # Ids -> the context of the last record that carried them; process-wide, so that outputs
 # produced by other tasks than the consuming one (schedulers, retries) stay in the trace.
 _records: OrderedDict[str, Context] = OrderedDict()
-# The parent chosen for the next HTTP client span (see instrument_http_client).
-_next_http_parent: ContextVar[Context | None] = ContextVar("siaran_http_parent", default=None)
 
 
 def event_ids(event: Any) -> list[str]:
@@ -114,79 +109,3 @@ def context_for_key(key: str | None) -> Context | None:
     if not key:
         return None
     return _records.get(key) or _records.get(key.removesuffix(":retract"))
-
-
-class _ParentedTracer(trace.Tracer):
-    """Starts root-less spans under the parent an HTTP request's delivery chose."""
-
-    def __init__(self, inner: trace.Tracer) -> None:
-        self._inner = inner
-
-    def start_span(
-        self,
-        name: str,
-        context: Context | None = None,
-        kind: SpanKind = SpanKind.INTERNAL,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-    ) -> Span:
-        if context is None:
-            context = _next_http_parent.get()
-            _next_http_parent.set(None)
-        return self._inner.start_span(
-            name, context, kind, attributes, links, start_time, record_exception,
-            set_status_on_exception,
-        )  # fmt: skip
-
-    @contextmanager
-    def start_as_current_span(  # type: ignore[override]
-        self,
-        name: str,
-        context: Context | None = None,
-        kind: SpanKind = SpanKind.INTERNAL,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-        end_on_exit: bool = True,
-    ) -> Iterator[Span]:
-        span = self.start_span(
-            name, context, kind, attributes, links, start_time, record_exception,
-            set_status_on_exception,
-        )  # fmt: skip
-        with trace.use_span(span, end_on_exit=end_on_exit) as current:
-            yield current
-
-
-class _ParentedTracerProvider(trace.TracerProvider):
-    def __init__(self, inner: trace.TracerProvider) -> None:
-        self._inner = inner
-
-    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
-        return _ParentedTracer(self._inner.get_tracer(*args, **kwargs))
-
-
-def instrument_http_client() -> None:
-    """Trace aiohttp client requests; one carrying a delivery's Idempotency-Key is a child
-    of that delivery's record span. Needs opentelemetry-instrumentation-aiohttp-client."""
-    import aiohttp
-    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
-
-    instrumentor = AioHttpClientInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:
-        return
-
-    async def choose_parent(_: Any, __: Any, params: aiohttp.TraceRequestStartParams) -> None:
-        _next_http_parent.set(context_for_key(params.headers.get("Idempotency-Key")))
-
-    parent_config = aiohttp.TraceConfig()
-    parent_config.on_request_start.append(choose_parent)
-    # Our config runs before the instrumentor's own (it appends its config after these).
-    instrumentor.instrument(
-        tracer_provider=_ParentedTracerProvider(trace.get_tracer_provider()),
-        trace_configs=[parent_config],
-    )

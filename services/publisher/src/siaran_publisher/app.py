@@ -57,6 +57,7 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
             pool=max(256, settings.publisher_max_in_flight * 2),
         ),
         apprise=AppriseSender(),
+        allowlist=tuple(settings.endpoint_allowlist),
         policy=RetryPolicy(
             max_attempts=settings.retry_max_attempts,
             max_age=timedelta(seconds=settings.retry_max_age_seconds),
@@ -146,7 +147,7 @@ class Pipeline:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     config = publisher_settings(settings)
-    runtime = build_runtime("publisher", config, trace_http_client=False)
+    runtime = build_runtime("publisher", config)
     config = publisher_settings(runtime.settings)
     deliverer = build_deliverer(runtime, config)
     pipeline = Pipeline(runtime, deliverer)

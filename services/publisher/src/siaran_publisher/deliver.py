@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry import trace
 from siaran_shared.events import (
@@ -20,6 +21,7 @@ from siaran_shared.events import (
     utcnow,
 )
 from siaran_shared.logging import get_logger
+from siaran_shared.netguard import refused_reason
 
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.backoff import RetryPolicy
@@ -63,6 +65,8 @@ class Deliverer:
     policy: RetryPolicy
     breakers: Breakers
     limits: RateLimits = field(default_factory=RateLimits)
+    #: hosts or networks allowed although link-local or metadata (SIARAN_ENDPOINT_ALLOWLIST)
+    allowlist: tuple[str, ...] = ()
     #: deliveries in progress at once, across channels
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
     #: waits up to this long happen in memory; longer ones go to the durable schedule
@@ -208,6 +212,11 @@ class Deliverer:
             secret = self.secrets.get(task.secret) if task.secret else None
         except MissingSecret as exc:
             return Attempt(Verdict.PERMANENT, str(exc))
+        # checked again at send time: the registry refuses such endpoints, but a task may
+        # come from before a rule changed, or from a replayed dead letter
+        refused = refused_reason(urlsplit(task.endpoint).hostname, self.allowlist)
+        if refused:
+            return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")
         if task.endpoint.startswith(("http://", "https://")):
             attempt = await self.webhooks.send(task, url, secret)
         else:

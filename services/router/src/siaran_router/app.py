@@ -25,6 +25,7 @@ from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_router.api import router
+from siaran_router.channels import ENDPOINT_ALLOWLIST
 from siaran_router.fanout import Fanout
 from siaran_router.health import record_health
 from siaran_router.registry import Registry
@@ -45,6 +46,8 @@ def _rank(event: AnnouncementAccepted | AnnouncementCancelled) -> int:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = build_runtime("router", settings)
+    ENDPOINT_ALLOWLIST.clear()
+    ENDPOINT_ALLOWLIST.update(runtime.settings.endpoint_allowlist)
     broker, source, store = runtime.broker, runtime.source, runtime.store
     registry = Registry(store.collection("channels", indexes=("region",)))
 

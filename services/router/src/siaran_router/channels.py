@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from siaran_shared.events import Channel
+from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import NATIONAL, regions
 
 KINDS = frozenset(
@@ -40,6 +41,11 @@ def _apprise_accepts(url: str) -> bool:
     return bool(apprise.Apprise().add(url))
 
 
+#: Hosts or networks permitted despite the link-local / metadata rule (set by create_app from
+#: SIARAN_ENDPOINT_ALLOWLIST).
+ENDPOINT_ALLOWLIST: set[str] = set()
+
+
 def check_endpoint(endpoint: str) -> str:
     """Refuse unknown schemes and raw secrets; returns the endpoint unchanged."""
     if any(ch in endpoint for ch in "\r\n\t ") or len(endpoint) > 2048:
@@ -60,6 +66,12 @@ def check_endpoint(endpoint: str) -> str:
                 f"endpoint query parameter {name!r} holds a raw secret; write it as "
                 "{secret:NAME} and put the value in SIARAN_SECRETS_DIR/NAME"
             )
+    refused = refused_reason(parts.hostname, ENDPOINT_ALLOWLIST) if parts.hostname else None
+    if refused:
+        raise ValueError(
+            f"endpoint refused: {refused}; an operator can permit it with "
+            "SIARAN_ENDPOINT_ALLOWLIST (host names or CIDR networks)"
+        )
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             raise ValueError("webhook endpoint has no host")

@@ -1,0 +1,70 @@
+"""Channel endpoints cannot aim the publisher at link-local or cloud metadata addresses
+(server-side request forgery) or smuggle headers, unless an operator allow-lists them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from siaran_router.app import create_app
+from siaran_shared.testing import ServiceUnderTest, service_under_test
+
+HOSTILE = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fe80::1]/hook",
+    "https://metadata.google.internal/computeMetadata/v1/",
+    "http://[::ffff:169.254.169.254]/",
+    "json://169.254.169.254/x",
+    "https://example.go.id/hook\r\nX-Injected: 1",
+    "https://example.go.id/ hook",
+]
+
+
+@pytest.fixture
+async def router(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
+    async with service_under_test(create_app, tmp_path) as sut:
+        yield sut
+
+
+async def put(sut: ServiceUnderTest, endpoint: str) -> httpx.Response:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sut.app),
+        base_url="http://router",
+        headers={"Authorization": f"Bearer {sut.admin_key}"},
+    ) as c:
+        return await c.put(
+            "/v1/channels/probe",
+            json={"region": "73", "kind": "web", "name": "Probe", "endpoint": endpoint},
+        )
+
+
+async def test_hostile_endpoints_are_refused(
+    router: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    accepted = []
+    for endpoint in HOSTILE:
+        r = await put(router, endpoint)
+        if r.status_code != 422:
+            accepted.append(endpoint)
+            continue
+        else:
+            assert r.json()["error"]["details"][0]["field"] == "endpoint"
+    proof("security: hostile channel endpoints", cases=len(HOSTILE), accepted=len(accepted))
+    assert accepted == []
+
+
+async def test_percent_encoded_line_breaks_stay_in_the_path(router: ServiceUnderTest) -> None:
+    # encoded, they are path characters, never header lines: accepted, and sent encoded
+    r = await put(router, "https://example.go.id/hook%0d%0aX-Injected:%201")
+    assert r.status_code == 201
+    assert r.json()["endpoint"] == "https://example.go.id/hook%0d%0aX-Injected:%201"
+
+
+async def test_allow_list_permits_a_link_local_receiver(tmp_path: Path) -> None:
+    async with service_under_test(
+        create_app, tmp_path, endpoint_allowlist=["169.254.10.0/24"]
+    ) as sut:
+        assert (await put(sut, "http://169.254.10.5/hook")).status_code == 201
+        assert (await put(sut, "http://169.254.169.254/")).status_code == 422
