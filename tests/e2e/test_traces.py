@@ -92,4 +92,9 @@ async def test_spans_of_one_announcement_share_one_trace_across_all_services(
 
     # Logs written while the request span was current carry its trace id.
     plain_id = trace_id.removeprefix("0x")
-    assert plain_id in traced.log.read_text(errors="replace")
+    # (the log lines travel through each child's output pipe: give them a moment)
+    await eventually(
+        lambda: plain_id in traced.log.read_text(errors="replace"),
+        within=10,
+        what="a log line carrying the trace id",
+    )
