@@ -81,7 +81,7 @@ async def test_store_unwritable_10s_not_ready_then_recovers_without_loss(
             announcement_id = await announce_national(stack, "store")
 
             async def not_ready() -> bool:
-                async with httpx.AsyncClient() as c:
+                async with httpx.AsyncClient(timeout=15) as c:  # readyz answers within ~4 s
                     r = await c.get(stack.url("publisher") + "/readyz")
                     return r.status_code == 503 and "store" in r.json().get("problems", {})
 

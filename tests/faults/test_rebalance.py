@@ -49,7 +49,7 @@ async def test_second_publisher_joins_mid_fanout(
             await second.start()
 
             async def second_ready() -> bool:
-                async with httpx.AsyncClient() as c:
+                async with httpx.AsyncClient(timeout=15) as c:
                     try:
                         r = await c.get(f"http://127.0.0.1:{port}/readyz")
                     except httpx.HTTPError:
