@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from siaran_shared.events import ChannelRemoved, Event, utcnow
 from siaran_shared.events.topics import DLQ, TOPICS, TopicSpec
+from siaran_shared.kafka_client import aiokafka_options
 from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import DLQ as DLQ_METRIC
 from siaran_shared.settings import Settings
@@ -403,9 +404,7 @@ def trace_context(headers: Mapping[str, str]) -> otel_context.Context:
 
 async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = TOPICS) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id="siaran-admin"
-    )
+    admin = AIOKafkaAdminClient(client_id="siaran-admin", **aiokafka_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

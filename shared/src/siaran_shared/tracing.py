@@ -102,10 +102,3 @@ def restore(key: str, carrier: Mapping[str, str] | None) -> None:
     (after a restart, output of work stored before it stays in the same trace)."""
     if key not in _records and carrier and "traceparent" in carrier:
         remember({key: propagate.extract(carrier)})
-
-
-def context_for_key(key: str | None) -> Context | None:
-    """The context of the record with this delivery id (or `<delivery id>:retract`)."""
-    if not key:
-        return None
-    return _records.get(key) or _records.get(key.removesuffix(":retract"))
