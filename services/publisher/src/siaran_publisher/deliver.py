@@ -266,21 +266,4 @@ def _scrubbed(attempt: Attempt, secrets: list[str]) -> Attempt:
 def _completed(
     task: DeliveryPlanned, status: DeliveryStatus, attempts: int, summary: str
 ) -> DeliveryCompleted:
-    now = utcnow()
-    return DeliveryCompleted(
-        delivery_id=task.delivery_id,
-        announcement_id=task.announcement_id,
-        channel_id=task.channel_id,
-        region=task.region,
-        province=task.province,
-        kind=task.kind,
-        action=task.action,
-        status=status,
-        attempts=attempts,
-        accepted_at=task.accepted_at,
-        completed_at=now,
-        latency_seconds=(now - task.accepted_at).total_seconds()
-        if status is DeliveryStatus.DELIVERED
-        else None,
-        response=summary[:300],
-    )
+    return DeliveryCompleted.of(task, status, attempts=attempts, response=summary)

@@ -63,18 +63,7 @@ class Batch:
 
 def outcome(task: DeliveryPlanned, status: DeliveryStatus, why: str) -> DeliveryCompleted:
     """The terminal outcome of a task the router ends itself (expired, cancelled)."""
-    return DeliveryCompleted(
-        delivery_id=task.delivery_id,
-        announcement_id=task.announcement_id,
-        channel_id=task.channel_id,
-        region=task.region,
-        province=task.province,
-        kind=task.kind,
-        status=status,
-        attempts=0,
-        accepted_at=task.accepted_at,
-        response=why,
-    )
+    return DeliveryCompleted.of(task, status, attempts=0, response=why)
 
 
 class Releaser:

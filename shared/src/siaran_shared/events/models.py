@@ -175,6 +175,29 @@ class DeliveryCompleted(Event):
     latency_seconds: float | None = Field(None, description="accepted → delivered")
     response: str | None = Field(None, description="Short summary of the channel's answer.")
 
+    @classmethod
+    def of(
+        cls, task: DeliveryPlanned, status: DeliveryStatus, *, attempts: int, response: str
+    ) -> DeliveryCompleted:
+        """The outcome of a delivery task, now; latency is measured for delivered ones."""
+        now = utcnow()
+        delivered = status is DeliveryStatus.DELIVERED
+        return cls(
+            delivery_id=task.delivery_id,
+            announcement_id=task.announcement_id,
+            channel_id=task.channel_id,
+            region=task.region,
+            province=task.province,
+            kind=task.kind,
+            action=task.action,
+            status=status,
+            attempts=attempts,
+            accepted_at=task.accepted_at,
+            completed_at=now,
+            latency_seconds=(now - task.accepted_at).total_seconds() if delivered else None,
+            response=response[:300],
+        )
+
 
 class ChannelHealth(StrEnum):
     HEALTHY = "healthy"
