@@ -99,3 +99,13 @@ async def all_received(
         what=f"all {expected} deliveries of {announcement_id}",
     )
     return counts(receiver, announcement_id, expected)
+
+
+async def fanout_started(receiver: Receiver, announcement_id: str, expected: int) -> Counts:
+    """Wait until some deliveries arrived (well before the fan-out ends); return the counts."""
+    await eventually(
+        lambda: counts(receiver, announcement_id, expected).unique >= 20,
+        within=60,
+        what="the fan-out to start",
+    )
+    return counts(receiver, announcement_id, expected)

@@ -15,7 +15,7 @@ from tests.e2e.harness import Receiver, eventually
 from tests.faults.helpers import (
     all_received,
     announce_national,
-    counts,
+    fanout_started,
     fault_stack,
     register_national,
 )
@@ -31,12 +31,7 @@ async def test_second_publisher_joins_mid_fanout(
     try:
         expected = await register_national(stack, receiver, "rebal")
         announcement_id = await announce_national(stack, "rebal")
-        await eventually(
-            lambda: counts(receiver, announcement_id, expected).unique >= 20,
-            within=60,
-            what="the fan-out to start",
-        )
-        at_join = counts(receiver, announcement_id, expected).unique
+        at_join = (await fanout_started(receiver, announcement_id, expected)).unique
         port = free_port()
         env = {**stack.stack.config.service_env("publisher"), "SIARAN_PORT": str(port)}
         with stack.log.open("a") as log:
