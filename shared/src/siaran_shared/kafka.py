@@ -327,6 +327,9 @@ def decode(raws: Sequence[Any], *models: type[Event]) -> tuple[list[Record[Any]]
     good: list[Record[Any]] = []
     bad: list[Poison] = []
     contexts: dict[str, otel_context.Context] = {}
+    # Records produced together share a `traceparent` (a fan-out's deliveries): one arrival
+    # span per (parent, topic) in the batch, not one per record.
+    arrivals: dict[tuple[str | None, str], otel_context.Context] = {}
     for raw in raws:
         key = raw.key.decode(errors="replace") if raw.key else None
         headers = _headers(raw)
@@ -345,7 +348,10 @@ def decode(raws: Sequence[Any], *models: type[Event]) -> tuple[list[Record[Any]]
             bad.append(Poison(raw, _describe(exc)))
             continue
         ids = event_ids(event)
-        context = record_context(headers, raw.topic, ids)
+        arrival = (headers.get("traceparent"), raw.topic)
+        context = arrivals.get(arrival)
+        if context is None:
+            context = arrivals[arrival] = record_context(headers, raw.topic, ids)
         good.append(Record(event, key, headers, context))
         contexts.update(dict.fromkeys(ids, context))
     remember(contexts)

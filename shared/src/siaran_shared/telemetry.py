@@ -11,12 +11,13 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from siaran_shared.metric_names import ALL_METRICS
 
@@ -53,28 +54,35 @@ def setup_telemetry(service: str) -> None:
     """Install the global tracer and meter providers once per process.
 
     Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines file when
-    SIARAN_TRACES_FILE is set (used by the end-to-end trace test). Metrics are always
-    readable on /metrics and pushed over OTLP when configured.
+    SIARAN_TRACES_FILE is set (used by the end-to-end trace test); with neither, no span is
+    recorded (ids still propagate). Metrics are always readable on /metrics and pushed over
+    OTLP when configured.
     """
     global _configured, _trace_file
     if _configured is not None:
         return
     _configured = service
     resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", service)})
-    tracer_provider = TracerProvider(resource=resource)
     readers: list[MetricReader] = [PrometheusMetricReader()]
+    processors: list[SpanProcessor] = []
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        processors.append(BatchSpanProcessor(OTLPSpanExporter()))
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
     traces_file = os.environ.get("SIARAN_TRACES_FILE")
     if traces_file:
         _trace_file = open(traces_file, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
-        tracer_provider.add_span_processor(
+        processors.append(
             SimpleSpanProcessor(ConsoleSpanExporter(out=_trace_file, formatter=_one_line))
         )
+    # With nowhere to send spans, record none: spans still get ids, so `traceparent` headers
+    # and the trace ids in log lines stay, but nothing builds span objects nobody reads.
+    sampler = None if processors else ALWAYS_OFF
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
+    for processor in processors:
+        tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
 

@@ -3,15 +3,14 @@
 FastStream's telemetry middleware gives each consumed *batch* a new trace (linked to its
 records), so on its own the chain from the ingest request to the webhook call would break at
 every hop. Here every decoded record gets a short span that is the child of the record's own
-`traceparent` (`record_context`), remembered (process-wide, bounded) under the ids its
-event carries (announcement id, delivery id). `publish_all` then produces each outgoing event
-inside the context of the record it came from (looked up by the same ids, or given explicitly
-as `Outgoing.context`), so the `traceparent` FastStream injects continues the announcement's
-trace, also when the output is produced later by another task (a scheduler releasing held
-deliveries) while the process still remembers the record, or after a restart when the
-work was stored with its `trace_carrier` and is `restore`d; and aiohttp client calls
-carrying a delivery's `Idempotency-Key` become children of that delivery's span
-(`instrument_http_client`).
+`traceparent` (`record_context`; records produced together, such as one fan-out's
+deliveries, share their parent and one such span per batch), remembered (process-wide,
+bounded) under the ids its event carries (announcement id, delivery id). `publish_all` then
+produces each outgoing event inside the context of the record it came from (looked up by
+the same ids, or given explicitly as `Outgoing.context`), so the `traceparent` it sends
+continues the announcement's trace, also when the output is produced later by another task
+(a scheduler releasing held deliveries) while the process still remembers the record, or
+after a restart when the work was stored with its `trace_carrier` and is `restore`d.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, NonRecordingSpan, SpanKind
 
 #: How many ids the process remembers the record context of (least recently seen go first).
 REMEMBERED_IDS = 50_000
@@ -52,7 +51,11 @@ def event_ids(event: Any) -> list[str]:
 def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -> Context:
     """A context whose current span is a new child of the record's `traceparent`.
 
-    The span marks the record's arrival (ended at once); it links to the batch's span.
+    The span marks the record's arrival (ended at once); it links to the batch's span, and
+    `siaran.ids` names the first record's ids (records sharing a parent share the span). The
+    context returned holds only the span's identity (a NonRecordingSpan), not the span
+    itself: contexts are remembered by the thousand, and an ended SDK span with its
+    attributes and links is kilobytes.
     """
     parent = propagate.extract(headers)
     batch = trace.get_current_span().get_span_context()
@@ -67,16 +70,26 @@ def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -
         links=[Link(batch)] if batch.is_valid else None,
     )
     span.end()
-    return trace.set_span_in_context(span, parent)
+    return trace.set_span_in_context(NonRecordingSpan(span.get_span_context()), parent)
 
 
 def remember(contexts: Mapping[str, Context]) -> None:
-    """Remember record contexts by id, forgetting the oldest beyond REMEMBERED_IDS."""
+    """Remember record contexts by id, forgetting the oldest beyond REMEMBERED_IDS.
+
+    Only the span's identity is kept (a NonRecordingSpan): what is remembered stays in
+    memory until REMEMBERED_IDS newer ids push it out, and an SDK span is kilobytes."""
     for key, context in contexts.items():
-        _records[key] = context
+        _records[key] = _light(context)
         _records.move_to_end(key)
     while len(_records) > REMEMBERED_IDS:
         _records.popitem(last=False)
+
+
+def _light(context: Context) -> Context:
+    span = trace.get_current_span(context)
+    if isinstance(span, NonRecordingSpan):
+        return context
+    return trace.set_span_in_context(NonRecordingSpan(span.get_span_context()), context)
 
 
 def context_for(event: Any) -> Context | None:
