@@ -18,7 +18,7 @@ class PublisherSettings(Settings):
         4, ge=1, description="Sends in progress at once to one channel."
     )
     publisher_max_pending: int = Field(
-        1000,
+        250,
         ge=1,
         description="Uncommitted records per partition before fetching from it pauses.",
     )
