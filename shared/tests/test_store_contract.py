@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from siaran_shared.store import Store, matches
@@ -78,7 +79,7 @@ async def test_conditional_update(store: Store) -> None:
             "$or": [{"owner": "b"}, {"lease_until": {"$lt": "2026-06-01T00:00:00"}}],
         },
     )
-    assert (await c.get("d"))["owner"] == "b"
+    assert (await c.get("d") or {})["owner"] == "b"
     assert not await c.update("missing", {"x": 1})
 
 
@@ -145,6 +146,25 @@ def test_invalid_names_are_refused() -> None:
         s.collection("drop table x;")
 
 
+async def test_sqlite_stores_text_as_text_and_refuses_what_mongodb_would(tmp_path: Path) -> None:
+    from siaran_shared.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "text.db")
+    await s.connect()
+    try:
+        c = s.collection("texts")
+        await c.put("k", {"title": "Sulawesi Selatan — ‘Sehat’ ü 東"})
+        rows = await s.db.execute_fetchall("SELECT doc FROM texts")
+        assert [row[0] for row in rows] == ['{"title":"Sulawesi Selatan — ‘Sehat’ ü 東"}']
+        with pytest.raises(TypeError):  # MongoDB refuses keys that are not strings, too
+            await c.put("k", {"by_code": {73: "x"}})
+        with pytest.raises(TypeError):  # and integers beyond 64 bits
+            await c.put("k", {"n": 2**64})
+        assert await c.get("k") == {"title": "Sulawesi Selatan — ‘Sehat’ ü 東"}
+    finally:
+        await s.close()
+
+
 async def test_interleaved_operations_from_many_coroutines(store: Store) -> None:
     """Reads, conditional updates, bulk inserts and writes at once: none fails, none is lost."""
     c = store.collection("busy", indexes=("n",))
@@ -161,3 +181,106 @@ async def test_interleaved_operations_from_many_coroutines(store: Store) -> None
     )
     assert all(r is True for r in results[:100])
     assert await c.count() == 50 + 10 * 20 + 30
+
+
+async def test_documents_round_trip_exactly(store: Store) -> None:
+    """Text stays text (non-ASCII, control characters), numbers keep their type and range."""
+    c = store.collection("round_trip", indexes=("title",))
+    doc = {
+        "title": "Pengumuman: jaga kesehatan — ‘Sehat’ 🇮🇩 ü 東",
+        "body": 'baris 1\nbaris 2\t"kutip" \\ \u0000 \u001f',
+        "empty": "",
+        "ints": [0, -1, 2**63 - 1, -(2**63)],
+        "floats": [0.1, -2.5, 1e-05, 1.0e300],
+        "flags": [True, False, None],
+        "nested": {"a": {"b": [{"c": "ü"}]}, "empty": {}, "list": []},
+    }
+    await c.put("k", doc)
+    assert await c.get("k") == doc
+    assert await c.get_many(["k"]) == {"k": doc}
+    [found] = await c.find({"title": doc["title"]})
+    assert found == doc
+
+
+async def test_increment_adds_to_dotted_fields(store: Store) -> None:
+    c = store.collection("counters")
+    await c.put("a", {"id": "a", "n": 1, "totals": {"x": 2}, "ratio": 0.5})
+    assert await c.increment("a", {"n": 2, "totals.x": -1, "totals.y": 5, "new.deep.z": 1})
+    assert await c.increment("a", {"ratio": 1})
+    assert await c.get("a") == {
+        "id": "a",
+        "n": 3,
+        "totals": {"x": 1, "y": 5},
+        "ratio": 1.5,
+        "new": {"deep": {"z": 1}},
+    }
+    assert await c.increment("a", {}) is True
+    assert await c.increment("missing", {"n": 1}) is False
+    assert await c.get("missing") is None
+
+
+async def test_increment_refuses_bad_fields_and_deltas(store: Store) -> None:
+    c = store.collection("counters_bad")
+    await c.put("a", {"n": 1})
+    with pytest.raises(ValueError, match="invalid field name"):
+        await c.increment("a", {"$n": 1})
+    with pytest.raises(TypeError, match="integer"):
+        await c.increment("a", {"n": 1.5})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="integer"):
+        await c.increment_many({"a": {"n": True}})
+    assert await c.get("a") == {"n": 1}
+
+
+async def test_increment_many_names_the_documents_that_exist(store: Store) -> None:
+    c = store.collection("counters_many")
+    assert await c.increment_many({}) == set()
+    await c.put_many({"a": {"n": 0}, "b": {"n": 10, "t": {"x": 1}}})
+    got = await c.increment_many({"a": {"n": 1}, "b": {"n": -1, "t.x": 2}, "c": {"n": 1}})
+    assert got == {"a", "b"}
+    assert await c.get_many(["a", "b", "c"]) == {"a": {"n": 1}, "b": {"n": 9, "t": {"x": 3}}}
+    assert await c.increment_many({"a": {}, "c": {}}) == {"a"}
+    assert await c.increment_many({"c": {"n": 1}}) == set()
+    assert await c.get("c") is None
+
+
+async def test_concurrent_increments_add_up_exactly(store: Store) -> None:
+    c = store.collection("counters_race")
+    await c.put_many({"k": {"id": "k", "n": 0}, "j": {"id": "j"}})
+    results = await asyncio.gather(
+        *(c.increment("k", {"n": 1, "t.planned": 2}) for _ in range(200)),
+        *(c.increment_many({"k": {"n": -1}, "j": {"n": 3}, "gone": {"n": 1}}) for _ in range(50)),
+        *(c.get("k") for _ in range(20)),
+        *(c.update("k", {"note": f"n{i}"}) for i in range(20)),
+    )
+    assert all(r is True for r in results[:200])
+    assert all(r == {"k", "j"} for r in results[200:250])
+    k = await c.get("k")
+    assert k is not None
+    assert (k["n"], k["t"]) == (200 - 50, {"planned": 400})
+    assert await c.get("j") == {"id": "j", "n": 150}
+    assert await c.get("gone") is None
+
+
+async def test_count_by_groups_documents_per_value(store: Store) -> None:
+    c = store.collection("grouped", indexes=("a",))
+    assert await c.count_by("status") == {}
+    await c.put_many(
+        {
+            "1": {"a": "x", "status": "delivered", "flag": True, "meta": {"kind": "web"}},
+            "2": {"a": "x", "status": "delivered", "flag": False, "meta": {"kind": "x"}},
+            "3": {"a": "x", "status": "failed", "flag": True, "n": 2},
+            "4": {"a": "y", "status": "pending", "flag": None, "n": 2},
+            "5": {"a": "y", "status": None, "n": 3.5},
+            "6": {"a": "y", "list": [1]},
+        }
+    )
+    assert await c.count_by("status") == {"delivered": 2, "failed": 1, "pending": 1, None: 2}
+    assert await c.count_by("status", {"a": "x"}) == {"delivered": 2, "failed": 1}
+    assert await c.count_by("flag", {"a": "x"}) == {True: 2, False: 1}
+    assert await c.count_by("meta.kind") == {"web": 1, "x": 1, None: 4}
+    assert await c.count_by("n", {"n": {"$gte": 2}}) == {2: 2, 3.5: 1}
+    assert await c.count_by("status", {"a": "nobody"}) == {}
+    with pytest.raises(ValueError, match="scalars"):
+        await c.count_by("list")
+    with pytest.raises(ValueError, match="invalid field name"):
+        await c.count_by("status') --")

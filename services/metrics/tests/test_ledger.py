@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from siaran_metrics.ledger import Ledger
+from siaran_metrics.ledger import STATUSES, Ledger
 from siaran_metrics.reports import announcement_report, announcement_summary
 from siaran_shared.events import (
     AnnouncementAccepted,
@@ -143,3 +145,157 @@ def test_any_order_with_replays_gives_the_same_report(
                 return await report(led), announcement_summary(doc)
 
     assert asyncio.run(run()) == asyncio.run(reference())
+
+
+# Totals kept by increments: always what a recount of the deliveries gives.
+
+ANNOUNCEMENTS = ("a1", "a2")
+
+
+async def recounted(ledger: Ledger, announcement_id: str) -> dict[str, int]:
+    """The totals counted afresh from the announcement's delivery documents."""
+    docs = await ledger.deliveries.find({"announcement_id": announcement_id})
+    by_status = Counter(d["status"] for d in docs)
+    return {"planned": len(docs)} | {s: by_status[s] for s in STATUSES}
+
+
+async def assert_totals_match_the_deliveries(ledger: Ledger) -> None:
+    for doc in await ledger.announcements.find():
+        assert doc["totals"] == await recounted(ledger, doc["id"]), doc["id"]
+        assert doc.get("unsettled", 0) in (0, 1)  # 1: changed by the last batch
+        counts = {k: v for k, v in (await report(ledger, doc["id"])).items() if k in doc["totals"]}
+        assert {k: announcement_summary(doc)[k] for k in counts} == counts
+
+
+async def apply_in_batches(ledger: Ledger, events: Sequence[Event], sizes: Sequence[int]) -> None:
+    """Feed events in consumer batches of these sizes, each handled as the service does:
+    announcements, then plans, then outcomes."""
+    start, n = 0, 0
+    while start < len(events):
+        size = sizes[n % len(sizes)] if sizes else 1
+        batch, start, n = events[start : start + size], start + size, n + 1
+        await ledger.record_announcements([e for e in batch if isinstance(e, AnnouncementAccepted)])
+        await ledger.record_planned([e for e in batch if isinstance(e, DeliveryPlanned)])
+        await ledger.record_outcomes([e for e in batch if isinstance(e, DeliveryCompleted)])
+
+
+def event_pool(make: SimpleNamespace) -> list[Event]:
+    """Announcements, plans and outcomes of several statuses (a delivery's status may change
+    more than once: a reopened failure delivered later), and retractions."""
+    pool: list[Event] = [make.accepted(a) for a in ANNOUNCEMENTS]
+    statuses = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
+                DeliveryStatus.CANCELLED, DeliveryStatus.RETRACTED)  # fmt: skip
+    for a in ANNOUNCEMENTS:
+        for channel_id in ("bantaeng-web", "bantaeng-x", "makassar-web"):
+            pool.append(make.planned(channel_id, a))
+            pool.extend(make.outcome(channel_id, s, announcement_id=a) for s in statuses)
+            retracted = make.outcome(channel_id, announcement_id=a).model_copy(
+                update={"action": DeliveryAction.RETRACT}
+            )
+            pool.append(retracted)
+    return pool
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_totals_equal_a_recount_after_any_order_and_duplication(
+    make: SimpleNamespace, data: st.DataObject
+) -> None:
+    pool = event_pool(make)
+    picks = data.draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=40))
+    sizes = data.draw(st.lists(st.integers(1, 8), max_size=5))
+    events = [pool[i] for i in picks]
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory() as home:
+            async with make.ledger_on_disk(Path(home)) as led:
+                await apply_in_batches(led, events, sizes)
+                await assert_totals_match_the_deliveries(led)
+                # and once more, every event replayed in another batching
+                await apply_in_batches(led, events, [len(events)])
+                await assert_totals_match_the_deliveries(led)
+
+    asyncio.run(run())
+
+
+async def test_deliveries_before_their_announcement_are_counted_once(
+    ledger: Ledger, make: SimpleNamespace
+) -> None:
+    await apply(ledger, [make.planned("bantaeng-web"), make.outcome("bantaeng-x")])
+    # the announcement and more deliveries in one batch, as the consumer handles it
+    await apply_in_batches(ledger, [make.planned("makassar-web"), make.accepted()], [2])
+    totals = (await ledger.announcements.get("a1") or {})["totals"]
+    assert (totals["planned"], totals["pending"], totals["delivered"]) == (3, 2, 1)
+    await assert_totals_match_the_deliveries(ledger)
+
+
+@pytest.mark.parametrize("restart", [True, False], ids=["restarted", "same-ledger"])
+async def test_totals_added_but_deliveries_not_written_are_recounted(
+    ledger: Ledger, make: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, restart: bool
+) -> None:
+    await apply(ledger, story(make))
+
+    async def crash(docs: Mapping[str, dict[str, Any]]) -> None:
+        raise ConnectionError("the store went away (or the process died) here")
+
+    monkeypatch.setattr(ledger.deliveries, "put_many", crash)
+    with pytest.raises(ConnectionError):
+        await ledger.record_outcomes([make.outcome("makassar-web")])
+    monkeypatch.undo()
+    doc = await ledger.announcements.get("a1") or {}
+    assert doc["totals"]["delivered"] == 2  # counted, but the delivery was never written
+    assert doc["unsettled"] == 1
+
+    # The consumer replays the batch: after a restart (the same store, a new ledger) or at
+    # once (the batch was nacked).
+    again = Ledger(ledger.deliveries, ledger.announcements) if restart else ledger
+    assert len(await again.record_outcomes([make.outcome("makassar-web")])) == 1
+    await assert_totals_match_the_deliveries(again)
+    totals = (await again.announcements.get("a1") or {})["totals"]
+    assert (totals["delivered"], totals["pending"]) == (2, 0)
+
+
+async def test_a_write_failing_after_the_deliveries_counts_them_once(
+    ledger: Ledger, make: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await apply(ledger, story(make))
+    put_many = ledger.deliveries.put_many
+
+    async def written_then_lost(docs: Mapping[str, dict[str, Any]]) -> None:
+        await put_many(docs)
+        raise ConnectionError("the connection dropped after the commit")
+
+    monkeypatch.setattr(ledger.deliveries, "put_many", written_then_lost)
+    with pytest.raises(ConnectionError):
+        await ledger.record_outcomes([make.outcome("makassar-web", DeliveryStatus.FAILED)])
+    monkeypatch.undo()
+    # the replayed batch changes no delivery, and its totals were added before the write
+    assert await ledger.record_outcomes([make.outcome("makassar-web", DeliveryStatus.FAILED)]) == []
+    await assert_totals_match_the_deliveries(ledger)
+    totals = (await ledger.announcements.get("a1") or {})["totals"]
+    assert (totals["failed"], totals["pending"]) == (2, 0)
+
+
+async def test_marks_are_cleared_by_the_next_batch_and_recounted_after_a_stop(
+    ledger: Ledger, make: SimpleNamespace
+) -> None:
+    await apply(ledger, [make.accepted("a1"), make.accepted("a2"), make.planned("bantaeng-web")])
+    assert (await ledger.announcements.get("a1") or {})["unsettled"] == 1
+    await apply(ledger, [make.planned("bantaeng-web", "a2")])
+    assert (await ledger.announcements.get("a1") or {})["unsettled"] == 0
+    assert (await ledger.announcements.get("a2") or {})["unsettled"] == 1
+    # a stop after that batch: a new ledger recounts the one announcement still marked
+    restarted = Ledger(ledger.deliveries, ledger.announcements)
+    assert await restarted.settle() == 1
+    assert (await ledger.announcements.get("a2") or {})["unsettled"] == 0
+    await assert_totals_match_the_deliveries(restarted)
+
+
+async def test_an_announcement_stored_without_totals_gets_them_on_replay(
+    ledger: Ledger, make: SimpleNamespace
+) -> None:
+    await apply(ledger, story(make))
+    doc = await ledger.announcements.get("a1") or {}
+    await ledger.announcements.put("a1", {k: v for k, v in doc.items() if k != "totals"})
+    await apply(ledger, [make.accepted()])
+    await assert_totals_match_the_deliveries(ledger)

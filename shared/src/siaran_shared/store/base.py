@@ -7,10 +7,14 @@ MongoDB-shaped subset both implementations answer identically:
 ``{"field": value}`` (equality; ``None`` matches a missing field too),
 ``{"field": {"$lt"|"$lte"|"$gt"|"$gte"|"$ne"|"$in": ...}}`` and ``{"$or": [where, ...]}``.
 Field names may be dotted (``"outcome.status"``).
+
+Counters are kept with ``increment`` (MongoDB's ``$inc``): integers added to numeric fields
+without reading the document first, so concurrent increments all count.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,6 +23,9 @@ Doc = dict[str, Any]
 Where = Mapping[str, Any]
 
 _MISSING = object()
+
+#: A field name: identifiers joined by dots (what both backends accept in a path).
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class StoreUnavailable(RuntimeError):
@@ -55,6 +62,33 @@ def matches(doc: Mapping[str, Any], where: Where | None) -> bool:
         elif value is _MISSING or value != cond:
             return False
     return True
+
+
+def check_deltas(deltas: Mapping[str, int]) -> None:
+    """Refuse an increment whose fields are not plain (dotted) names or whose values are not
+    integers, before anything is written."""
+    for field, delta in deltas.items():
+        if not FIELD_NAME.match(field):
+            raise ValueError(f"invalid field name {field!r}")
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise TypeError(f"increment of {field!r} must be an integer, not {delta!r}")
+
+
+def add_deltas(doc: Doc, deltas: Mapping[str, int]) -> None:
+    """Add integers to (dotted) numeric fields of a document in place: the reference
+    semantics of `Collection.increment` (missing fields start at 0, missing objects empty)."""
+    for field, delta in deltas.items():
+        *parents, leaf = field.split(".")
+        target = doc
+        for part in parents:
+            inner = target.setdefault(part, {})
+            if not isinstance(inner, dict):
+                raise ValueError(f"cannot increment {field!r}: {part!r} is not an object")
+            target = inner
+        value = target.get(leaf, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"cannot increment {field!r}: {value!r} is not a number")
+        target[leaf] = value + delta
 
 
 def _compare(value: Any, op: str, arg: Any) -> bool:
@@ -114,6 +148,16 @@ class Collection(ABC):
     ) -> bool:
         """Set top-level fields of an existing document if it matches `where`, atomically."""
 
+    async def increment(self, key: str, deltas: Mapping[str, int]) -> bool:
+        """Add integers to (dotted) numeric fields of an existing document, atomically;
+        missing fields start at 0. False if there is no document under `key`."""
+        return key in await self.increment_many({key: deltas})
+
+    @abstractmethod
+    async def increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+        """`increment` for many documents in one transaction or bulk write; the keys whose
+        document existed (the others are not created)."""
+
     @abstractmethod
     async def delete(self, key: str) -> bool:
         """Remove the document; False if there was none."""
@@ -132,6 +176,11 @@ class Collection(ABC):
     @abstractmethod
     async def count(self, where: Where | None = None) -> int:
         """How many documents match `where`."""
+
+    @abstractmethod
+    async def count_by(self, field: str, where: Where | None = None) -> dict[Any, int]:
+        """How many documents matching `where` hold each value of `field` (None stands for
+        null or missing). The values must be scalars: strings, numbers or booleans."""
 
 
 class Store(ABC):

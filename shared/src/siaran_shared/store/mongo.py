@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from siaran_shared.store.base import Collection, Doc, Store, StoreUnavailable, Where
+from siaran_shared.store.base import (
+    FIELD_NAME,
+    Collection,
+    Doc,
+    Store,
+    StoreUnavailable,
+    Where,
+    check_deltas,
+)
 
 _DUPLICATE_KEY = 11000
 
@@ -95,6 +103,32 @@ class MongoCollection(Collection):
         )
         return result.matched_count == 1
 
+    async def increment(self, key: str, deltas: Mapping[str, int]) -> bool:
+        check_deltas(deltas)
+        coll = await self._coll()
+        if not deltas:  # $inc refuses an empty document
+            return await coll.count_documents({"_id": key}, limit=1) == 1
+        result = await coll.update_one({"_id": key}, {"$inc": dict(deltas)})
+        return result.matched_count == 1
+
+    async def increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+        # One unordered bulk write: each $inc is atomic, but without a transaction one that
+        # fails (a field that is not a number) does not undo the others.
+        for deltas in deltas_by_key.values():
+            check_deltas(deltas)
+        if not deltas_by_key:
+            return set()
+        coll = await self._coll()
+        ops = [UpdateOne({"_id": k}, {"$inc": dict(d)}) for k, d in deltas_by_key.items() if d]
+        if ops:
+            result = await coll.bulk_write(ops, ordered=False)
+            if result.matched_count == len(ops) == len(deltas_by_key):
+                return set(deltas_by_key)
+        # The bulk result counts the matches without naming them: ask which keys exist.
+        # (A document created by someone else just after the write would be named too.)
+        found = coll.find({"_id": {"$in": list(deltas_by_key)}}, {"_id": 1})
+        return {d["_id"] async for d in found}
+
     async def delete(self, key: str) -> bool:
         result = await (await self._coll()).delete_one({"_id": key})
         return result.deleted_count == 1
@@ -117,6 +151,22 @@ class MongoCollection(Collection):
 
     async def count(self, where: Where | None = None) -> int:
         return await (await self._coll()).count_documents(_query(where))
+
+    async def count_by(self, field: str, where: Where | None = None) -> dict[Any, int]:
+        if not FIELD_NAME.match(field):
+            raise ValueError(f"invalid field name {field!r}")
+        pipeline = [
+            {"$match": _query(where)},
+            {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+        ]
+        counts: dict[Any, int] = {}
+        async for row in await (await self._coll()).aggregate(pipeline):
+            value = row["_id"]
+            if isinstance(value, (dict, list)):
+                kind = "object" if isinstance(value, dict) else "array"
+                raise ValueError(f"count_by {field!r}: values must be scalars, not {kind}s")
+            counts[value] = counts.get(value, 0) + int(row["n"])
+        return counts
 
 
 class MongoStore(Store):

@@ -1,10 +1,14 @@
-"""SQLite implementation of the store (the embedded default): one file, WAL mode."""
+"""SQLite implementation of the store (the embedded default): one file, WAL mode.
+
+Documents are stored as JSON text (non-ASCII as it is), written and read by orjson. It
+refuses what MongoDB refuses too, keys that are not strings and integers beyond 64 bits,
+where the standard library quietly made an integer key a string and wrote any integer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -12,29 +16,48 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+import orjson
 
-from siaran_shared.store.base import Collection, Doc, Store, StoreUnavailable, Where, matches
+from siaran_shared.store.base import (
+    FIELD_NAME,
+    Collection,
+    Doc,
+    Store,
+    StoreUnavailable,
+    Where,
+    add_deltas,
+    check_deltas,
+    matches,
+)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _OPS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+_CHUNK = 500  # keys per IN (...): well under SQLite's bound-variable limit
 
 
-def _dumps(doc: Doc) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _checked(field: str) -> str:
+    if not FIELD_NAME.match(field):
+        raise ValueError(f"invalid field name {field!r}")
+    return field
 
 
 def _json_path(field: str) -> str:
-    if not _FIELD.match(field):
-        raise ValueError(f"invalid field name {field!r}")
-    return f"json_extract(doc, '$.{field}')"
+    return f"json_extract(doc, '$.{_checked(field)}')"
+
+
+def _json_type(field: str) -> str:
+    return f"json_type(doc, '$.{_checked(field)}')"
 
 
 def _sql_value(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (dict, list)):
-        return _dumps(value)  # type: ignore[arg-type]
+        return _dumps(value)
     return value
 
 
@@ -120,21 +143,21 @@ class SQLiteCollection(Collection):
     @_serialised
     async def get(self, key: str) -> Doc | None:
         db = await self._db()
-        async with db.execute(f"SELECT doc FROM {self.name} WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return json.loads(row[0]) if row else None
+        rows = await db.execute_fetchall(f"SELECT doc FROM {self.name} WHERE key = ?", (key,))
+        return next((orjson.loads(doc) for (doc,) in rows), None)
 
     @_serialised
     async def get_many(self, keys: Sequence[str]) -> dict[str, Doc]:
-        db = await self._db()
+        return await self._fetch(await self._db(), keys)
+
+    async def _fetch(self, db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, Doc]:
         found: dict[str, Doc] = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
+        for start in range(0, len(keys), _CHUNK):
+            chunk = list(keys[start : start + _CHUNK])
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT key, doc FROM {self.name} WHERE key IN ({marks})"
-            async with db.execute(sql, chunk) as cur:
-                for key, doc in await cur.fetchall():
-                    found[key] = json.loads(doc)
+            for key, doc in await db.execute_fetchall(sql, chunk):
+                found[key] = orjson.loads(doc)
         return found
 
     async def put(self, key: str, doc: Doc) -> None:
@@ -175,8 +198,8 @@ class SQLiteCollection(Collection):
                 f"INSERT INTO {self.name} (key, doc) VALUES {','.join(['(?, ?)'] * len(chunk))} "
                 "ON CONFLICT(key) DO NOTHING RETURNING key"
             )
-            async with db.execute(sql, [v for row in chunk for v in row]) as cur:
-                inserted.update(row[0] for row in await cur.fetchall())
+            won = await db.execute_fetchall(sql, [v for row in chunk for v in row])
+            inserted.update(key for (key,) in won)
         await db.commit()
         return inserted
 
@@ -185,15 +208,36 @@ class SQLiteCollection(Collection):
         self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
     ) -> bool:
         db = await self._db()
-        async with db.execute(f"SELECT doc FROM {self.name} WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        doc = json.loads(row[0]) if row else None
+        rows = await db.execute_fetchall(f"SELECT doc FROM {self.name} WHERE key = ?", (key,))
+        doc = next((orjson.loads(doc) for (doc,) in rows), None)
         if doc is None or not matches(doc, where):
             return False
         doc.update(changes)
         await db.execute(f"UPDATE {self.name} SET doc = ? WHERE key = ?", (_dumps(doc), key))
         await db.commit()
         return True
+
+    @_serialised
+    async def increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+        # A read-modify-write under the store's lock (as `update`): every document is changed
+        # in memory first, so a field that is not a number refuses the whole call, then all
+        # are written in one transaction.
+        for deltas in deltas_by_key.values():
+            check_deltas(deltas)
+        if not deltas_by_key:
+            return set()
+        db = await self._db()
+        docs = await self._fetch(db, list(deltas_by_key))
+        changed = {key: doc for key, doc in docs.items() if deltas_by_key[key]}
+        for key, doc in changed.items():
+            add_deltas(doc, deltas_by_key[key])
+        if changed:
+            await db.executemany(
+                f"UPDATE {self.name} SET doc = ? WHERE key = ?",
+                [(_dumps(doc), key) for key, doc in changed.items()],
+            )
+            await db.commit()
+        return set(docs)
 
     @_serialised
     async def delete(self, key: str) -> bool:
@@ -219,16 +263,31 @@ class SQLiteCollection(Collection):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        async with db.execute(sql, params) as cur:
-            return [json.loads(row[0]) for row in await cur.fetchall()]
+        return [orjson.loads(doc) for (doc,) in await db.execute_fetchall(sql, params)]
 
     @_serialised
     async def count(self, where: Where | None = None) -> int:
         db = await self._db()
         clause, params = _where_sql(where)
-        async with db.execute(f"SELECT COUNT(*) FROM {self.name} WHERE {clause}", params) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        sql = f"SELECT COUNT(*) FROM {self.name} WHERE {clause}"
+        return sum(int(n) for (n,) in await db.execute_fetchall(sql, params))
+
+    @_serialised
+    async def count_by(self, field: str, where: Where | None = None) -> dict[Any, int]:
+        db = await self._db()
+        clause, params = _where_sql(where)
+        # json_extract gives true and false as 1 and 0: json_type tells them apart.
+        sql = (
+            f"SELECT {_json_type(field)}, {_json_path(field)}, COUNT(*) FROM {self.name} "
+            f"WHERE {clause} GROUP BY 1, 2"
+        )
+        counts: dict[Any, int] = {}
+        for kind, value, n in await db.execute_fetchall(sql, params):
+            if kind in ("object", "array"):
+                raise ValueError(f"count_by {field!r}: values must be scalars, not {kind}s")
+            key = {"true": True, "false": False}.get(kind, value)
+            counts[key] = counts.get(key, 0) + int(n)
+        return counts
 
 
 class SQLiteStore(Store):
