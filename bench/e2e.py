@@ -307,7 +307,7 @@ def report(rows: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30, help="posting phase length")
-    parser.add_argument("--interval", type=float, default=0.1, help="between announcements")
+    parser.add_argument("--interval", type=float, default=0.05, help="between announcements")
     parser.add_argument("--apprise-count", type=int, default=1000)
     parser.add_argument("--light-seconds", type=float, default=10)
     parser.add_argument("--log-level", default="INFO")

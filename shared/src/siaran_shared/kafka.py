@@ -83,26 +83,38 @@ def subscriber(
     *topics: str,
     max_records: int = 500,
     grouped: bool = True,
+    gather_ms: int | None = None,
 ) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     """A batch subscriber with Siaran's consumer options.
 
     Offsets are committed only after the handler returned, that is after its output was
     produced (at least once); an exception nacks the batch so it is consumed again.
     `grouped=False` makes every instance read every record from the start (registries).
+    `gather_ms` lets the broker hold a fetch up to that long until 64 KiB are ready: fewer,
+    fuller batches (fewer fetches, commits and store transactions) for a consumer whose
+    latency matters less than its cost (the metrics ledger).
     """
     wait = settings.kafka_fetch_max_wait_ms
     return broker.subscriber(
         *topics,
         batch=True,
+        decoder=_raw_records,
         group_id=settings.consumer_group if grouped else None,
         max_records=max_records,
         batch_timeout_ms=wait,
-        fetch_max_wait_ms=wait,
+        fetch_max_wait_ms=max(wait, gather_ms or 0),
+        fetch_min_bytes=64 * 1024 if gather_ms else 1,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 3, 300),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
+
+
+async def _raw_records(msg: Any) -> Any:
+    """The batch's records as consumed: every handler validates them itself (`decode`), so
+    FastStream's own decoding of each record's body (JSON) would be work thrown away."""
+    return msg.raw_message
 
 
 def ce_headers(event: Event, *, source: str, event_id: str | None = None) -> dict[str, str]:

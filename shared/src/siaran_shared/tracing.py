@@ -15,6 +15,7 @@ after a restart when the work was stored with its `trace_carrier` and is `restor
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -62,7 +63,7 @@ def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -
     attributes: dict[str, str] = {"messaging.destination.name": topic}
     if ids:
         attributes["siaran.ids"] = " ".join(ids)
-    span = trace.get_tracer("siaran").start_span(
+    span = _tracer().start_span(
         f"{topic} record",
         context=parent,
         kind=SpanKind.CONSUMER,
@@ -71,6 +72,12 @@ def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -
     )
     span.end()
     return trace.set_span_in_context(NonRecordingSpan(span.get_span_context()), parent)
+
+
+@functools.cache
+def _tracer() -> trace.Tracer:
+    # looked up once: get_tracer compares instrumentation scopes on every call
+    return trace.get_tracer("siaran")
 
 
 def remember(contexts: Mapping[str, Context]) -> None:
