@@ -152,8 +152,9 @@ async def national_fanout(bench: Bench, run: str) -> dict[str, Any]:
     times = await bench.wait_for(run, {announcement_id: n}, within=120)
     mine = [t for k, t in times.items() if k.startswith(f"{announcement_id}:")]
     last = max(mine, default=accepted)
+    first = min(mine, default=accepted)
     return {"figure": "national fan-out", "deliveries": n, "received": len(mine),
-            "seconds": round(last - accepted, 3),
+            "seconds": round(last - accepted, 3), "first_after": round(first - accepted, 3),
             "goal_seconds": GOALS["fanout_seconds"]}  # fmt: skip
 
 

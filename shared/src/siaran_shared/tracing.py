@@ -24,8 +24,9 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, NonRecordingSpan, SpanKind
 
-#: How many ids the process remembers the record context of (least recently seen go first).
-REMEMBERED_IDS = 50_000
+#: How many ids the process remembers the record context of (least recently seen go first);
+#: about 400 bytes each. Work done much later stores its `trace_carrier` instead.
+REMEMBERED_IDS = 10_000
 
 # Ids -> the context of the last record that carried them; process-wide, so that outputs
 # produced by other tasks than the consuming one (schedulers, retries) stay in the trace.

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from siaran_shared.events import DeliveryCompleted, DeliveryStatus
 from siaran_shared.store import Collection
+from siaran_shared.tracing import trace_carrier
 
 from siaran_publisher.batching import Serialised, WriteBatcher
 
@@ -136,6 +137,8 @@ class Claims:
                 "slot": slot.isoformat() if slot else None,
                 "owner": None,
                 "lease_until": None,
+                # the delivery's trace, for whichever instance re-queues it, however late
+                "trace": trace_carrier(str(task.get("delivery_id", key))),
             },
             where={"owner": self._owner, "state": "claimed"},
         )

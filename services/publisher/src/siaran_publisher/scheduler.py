@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import ValidationError
 from siaran_shared.events import DeliveryPlanned, utcnow
 from siaran_shared.logging import get_logger
+from siaran_shared.tracing import restore
 
 from siaran_publisher.claims import Claims
 
@@ -37,6 +38,7 @@ class Scheduler:
             except ValidationError as exc:
                 log.error("scheduled_task_unreadable", key=key, error=str(exc)[:300])
                 continue
+            restore(task.delivery_id, doc.get("trace"))  # the retry stays in the trace
             attempt = int(doc.get("attempts", 0)) + 1
             ready.append((key, doc, task.model_copy(update={"attempt": attempt})))
         if not ready:

@@ -7,6 +7,7 @@ publisher's CPU per delivery."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 from email.utils import parsedate_to_datetime
@@ -15,6 +16,7 @@ import aiohttp
 from opentelemetry import propagate, trace
 from pydantic_core import to_json
 from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
+from yarl import URL
 
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
@@ -54,6 +56,12 @@ def cloudevent_body(task: DeliveryPlanned) -> bytes:
     # pydantic-core's serialiser writes what json.dumps(ensure_ascii=False, separators=(",",
     # ":")) writes, about 5x faster (it was ~5 % of the publisher's CPU per delivery)
     return to_json(event)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _parsed(url: str) -> URL:
+    """The endpoint as aiohttp's URL, parsed once per endpoint, not once per send."""
+    return URL(url)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -107,7 +115,7 @@ class WebhookSender:
         propagate.inject(headers)
         try:
             async with self._session.post(
-                url, data=body, headers=headers, allow_redirects=False
+                _parsed(url), data=body, headers=headers, allow_redirects=False
             ) as response:
                 text = (await response.content.read(300)).decode(errors="replace")
                 trace.get_current_span().set_attribute("http.response.status_code", response.status)
