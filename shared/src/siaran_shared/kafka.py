@@ -77,6 +77,11 @@ def make_broker(settings: Settings) -> KafkaBroker:
     )
 
 
+#: Long-poll wait of consumers of one-partition topics (aiokafka's default).
+IDLE_FETCH_WAIT_MS = 500
+_PARTITIONS = {spec.name: spec.partitions for spec in TOPICS}
+
+
 def subscriber(
     broker: KafkaBroker,
     settings: Settings,
@@ -95,14 +100,20 @@ def subscriber(
     latency matters less than its cost (the metrics ledger).
     """
     wait = settings.kafka_fetch_max_wait_ms
+    fetch_wait = max(wait, gather_ms or 0)
+    if all(_PARTITIONS.get(t) == 1 for t in topics):
+        # A one-partition topic ends a long poll as soon as a record arrives, also on the
+        # bundled broker (which, with several partitions, holds it to the end; hence the
+        # short default): registries and health need not poll 100 times a second.
+        fetch_wait = max(fetch_wait, IDLE_FETCH_WAIT_MS)
     return broker.subscriber(
         *topics,
         batch=True,
         decoder=_raw_records,
         group_id=settings.consumer_group if grouped else None,
         max_records=max_records,
-        batch_timeout_ms=wait,
-        fetch_max_wait_ms=max(wait, gather_ms or 0),
+        batch_timeout_ms=fetch_wait,  # getmany returns at once when records are there
+        fetch_max_wait_ms=fetch_wait,
         fetch_min_bytes=64 * 1024 if gather_ms else 1,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 3, 300),
