@@ -14,7 +14,7 @@ from typing import IO, Any
 import httpx
 from aiohttp import web
 from siaran_cli.dev import ensure_dev_key
-from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port
+from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port, free_ports
 
 
 @dataclass
@@ -99,10 +99,11 @@ async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> Ru
         handle.write(f"{name:>9} | {line}\n")
         handle.flush()
 
+    ports = free_ports(1 + len(SERVICES))
     config = StackConfig(
         home=home,
-        kafka_port=free_port(),
-        ports={name: free_port() for name in SERVICES},
+        kafka_port=ports[0],
+        ports=dict(zip(SERVICES, ports[1:], strict=True)),
         extra_env={"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})},
     )
     key = ensure_dev_key(home).read_text().strip()
