@@ -34,7 +34,7 @@ from typing import Any
 import aiohttp
 import uvloop
 from siaran_cli.dev import ensure_dev_key
-from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port, free_ports
+from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port
 from siaran_shared.regions import regions
 
 from bench.publisher import (
@@ -220,11 +220,8 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     def printer(name: str, line: str) -> None:
         log.write(f"{name:>9} | {line}\n")
 
-    ports = free_ports(1 + len(SERVICES))
-    config = StackConfig(
-        home=home,
-        kafka_port=ports[0],
-        ports=dict(zip(SERVICES, ports[1:], strict=True)),
+    config = StackConfig.on_free_ports(
+        home,
         extra_env={
             "SIARAN_INGEST_RATE_PER_SECOND": "0",
             "SIARAN_LOG_LEVEL": args.log_level,

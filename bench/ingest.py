@@ -32,7 +32,7 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from siaran_cli.stack import SERVICES, Child, Stack, StackConfig, free_port, free_ports
+from siaran_cli.stack import Child, Stack, StackConfig, free_port
 from siaran_shared.auth import KeyRing
 from siaran_shared.events.topics import ANNOUNCEMENTS
 from siaran_shared.settings import Settings
@@ -196,12 +196,8 @@ async def main(args: argparse.Namespace) -> None:
     def printer(name: str, line: str) -> None:
         log.write(f"{name:>9} | {line}\n")
 
-    ports = free_ports(1 + len(SERVICES))
-    config = StackConfig(
-        home=home,
-        kafka_port=ports[0],
-        ports=dict(zip(SERVICES, ports[1:], strict=True)),
-        extra_env={"SIARAN_INGEST_RATE_PER_SECOND": "0", "SIARAN_LOG_LEVEL": "WARNING"},
+    config = StackConfig.on_free_ports(
+        home, extra_env={"SIARAN_INGEST_RATE_PER_SECOND": "0", "SIARAN_LOG_LEVEL": "WARNING"}
     )
     _, token = KeyRing(Settings(home=home).resolved_api_keys_file).create("bench", "national")
     stack = Stack(config, printer)

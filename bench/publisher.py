@@ -218,11 +218,10 @@ class Siaran:
     """The broker and a publisher process; produces tasks and times their arrival."""
 
     def __init__(self, home: Path, receiver_port: int, env: dict[str, str]) -> None:
-        from siaran_cli.stack import Stack, StackConfig, free_port
+        from siaran_cli.stack import Stack, StackConfig
 
         self.receiver_port = receiver_port
-        self.config = StackConfig(home=home, kafka_port=free_port(),
-                                  ports={"publisher": free_port()}, extra_env=env)  # fmt: skip
+        self.config = StackConfig.on_free_ports(home, ("publisher",), env)
         self.log = (home / "stack.log").open("a", encoding="utf-8")
         self.stack = Stack(self.config, self._print)
         self.producer: Any = None

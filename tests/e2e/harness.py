@@ -14,7 +14,7 @@ from typing import IO, Any
 import httpx
 from aiohttp import web
 from siaran_cli.dev import ensure_dev_key
-from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port, free_ports
+from siaran_cli.stack import Stack, StackConfig, free_port
 
 
 @dataclass
@@ -99,12 +99,8 @@ async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> Ru
         handle.write(f"{name:>9} | {line}\n")
         handle.flush()
 
-    ports = free_ports(1 + len(SERVICES))
-    config = StackConfig(
-        home=home,
-        kafka_port=ports[0],
-        ports=dict(zip(SERVICES, ports[1:], strict=True)),
-        extra_env={"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})},
+    config = StackConfig.on_free_ports(
+        home, extra_env={"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})}
     )
     key = ensure_dev_key(home).read_text().strip()
     stack = Stack(config, printer)

@@ -129,8 +129,7 @@ async def _collect(bootstrap: str, topic: str, sink: list[Any], model: Any = Non
 async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     home = tmp_path_factory.mktemp("siaran-publisher-e2e")
     log = (home / "stack.log").open("a", encoding="utf-8")
-    config = StackConfig(home=home, kafka_port=free_port(),
-                         ports={"publisher": free_port()}, extra_env=ENV)  # fmt: skip
+    config = StackConfig.on_free_ports(home, ("publisher",), ENV)
     stack = Stack(config, lambda name, line: (log.write(f"{name:>9} | {line}\n"), log.flush()))
     receiver = Receiver()
     await receiver.start()

@@ -121,6 +121,18 @@ class StackConfig:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_format: str = "json"
 
+    @classmethod
+    def on_free_ports(
+        cls,
+        home: Path,
+        services: tuple[str, ...] = SERVICES,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> StackConfig:
+        """A stack of the broker and `services` on distinct free ports (tests, benches)."""
+        broker, *ports = free_ports(1 + len(services))
+        return cls(home=home, kafka_port=broker, ports=dict(zip(services, ports, strict=True)),
+                   extra_env=dict(extra_env or {}))  # fmt: skip
+
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
