@@ -153,10 +153,18 @@ class Collection(ABC):
         missing fields start at 0. False if there is no document under `key`."""
         return key in await self.increment_many({key: deltas})
 
-    @abstractmethod
     async def increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
         """`increment` for many documents in one transaction or bulk write; the keys whose
         document existed (the others are not created)."""
+        for deltas in deltas_by_key.values():
+            check_deltas(deltas)
+        if not deltas_by_key:
+            return set()
+        return await self._increment_many(deltas_by_key)
+
+    @abstractmethod
+    async def _increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+        """`increment_many` once its deltas are checked and there are some."""
 
     @abstractmethod
     async def delete(self, key: str) -> bool:

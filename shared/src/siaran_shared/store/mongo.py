@@ -111,13 +111,9 @@ class MongoCollection(Collection):
         result = await coll.update_one({"_id": key}, {"$inc": dict(deltas)})
         return result.matched_count == 1
 
-    async def increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+    async def _increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
         # One unordered bulk write: each $inc is atomic, but without a transaction one that
         # fails (a field that is not a number) does not undo the others.
-        for deltas in deltas_by_key.values():
-            check_deltas(deltas)
-        if not deltas_by_key:
-            return set()
         coll = await self._coll()
         ops = [UpdateOne({"_id": k}, {"$inc": dict(d)}) for k, d in deltas_by_key.items() if d]
         if ops:

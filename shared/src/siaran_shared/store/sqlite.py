@@ -26,7 +26,6 @@ from siaran_shared.store.base import (
     StoreUnavailable,
     Where,
     add_deltas,
-    check_deltas,
     matches,
 )
 
@@ -218,14 +217,10 @@ class SQLiteCollection(Collection):
         return True
 
     @_serialised
-    async def increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+    async def _increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
         # A read-modify-write under the store's lock (as `update`): every document is changed
         # in memory first, so a field that is not a number refuses the whole call, then all
         # are written in one transaction.
-        for deltas in deltas_by_key.values():
-            check_deltas(deltas)
-        if not deltas_by_key:
-            return set()
         db = await self._db()
         docs = await self._fetch(db, list(deltas_by_key))
         changed = {key: doc for key, doc in docs.items() if deltas_by_key[key]}
