@@ -30,3 +30,9 @@ def promtool() -> str:
 def deploy() -> Path:
     """The repository's deploy/ folder."""
     return DEPLOY
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The repository root."""
+    return REPO
