@@ -9,6 +9,7 @@ set -euo pipefail
 NEEDED=(
   "promtool:prometheus:tests/observability (promtool check/test rules)"
   "chromium:chromium:browser tests"
+  "node:nodejs:tests/deploy/test_mongodb.py (runs deploy/compose/mongodb-init.js)"
 )
 
 missing=() tools=()

@@ -34,6 +34,46 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "siaran.channel-health.v1": (1, {"cleanup.policy": "compact"}),
 }
 
+# What each service may do on Kafka (its KafkaUser's ACLs): topics read, topics written, after
+# the services' code (subscribers, the publisher's own consumer, Outgoing(...) and dead_letter
+# calls). Each service's consumer group is siaran-<service>; the router reads the registry and
+# channel health without a group.
+KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "ingest": (
+        frozenset({"siaran.inbound.v1"}),
+        frozenset({"siaran.announcements.v1", "siaran.dlq.v1"}),
+    ),
+    "router": (
+        frozenset({"siaran.announcements.v1", "siaran.channels.v1", "siaran.channel-health.v1"}),
+        frozenset(
+            {"siaran.channels.v1", "siaran.deliveries.v1", "siaran.results.v1", "siaran.dlq.v1"}
+        ),
+    ),
+    "publisher": (
+        frozenset({"siaran.deliveries.v1", "siaran.deliveries.retry.v1"}),
+        frozenset(
+            {
+                "siaran.deliveries.retry.v1",
+                "siaran.results.v1",
+                "siaran.channel-health.v1",
+                "siaran.dlq.v1",
+            }
+        ),
+    ),
+    "metrics": (
+        frozenset(
+            {
+                "siaran.announcements.v1",
+                "siaran.channels.v1",
+                "siaran.deliveries.v1",
+                "siaran.results.v1",
+                "siaran.channel-health.v1",
+            }
+        ),
+        frozenset({"siaran.dlq.v1"}),
+    ),
+}
+
 FALLBACK_SIARAN_VARIABLES: frozenset[str] = frozenset(
     {
         "SIARAN_KAFKA_BOOTSTRAP",
@@ -84,4 +124,4 @@ COMPOSE_NO_HEALTHCHECK: dict[str, str] = {
     "otel-collector": "distroless image: no shell or HTTP client to probe :13133 with",
 }
 # compose one-shot jobs: run to completion, no restart, no healthcheck.
-COMPOSE_ONE_SHOT: frozenset[str] = frozenset({"kafka-init", "tempo-init"})
+COMPOSE_ONE_SHOT: frozenset[str] = frozenset({"kafka-init", "tempo-init", "mongodb-init"})

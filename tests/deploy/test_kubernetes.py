@@ -305,3 +305,52 @@ def test_prod_ships_the_alert_rules_and_dashboards(rendered: dict[str, Docs], ro
     files = {p.name: p.read_text() for p in (root / "deploy/grafana/dashboards").glob("*.json")}
     assert files
     assert boards == files, f"the dashboard ConfigMaps are out of date: {regenerate}"
+
+
+def acls_of(user: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(resource type, name) -> operations; only literal names are allowed."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        assert resource["patternType"] == "literal", f"no prefix grants: {resource}"
+        assert acl.get("type", "allow") == "allow"
+        found.setdefault((resource["type"], resource["name"]), set()).update(acl["operations"])
+    return found
+
+
+def test_each_service_may_touch_only_its_own_topics_and_group(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    users = of_kind(rendered["prod"], "KafkaUser")
+    assert set(users) == {f"siaran-{name}" for name in contract.SERVICES} | {"siaran-keda"}
+    for name, (reads, writes) in contract.KAFKA_ACCESS.items():
+        assert (reads | writes) <= set(contract.TOPICS), name
+        expected = {
+            ("topic", topic): {"Describe"}
+            | ({"Read"} if topic in reads else set())
+            | ({"Write"} if topic in writes else set())
+            for topic in reads | writes
+        }
+        expected[("group", contract.CONSUMER_GROUPS[name])] = {"Read", "Describe"}
+        assert acls_of(users[f"siaran-{name}"]) == expected, name
+
+
+def test_keda_may_only_describe_the_scaled_groups_and_topics(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    keda = acls_of(of_kind(rendered["prod"], "KafkaUser")["siaran-keda"])
+    expected = {("topic", t): {"Describe"} for ts in contract.LAG_TOPICS.values() for t in ts}
+    expected |= {
+        ("group", contract.CONSUMER_GROUPS[name]): {"Describe"} for name in contract.LAG_TOPICS
+    }
+    assert keda == expected
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_reaches_the_store_with_its_own_credentials(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name in contract.SERVICES:
+        url = env_of(deployments[f"siaran-{name}"])["SIARAN_STORE_URL"]
+        assert url["valueFrom"]["secretKeyRef"] == {"name": f"siaran-store-{name}", "key": "url"}

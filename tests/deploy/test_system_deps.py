@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "install-system-deps.sh"
-TOOLS = {"promtool": "prometheus", "chromium": "chromium"}
+TOOLS = {"promtool": "prometheus", "chromium": "chromium", "node": "nodejs"}
 
 
 def stub(folder: Path, name: str, body: str) -> None:
@@ -55,6 +55,7 @@ def test_nothing_happens_when_every_tool_is_there(tmp_path: Path) -> None:
 
 def test_without_root_it_fails_with_the_command_to_run(tmp_path: Path) -> None:
     stub(tmp_path, "chromium", "exit 0")
+    stub(tmp_path, "node", "exit 0")
     result = run(tmp_path, uid=1000)
     assert result.returncode == 1
     assert not (tmp_path / "apt.log").exists()
