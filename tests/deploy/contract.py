@@ -1,7 +1,7 @@
 """What the deploy files must agree with: one place to update when the services change.
 
-Settings names come from siaran_shared.settings when it is importable (the source of truth);
-FALLBACK_SIARAN_VARIABLES is used only when it is not.
+Settings names come from siaran_shared.settings (the source of truth), topics are compared with
+siaran_shared.events.topics.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ LAG_TOPICS: dict[str, frozenset[str]] = {
 }
 
 # Topic name -> (partitions, extra configs that must be present); compared with
-# siaran_shared.events.topics.TOPICS when that module is importable.
+# siaran_shared.events.topics.TOPICS by test_topics.py.
 TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "siaran.inbound.v1": (6, {}),
     "siaran.announcements.v1": (6, {}),
@@ -73,28 +73,6 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"siaran.dlq.v1"}),
     ),
 }
-
-FALLBACK_SIARAN_VARIABLES: frozenset[str] = frozenset(
-    {
-        "SIARAN_KAFKA_BOOTSTRAP",
-        "SIARAN_STORE_URL",
-        "SIARAN_API_KEYS_FILE",
-        "SIARAN_SECRETS_DIR",
-        "SIARAN_LOG_FORMAT",
-        "SIARAN_LOG_LEVEL",
-        "SIARAN_ENV",
-        "SIARAN_HOST",
-        "SIARAN_PORT",
-        "SIARAN_HOME",
-        "SIARAN_KAFKA_SECURITY_PROTOCOL",
-        "SIARAN_KAFKA_SASL_MECHANISM",
-        "SIARAN_KAFKA_SASL_USERNAME",
-        "SIARAN_KAFKA_SASL_PASSWORD",
-        "SIARAN_KAFKA_SSL_CAFILE",
-        "SIARAN_KAFKA_TOPIC_PARTITIONS",
-        "SIARAN_KAFKA_CREATE_TOPICS",
-    }
-)
 
 # Standard OpenTelemetry SDK variables the deploy files may set (read by the SDK, not Settings).
 OTEL_VARIABLES: frozenset[str] = frozenset(
