@@ -64,12 +64,20 @@ def _security(settings: Settings) -> BaseSecurity | None:
     return cls[mechanism](user, password, ssl_context=context)
 
 
+def producer_options(settings: Settings) -> dict[str, Any]:
+    """Durability of every produce: acknowledged by all in-sync replicas, and idempotent
+    (no duplicate on a retried send) where the broker supports it; the bundled broker
+    does not (aiokafka's idempotent producer fails at start against it)."""
+    return {"acks": "all", "enable_idempotence": not settings.bundled_broker}
+
+
 def make_broker(settings: Settings) -> KafkaBroker:
     """A FastStream Kafka broker with security and trace propagation from settings."""
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"siaran-{settings.service}",
         security=_security(settings),
+        **producer_options(settings),
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())],
         linger_ms=2,
         max_batch_size=MAX_BATCH_BYTES,
