@@ -398,14 +398,15 @@ def _describe(exc: ValidationError) -> str:
 
 
 async def dead_letter(broker: KafkaBroker, source: str, poison: Sequence[Poison]) -> None:
-    """Send poison records to the DLQ with their original bytes, headers and the reason."""
+    """Send poison records to the DLQ with their original bytes, headers (less those that
+    may carry credentials: `is_sensitive`) and the reason."""
     futures = []
     dlq_total = counter(DLQ_METRIC)
     for p in poison:
         dlq_total.add(
             1, {"service": source.removeprefix("siaran/"), "reason": reason_kind(p.reason)}
         )
-        headers = _headers(p.raw)
+        headers = {k: v for k, v in _headers(p.raw).items() if not is_sensitive(k)}
         headers.update(
             {
                 "siaran-error": p.reason[:1000],
@@ -426,6 +427,20 @@ async def dead_letter(broker: KafkaBroker, source: str, poison: Sequence[Poison]
             futures.append(future)
     if futures:
         await asyncio.gather(*futures)
+
+
+#: Header names (or parts of them, case-insensitive) that carry credentials: a dead letter
+#: never copies them (the inbound topic's `authorization` holds an API key).
+SENSITIVE_HEADER_PARTS = (
+    "authorization", "cookie", "token", "secret", "password", "credential", "api-key",
+    "api_key", "apikey", "signature",
+)  # fmt: skip
+
+
+def is_sensitive(header: str) -> bool:
+    """Whether a record header may carry a credential, judged by its name."""
+    name = header.lower()
+    return any(part in name for part in SENSITIVE_HEADER_PARTS)
 
 
 def reason_kind(reason: str) -> str:
