@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import pymongo
 from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -32,6 +33,7 @@ from siaran_shared.store.mongo_query import client_options, mongo_filter, store_
 from siaran_shared.store.query import Doc, Where
 
 TTL_INDEX = "siaran_expiry"
+PING_SECONDS = 2.0
 _INDEX_OPTIONS_CONFLICT = (85, 86)
 _INSERT_TRIES = 3
 _HIDDEN = {FINAL_AT: 0}  # projection: the expiry time stays inside the store
@@ -110,6 +112,10 @@ class MongoCollection(Collection):
     @_mapped
     async def _put_many(self, docs: Mapping[str, Doc]) -> None:
         coll = await self._coll()
+        if len(docs) == 1:
+            [(key, doc)] = docs.items()
+            await coll.replace_one({"_id": key}, self._stored(key, doc), upsert=True)
+            return
         ops = [ReplaceOne({"_id": k}, self._stored(k, v), upsert=True) for k, v in docs.items()]
 
         async def write(session: AsyncClientSession | None) -> None:
@@ -250,8 +256,10 @@ class MongoStore(Store):
         await self._client.close()
 
     async def ping(self) -> None:
+        """Answer within PING_SECONDS (a readiness probe must not wait out timeoutMS)."""
         try:
-            await self._client.admin.command("ping")
+            with pymongo.timeout(PING_SECONDS):
+                await self._client.admin.command("ping")
         except PyMongoError as exc:
             raise StoreUnavailable(f"MongoDB is not reachable: {exc}") from exc
 
