@@ -67,6 +67,7 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
         breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds),
         slots=asyncio.Semaphore(settings.publisher_max_in_flight),
         inline_wait=settings.publisher_inline_wait_seconds,
+        send_timeout=settings.send_timeout_seconds,
     )
 
 
