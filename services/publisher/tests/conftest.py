@@ -71,7 +71,9 @@ class ScriptedReceiver:
         status, headers, delay = answers.pop(0) if answers else (200, {}, 0.0)
         if delay:
             await asyncio.sleep(delay)
-        return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
+        # a refusal echoes the path as sent, as many servers' error pages do
+        text = "ok" if status < 300 else f"no: {request.raw_path}"
+        return web.Response(status=status, headers=headers, text=text)
 
 
 @pytest.fixture

@@ -215,14 +215,15 @@ class Deliverer:
             secret = self.secrets.get(task.secret) if task.secret else None
         except MissingSecret as exc:
             return Attempt(Verdict.PERMANENT, str(exc))
+        webhook = task.endpoint.startswith(("http://", "https://"))
         # checked again at send time: the registry refuses such endpoints, but a task may
-        # come from before a rule changed, or from a replayed dead letter
-        refused = refused_reason(urlsplit(task.endpoint).hostname, self.allowlist)
-        if refused:
+        # come from before a rule changed, or from a replayed dead letter; names are checked
+        # as they resolve, when the transport connects (guard.py)
+        if webhook and (refused := refused_reason(urlsplit(url).hostname, self.allowlist)):
             return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")
         try:
             async with asyncio.timeout(self.send_timeout):
-                if task.endpoint.startswith(("http://", "https://")):
+                if webhook:
                     attempt = await self.webhooks.send(task, url, secret)
                 else:
                     attempt = await self.apprise.send(task, url)

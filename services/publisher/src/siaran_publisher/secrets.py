@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from yarl import URL
+
 PLACEHOLDER = re.compile(r"\{secret:([A-Za-z0-9_]{1,64})\}")
 #: The prefix of the environment variables that may hold channel secrets.
 ENV_PREFIX = "SIARAN_SECRET_"
@@ -58,5 +60,13 @@ class Secrets:
                 value = self.get(name)
             except MissingSecret:
                 continue
-            values += {value, quote(value, safe=""), quote(value)} - {""}
+            values += _spellings(value) - {""}
         return sorted(values, key=len, reverse=True)  # longest first: no partial leftovers
+
+
+def _spellings(value: str) -> set[str]:
+    """A value as it may appear in text: as it is, and percent-encoded the ways a URL's path
+    or query may carry it (what yarl sends, and strict encodings)."""
+    path = URL.build(path="/" + value).raw_path[1:]
+    query = URL.build(query_string=value).raw_query_string
+    return {value, quote(value, safe=""), quote(value), path, query}

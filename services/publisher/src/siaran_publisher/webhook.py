@@ -18,6 +18,7 @@ from pydantic_core import to_json
 from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
 from yarl import URL
 
+from siaran_publisher.guard import GuardedResolver, RefusedAddress
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 PUBLISHED = "id.siaran.announcement.published.v1"
@@ -88,15 +89,23 @@ class WebhookSender:
     """Posts to http(s) endpoints over one pooled aiohttp session."""
 
     def __init__(
-        self, *, connect_timeout: float = 5.0, read_timeout: float = 15.0, pool: int = 256
+        self,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        pool: int = 256,
+        guard: GuardedResolver | None = None,
     ) -> None:
         self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout)
         self._pool = pool
+        self._guard = guard or GuardedResolver()
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._pool, limit_per_host=self._pool)
+            connector = aiohttp.TCPConnector(
+                limit=self._pool, limit_per_host=self._pool, resolver=self._guard
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, headers={"User-Agent": "siaran/1.0"}
             )
@@ -105,6 +114,7 @@ class WebhookSender:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self._guard.close()
 
     async def send(self, task: DeliveryPlanned, url: str, secret: str | None) -> Attempt:
         if self._session is None:
@@ -130,6 +140,10 @@ class WebhookSender:
                 )
         except TimeoutError:
             return Attempt(Verdict.RETRY, "timeout")
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, RefusedAddress):
+                return Attempt(Verdict.PERMANENT, f"endpoint refused: {exc.os_error}")
+            return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
         except aiohttp.ClientError as exc:
             return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
         except asyncio.CancelledError:
