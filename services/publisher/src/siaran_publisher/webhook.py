@@ -1,5 +1,7 @@
-"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key,
-X-Siaran-Signature (HMAC-SHA256 of the raw body) when the channel has a secret, and the
+"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key, and, when
+the channel has a secret, X-Siaran-Signature (HMAC-SHA256 of the raw body) and the Standard
+Webhooks headers (webhook-id, webhook-timestamp, webhook-signature over id, timestamp and
+body, so a receiver can reject stale or replayed requests), and the
 `traceparent` of the current span (the delivery's; see app.Pipeline), put on the request
 here rather than by the aiohttp instrumentation, which cost a span and ~12 % of the
 publisher's CPU per delivery."""
@@ -7,9 +9,11 @@ publisher's CPU per delivery."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import hmac
+import time
 from email.utils import parsedate_to_datetime
 
 import aiohttp
@@ -72,6 +76,28 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def standard_signature(message_id: str, timestamp: int, body: bytes, secret: str) -> str:
+    """The Standard Webhooks `webhook-signature` value: "v1," and the base64 HMAC-SHA256 of
+    "id.timestamp.body". A secret written "whsec_<base64>" is used as those bytes (the
+    convention's own secrets), any other as its UTF-8 bytes."""
+    key = secret.encode()
+    if secret.startswith("whsec_"):
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def signed_headers(message_id: str, body: bytes, secret: str) -> dict[str, str]:
+    """The signature headers of one request, signed now."""
+    timestamp = int(time.time())
+    return {
+        "X-Siaran-Signature": sign(body, secret),
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(message_id, timestamp, body, secret),
+    }
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After as seconds, from delta-seconds or an HTTP date."""
     if not value:
@@ -121,9 +147,10 @@ class WebhookSender:
             await self.start()
         assert self._session is not None
         body = cloudevent_body(task)
-        headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": event_id(task)}
+        key = event_id(task)
+        headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": key}
         if secret:
-            headers["X-Siaran-Signature"] = sign(body, secret)
+            headers.update(signed_headers(key, body, secret))
         propagate.inject(headers)
         try:
             async with self._session.post(
