@@ -3,10 +3,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -19,7 +20,7 @@ from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.secrets import Secrets
 from siaran_publisher.webhook import WebhookSender
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, utcnow
-from siaran_shared.store import open_store
+from siaran_shared.store import Collection, StoreUnavailable, open_store
 
 
 @dataclass
@@ -138,10 +139,35 @@ async def dripping() -> AsyncIterator[DrippingReceiver]:
 SECRET = "s3cr3t-signing-value"
 
 
+class FlakyWrites:
+    """A collection whose next `failures` writes fail, as a store losing its primary does."""
+
+    def __init__(self, docs: Collection) -> None:
+        self._docs = docs
+        self.failures = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._docs, name)
+
+    def _fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("store write failed (test)")
+
+    async def put_many(self, docs: Mapping[str, dict[str, Any]]) -> None:
+        self._fail()
+        await self._docs.put_many(docs)
+
+    async def update(self, key: str, changes: dict[str, Any], **kw: Any) -> bool:
+        self._fail()
+        return await self._docs.update(key, changes, **kw)
+
+
 @dataclass
 class Harness:
     deliverer: Deliverer
     scheduler: Scheduler
+    docs: FlakyWrites
     requeued: list[DeliveryPlanned] = field(default_factory=list)
 
     async def run(self, task: DeliveryPlanned, **headers: str) -> list[DeliveryCompleted]:
@@ -170,15 +196,16 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     store = open_store(f"sqlite:///{tmp_path / 'publisher.db'}", "publisher")
     await store.connect()
     webhooks = WebhookSender(read_timeout=5)
+    docs = FlakyWrites(store.collection("deliveries", INDEXES))
     deliverer = Deliverer(
-        claims=Claims(store.collection("deliveries", INDEXES), "test:1", timedelta(seconds=30)),
+        claims=Claims(docs, "test:1", timedelta(seconds=30)),  # type: ignore[arg-type]
         secrets=Secrets(tmp_path),
         webhooks=webhooks,
         apprise=AppriseSender(),
         policy=RetryPolicy(max_attempts=4, max_age=timedelta(hours=1), base=0.01, cap=0.05),
         breakers=Breakers(threshold=10, cooldown=1.0),
     )
-    h = Harness(deliverer, Scheduler(deliverer.claims, lambda ts: _keep(h, ts), poll=0.05))
+    h = Harness(deliverer, Scheduler(deliverer.claims, lambda ts: _keep(h, ts), poll=0.05), docs)
     try:
         yield h
     finally:
