@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,19 @@ from siaran_router.release import Releaser
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
+    AnnouncementCancelled,
     Channel,
+    DeliveryAction,
     DeliveryCompleted,
     DeliveryPlanned,
+    DeliveryStatus,
     Target,
 )
 from siaran_shared.store import Store, open_store
 
 ENDPOINT = "https://example.go.id/hook"
+FAR = datetime(2100, 1, 1, tzinfo=UTC)
+CANCEL = AnnouncementCancelled(announcement_id="a1", cancelled_by="test")
 
 
 class Sink:
@@ -99,3 +105,39 @@ async def test_kinds_with_the_same_limits_are_rendered_once() -> None:
     texts = render_texts(accepted().announcement, ["web", "email", "x", "web"])
     assert set(texts) == {"web", "email", "x"}
     assert texts["web"] is texts["email"]
+
+
+async def test_a_cancellation_that_fails_to_produce_is_done_again_not_forgotten(
+    store: Store,
+) -> None:
+    sink = Sink()
+    fanout, releaser = await fanout_over(store, sink)
+    later = accepted().model_copy(
+        update={"announcement": accepted().announcement.model_copy(update={"publish_at": FAR})}
+    )
+    await fanout.on_accepted(later)
+    sink.fail = 1  # the broker refuses the cancellation's outcomes
+    with pytest.raises(ConnectionError):
+        await fanout.on_cancelled(CANCEL)
+    assert await releaser.release_due() == 0
+    await fanout.on_cancelled(CANCEL)  # consumed again
+    assert sorted((o.delivery_id, o.status) for o in sink.outcomes) == [
+        (f"a1:c{i}", DeliveryStatus.CANCELLED) for i in range(3)
+    ]
+    assert sink.tasks == []
+    assert await fanout.on_cancelled(CANCEL) == 0
+
+
+async def test_a_retraction_that_fails_to_produce_is_done_again_not_forgotten(
+    store: Store,
+) -> None:
+    sink = Sink()
+    fanout, releaser = await fanout_over(store, sink)
+    await fanout.on_accepted(accepted())
+    assert await releaser.release_due() == 3
+    sink.fail = 1
+    with pytest.raises(ConnectionError):
+        await fanout.on_cancelled(CANCEL)
+    await fanout.on_cancelled(CANCEL)
+    retracted = [t.delivery_id for t in sink.tasks if t.action == DeliveryAction.RETRACT]
+    assert sorted(retracted) == [f"a1:c{i}" for i in range(3)]

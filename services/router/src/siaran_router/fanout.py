@@ -110,9 +110,12 @@ class Fanout:
             return 0
         if doc["status"] == "cancelled":
             return 0
-        never, maybe = await self._releaser.cancel(announcement_id)
-        stopped = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
-        await self._emit(plan_retractions(maybe), stopped)
+        # produce first, then mark: a failure in between is a cancellation done again
+        stopped = await self._releaser.stop(announcement_id)
+        never, maybe = stopped.never, stopped.maybe
+        ended = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
+        await self._emit(plan_retractions(maybe), ended)
+        await self._releaser.cancelled(stopped)
         await self._plans.update(announcement_id, {"status": "cancelled"})
         log.info(
             "fanout_cancelled",
