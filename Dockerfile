@@ -27,6 +27,7 @@ COPY services/ingest/pyproject.toml services/ingest/
 COPY services/router/pyproject.toml services/router/
 COPY services/publisher/pyproject.toml services/publisher/
 COPY services/metrics/pyproject.toml services/metrics/
+COPY services/console/pyproject.toml services/console/
 RUN --mount=type=cache,target=/root/.cache/uv \
     test -n "${SERVICE}" -a -d "services/${SERVICE}" \
     || { echo "--build-arg SERVICE=ingest|router|publisher|metrics is required" >&2; exit 1; }; \
