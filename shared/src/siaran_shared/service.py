@@ -15,9 +15,9 @@ from faststream.kafka import KafkaBroker
 
 from siaran_shared.auth import KeyRing
 from siaran_shared.http import create_http_app
-from siaran_shared.kafka import ensure_topics, make_broker
-from siaran_shared.lag import report_consumer_lag
 from siaran_shared.logging import configure_logging, get_logger
+from siaran_shared.messaging import ensure_topics, make_broker
+from siaran_shared.messaging.lag import report_consumer_lag
 from siaran_shared.settings import Settings, load_settings
 from siaran_shared.store import Store, open_store
 from siaran_shared.telemetry import setup_telemetry, shutdown_telemetry
