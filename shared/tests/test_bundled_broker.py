@@ -104,7 +104,7 @@ async def test_a_failing_handler_is_logged_and_backs_off(
     assert all(r.levelno == logging.ERROR and "store away" in r.getMessage() for r in errors)
 
 
-CRASHING_SERVICE = '''
+CRASHING_SERVICE = """
 import asyncio
 from siaran_shared.service import build_runtime, create_service_app
 
@@ -120,7 +120,7 @@ def create_app():
     app = create_service_app(runtime, title="crashing", description="a loop that dies")
     app.state.runtime = runtime
     return app
-'''
+"""
 
 
 async def test_a_crashed_loop_takes_the_process_with_it(bootstrap: str, tmp_path: Path) -> None:
