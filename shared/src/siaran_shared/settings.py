@@ -9,7 +9,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICE_PORTS: dict[str, int] = {"ingest": 8000, "router": 8001, "publisher": 8002, "metrics": 8003}
+SERVICE_PORTS: dict[str, int] = {
+    "ingest": 8000,
+    "router": 8001,
+    "publisher": 8002,
+    "metrics": 8003,
+    "console": 8004,
+}
 #: The bundled broker makes a joining consumer wait half the session timeout: keep it short.
 BUNDLED_SESSION_TIMEOUT_MS = 6000
 
