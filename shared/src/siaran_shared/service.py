@@ -200,9 +200,10 @@ def run_service(service: str, factory: str) -> None:
 
     def create_app() -> FastAPI:
         app: FastAPI = import_from_string(factory)()
-        runtime: Runtime = app.state.runtime
-        runtime.supervisor.on_failure = shut_down
-        runtimes.append(runtime)
+        runtime = getattr(app.state, "runtime", None)
+        if isinstance(runtime, Runtime):  # the console has no broker and no loops
+            runtime.supervisor.on_failure = shut_down
+            runtimes.append(runtime)
         return app
 
     config = uvicorn.Config(
