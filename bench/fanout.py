@@ -34,16 +34,16 @@ from siaran_shared.events import (
     Target,
 )
 from siaran_shared.events.topics import DELIVERIES, RESULTS
-from siaran_shared.kafka import (
+from siaran_shared.logging import configure_logging
+from siaran_shared.messaging import (
     Outgoing,
-    _publish_each,
     aiokafka_producer,
     ce_headers,
     ensure_topics,
     make_broker,
     publish_all,
 )
-from siaran_shared.logging import configure_logging
+from siaran_shared.messaging.producer import _publish_each
 from siaran_shared.settings import Settings
 from siaran_shared.store import open_store
 from siaran_shared.telemetry import setup_telemetry

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from siaran_shared.auth import KeyRing
-from siaran_shared.kafka import ensure_topics
+from siaran_shared.messaging import ensure_topics
 from siaran_shared.settings import Settings
 
 from siaran_cli.demo import DEMO_PORT, demo_channels

@@ -24,7 +24,7 @@ from siaran_shared.events import (
     utcnow,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, DELIVERIES, RESULTS
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import Event
 from siaran_shared.events.topics import ANNOUNCEMENTS, INBOUND
-from siaran_shared.kafka import Outgoing, dead_letter, publish_all, subscriber
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Outgoing, dead_letter, publish_all, subscriber
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 

@@ -25,8 +25,8 @@ from siaran_shared.events.topics import (
     DELIVERIES,
     RESULTS,
 )
-from siaran_shared.kafka import Poison, dead_letter, decode, subscriber
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Poison, dead_letter, decode, subscriber
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import counter, gauge, histogram

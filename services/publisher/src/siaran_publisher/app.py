@@ -14,7 +14,8 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 from siaran_shared.events import DeliveryPlanned
 from siaran_shared.events.topics import CHANNEL_HEALTH, DELIVERIES, DELIVERIES_RETRY, RESULTS
-from siaran_shared.kafka import (
+from siaran_shared.logging import get_logger
+from siaran_shared.messaging import (
     Outgoing,
     Poison,
     dead_letter,
@@ -22,7 +23,6 @@ from siaran_shared.kafka import (
     publish_all,
     trace_context,
 )
-from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import CHANNEL_CIRCUIT_STATE
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings

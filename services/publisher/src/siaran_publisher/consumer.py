@@ -20,8 +20,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from siaran_shared.kafka_client import aiokafka_options
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import aiokafka_options
 from siaran_shared.settings import Settings
 
 from siaran_publisher.offsets import PartitionOffsets

@@ -19,8 +19,8 @@ from siaran_shared.events import (
     DeliveryPlanned,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, DELIVERIES, RESULTS
-from siaran_shared.kafka import Outgoing, dead_letter, decode, publish_all, subscriber
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Outgoing, dead_letter, decode, publish_all, subscriber
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
