@@ -233,6 +233,14 @@ async def test_increment_refuses_bad_fields_and_deltas(store: Store) -> None:
     assert await c.get("a") == {"n": 1}
 
 
+async def test_increment_of_a_field_that_is_no_number_changes_nothing(store: Store) -> None:
+    c = store.collection("counters_typed")
+    await c.put_many({"a": {"n": 1}, "b": {"n": "one"}, "c": {"n": 1}})
+    with pytest.raises(ValueError, match=r"non-numeric|not a number"):
+        await c.increment_many({"a": {"n": 1}, "b": {"n": 1}, "c": {"n": 1}})
+    assert await c.get_many(["a", "b", "c"]) == {"a": {"n": 1}, "b": {"n": "one"}, "c": {"n": 1}}
+
+
 async def test_increment_many_names_the_documents_that_exist(store: Store) -> None:
     c = store.collection("counters_many")
     assert await c.increment_many({}) == set()

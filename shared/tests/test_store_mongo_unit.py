@@ -130,6 +130,7 @@ def test_queries_become_guarded_filters(where: Any, expected: dict[str, Any]) ->
         (OperationFailure("not authorized on siaran_ingest", 13), StoreError),
         (OperationFailure("bad value", 2), StoreError),
         (InvalidDocument("key must not contain '.'"), ValueError),
+        (OperationFailure("Cannot apply $inc to a value of non-numeric type", 14), ValueError),
     ],
 )
 def test_driver_errors_become_the_stores_own(error: Exception, expected: type[Exception]) -> None:
