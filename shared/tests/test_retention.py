@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,4 +87,33 @@ async def test_a_store_that_cannot_answer_is_tried_again_next_round(tmp_path: Pa
         assert not loop.done()
     finally:
         loop.cancel()
+        await store.close()
+
+
+async def test_records_written_before_retention_existed_expire_too(tmp_path: Path) -> None:
+    """A local store from an earlier version has no expiry column: it is added at connect and
+    filled from each record's field, so old records are pruned like new ones."""
+    path = tmp_path / "publisher.db"
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=20)).isoformat()
+    recent = (now - timedelta(days=2)).isoformat()
+    with sqlite3.connect(path) as db:  # the table as earlier versions made it
+        db.execute("CREATE TABLE deliveries (key TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+        db.executemany(
+            "INSERT INTO deliveries VALUES (?, ?)",
+            [
+                ("old", json.dumps({"outcome": {"completed_at": old}})),
+                ("recent", json.dumps({"outcome": {"completed_at": recent}})),
+                ("open", json.dumps({"outcome": None})),
+            ],
+        )
+    store = SQLiteStore(path)
+    claims = store.collection(
+        "deliveries", expiry=RetentionSettings().keep("claims", "outcome.completed_at")
+    )
+    await store.connect()
+    try:
+        assert await store.prune(now) == {"deliveries": 1}
+        assert set(await claims.get_many(["old", "recent", "open"])) == {"recent", "open"}
+    finally:
         await store.close()
