@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -474,3 +475,59 @@ def test_an_expiry_must_be_positive_and_name_a_field() -> None:
         Expiry(timedelta(0))
     with pytest.raises(ValueError, match="invalid field name"):
         Expiry(timedelta(days=1), "a b")
+
+
+# --- random queries: the backend agrees with the reference semantics --------------------------
+
+_VALUES: list[Any] = [None, True, False, 0, 1, 1.0, -2, 2.5, "", "1", "a", "b", "web", "ü"]
+_SHAPES: list[Any] = [*_VALUES, ["a", 1], [], {"k": "a"}, {}, [{"k": "a"}], '["a",1]']
+_FIELDS = ["f", "g", "o.k", "o.j"]
+
+
+def _random_doc(rng: random.Random, i: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": f"d{i:03}"}
+    for field in ("f", "g"):
+        if rng.random() < 0.8:
+            doc[field] = rng.choice(_SHAPES)
+    roll = rng.random()
+    if roll < 0.6:
+        doc["o"] = {k: rng.choice(_SHAPES) for k in ("k", "j") if rng.random() < 0.7}
+    elif roll < 0.8:
+        doc["o"] = rng.choice([[{"k": "a"}], "a", None, 1])
+    return doc
+
+
+def _random_condition(rng: random.Random) -> Any:
+    op = rng.choice(["eq", "$lt", "$lte", "$gt", "$gte", "$ne", "$in"])
+    if op == "eq":
+        return rng.choice(_VALUES)
+    if op == "$ne":
+        return {op: rng.choice(_VALUES)}
+    if op == "$in":
+        return {op: rng.sample([v for v in _VALUES if v is not None], rng.randint(0, 3))}
+    return {
+        op: rng.choice(
+            [v for v in _VALUES if isinstance(v, str | int | float) and not isinstance(v, bool)]
+        )
+    }
+
+
+def _random_where(rng: random.Random, depth: int = 0) -> dict[str, Any]:
+    where: dict[str, Any] = {
+        field: _random_condition(rng) for field in rng.sample(_FIELDS, rng.randint(1, 2))
+    }
+    if depth == 0 and rng.random() < 0.2:
+        where["$or"] = [_random_where(rng, 1) for _ in range(rng.randint(1, 3))]
+    return where
+
+
+async def test_random_queries_agree_with_the_reference_semantics(store: Store) -> None:
+    rng = random.Random(20261201)
+    c = store.collection("random", indexes=("f", "o.k"))
+    docs = {f"d{i:03}": _random_doc(rng, i) for i in range(80)}
+    await c.put_many(docs)
+    for _ in range(400):
+        where = _random_where(rng)
+        expected = sorted(k for k, d in docs.items() if matches(d, where))
+        found = sorted(d["id"] for d in await c.find(where))
+        assert found == expected, where
