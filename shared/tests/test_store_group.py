@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from siaran_shared.store import Collection, StoreUnavailable
-from siaran_shared.store.group import GroupWriter
+from siaran_shared.store import Collection, GroupWriter, StoreUnavailable
 from siaran_shared.store.sqlite import SQLiteStore
 
 
