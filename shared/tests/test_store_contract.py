@@ -479,8 +479,24 @@ def test_an_expiry_must_be_positive_and_name_a_field() -> None:
 
 # --- random queries: the backend agrees with the reference semantics --------------------------
 
-_VALUES: list[Any] = [None, True, False, 0, 1, 1.0, -2, 2.5, "", "1", "a", "b", "web", "ü"]
-_SHAPES: list[Any] = [*_VALUES, ["a", 1], [], {"k": "a"}, {}, [{"k": "a"}], '["a",1]']
+_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    1.0,
+    -2,
+    2.5,
+    "",
+    "1",
+    "a",
+    "web",
+    "ü",
+    '["a",1]',
+    "{}",
+]
+_SHAPES: list[Any] = [*_VALUES, ["a", 1], [], {"k": "a"}, {}, [{"k": "a"}]]
 _FIELDS = ["f", "g", "o.k", "o.j"]
 
 
