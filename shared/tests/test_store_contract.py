@@ -547,3 +547,29 @@ async def test_random_queries_agree_with_the_reference_semantics(store: Store) -
         expected = sorted(k for k, d in docs.items() if matches(d, where))
         found = sorted(d["id"] for d in await c.find(where))
         assert found == expected, where
+
+
+async def test_sqlite_many_document_writes_are_all_or_none(tmp_path: Path) -> None:
+    """A write that fails half-way (here a trigger refuses one key of the second chunk) is
+    rolled back: the next operation's commit must not commit the first half."""
+    from siaran_shared.store import StoreError
+    from siaran_shared.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "atomic.db")
+    c = s.collection("claims")
+    await s.connect()
+    try:
+        await s.db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON claims WHEN NEW.key = 'k450' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        await s.db.commit()
+        with pytest.raises(StoreError, match="refused"):
+            await c.insert_many({f"k{i}": {"i": i} for i in range(500)})
+        await c.put("other", {"i": -1})
+        assert await c.count() == 1
+        with pytest.raises(StoreError, match="refused"):
+            await c.put_many({f"k{i}": {"i": i} for i in range(500)})
+        assert await c.count() == 1
+    finally:
+        await s.close()

@@ -63,7 +63,7 @@ def _check_condition(field: str, cond: Any) -> None:
         elif op == "$ne":
             _check_scalar(field, arg, op)
         elif op == "$in":
-            if isinstance(arg, (str, bytes, Mapping)) or not hasattr(arg, "__iter__"):
+            if not isinstance(arg, list | tuple | set | frozenset):
                 raise ValueError(f"{field}: $in takes a list of values")
             for value in arg:
                 if value is None:
