@@ -252,3 +252,40 @@ async def test_driver_failures_reach_callers_as_store_errors(
     driver.colls["things"].update_one.side_effect = OperationFailure("not authorized", 13)
     with pytest.raises(StoreError, match="not authorized"):
         await c.update("k", {"a": 2})
+
+
+class FakeSession:
+    """An AsyncClientSession whose with_transaction runs the callback once, recording it."""
+
+    def __init__(self) -> None:
+        self.transactions = 0
+
+    async def __aenter__(self) -> FakeSession:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def with_transaction(self, callback: Any) -> Any:
+        self.transactions += 1
+        return await callback(self)
+
+
+async def test_writes_of_many_documents_run_in_one_transaction(
+    mocked: tuple[MongoStore, FakeDriver],
+) -> None:
+    store, driver = mocked
+    session = FakeSession()
+    driver.start_session = MagicMock(return_value=session)  # type: ignore[attr-defined]
+    c = store.collection("bulk")
+    await store.connect()
+    coll = driver.colls["bulk"]
+    await c.put("one", {"n": 1})  # one document: no transaction needed
+    assert session.transactions == 0
+    await c.put_many({"a": {"n": 1}, "b": {"n": 2}})
+    assert session.transactions == 1
+    assert coll.bulk_write.await_args.kwargs == {"ordered": True, "session": session}
+    coll.bulk_write.return_value = MagicMock(matched_count=2)
+    assert await c.increment_many({"a": {"n": 1}, "b": {"n": 1}}) == {"a", "b"}
+    assert session.transactions == 2
+    assert coll.bulk_write.await_args.kwargs == {"ordered": True, "session": session}
