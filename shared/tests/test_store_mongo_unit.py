@@ -20,7 +20,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
     WriteConcernError,
 )
-from siaran_shared.store import Expiry, StoreError, StoreUnavailable
+from siaran_shared.store import Expiry, StoreError, StoreUnavailable, open_store
 from siaran_shared.store.mongo import TTL_INDEX, MongoStore
 from siaran_shared.store.mongo_query import client_options, mongo_filter, store_error
 
@@ -61,6 +61,11 @@ def test_a_url_may_set_its_own_timeouts() -> None:
 def test_a_url_may_not_weaken_durability(query: str) -> None:
     with pytest.raises(ValueError, match="weaker than the store needs"):
         client_options(f"{URL}?{query}", "x")
+
+
+def test_a_service_with_a_weaker_url_refuses_to_start() -> None:
+    with pytest.raises(ValueError, match=r"w=1 is weaker"):
+        open_store("mongodb://mongo:27017/?replicaSet=rs0&w=1", "ingest")
 
 
 def test_a_url_may_repeat_what_the_store_requires() -> None:
