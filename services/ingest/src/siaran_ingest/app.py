@@ -11,6 +11,7 @@ from siaran_shared.events import Event
 from siaran_shared.events.topics import ANNOUNCEMENTS, INBOUND
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Outgoing, dead_letter, publish_all, subscriber
+from siaran_shared.retention import RetentionSettings, prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
@@ -35,7 +36,11 @@ def build_archive(runtime: Runtime, config: IngestConfig) -> Archive:
         key = getattr(event, "announcement_id", None) or event.announcement.id  # type: ignore[attr-defined]
         await publish_all(runtime.broker, runtime.source, [Outgoing(ANNOUNCEMENTS, key, event)])
 
-    collection = runtime.store.collection("announcements", indexes=("accepted_at", "status"))
+    collection = runtime.store.collection(
+        "announcements",
+        indexes=("accepted_at", "status"),
+        expiry=RetentionSettings().keep("archive", "accepted_at"),
+    )
     return Archive(collection, publish, publish_timeout=config.publish_timeout_s)
 
 
@@ -43,6 +48,7 @@ def create_app(settings: Settings | None = None, config: IngestConfig | None = N
     runtime = build_runtime("ingest", settings)
     config = config or IngestConfig()
     intake = Intake(build_archive(runtime, config), max_cap_bytes=config.max_body_bytes)
+    prune_in_background(runtime)
 
     async def sweep_pending() -> None:
         while True:

@@ -27,6 +27,7 @@ from siaran_shared.events.topics import (
 )
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Poison, dead_letter, decode, subscriber
+from siaran_shared.retention import prune_in_background
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import counter, gauge, histogram
@@ -47,9 +48,18 @@ def create_app(
 ) -> FastAPI:
     runtime = build_runtime("metrics", settings)
     store, broker = runtime.store, runtime.broker
+    retention = prune_in_background(runtime)
     ledger = Ledger(
-        store.collection("deliveries", indexes=("announcement_id", "status")),
-        store.collection("announcements", indexes=("accepted_at",)),
+        store.collection(
+            "deliveries",
+            indexes=("announcement_id", "status"),
+            expiry=retention.keep("ledger", "completed_at"),
+        ),
+        store.collection(
+            "announcements",
+            indexes=("accepted_at",),
+            expiry=retention.keep("ledger", "accepted_at"),
+        ),
     )
     channels = store.collection("channels", indexes=("region",))
     channel_health = store.collection("channel_health")

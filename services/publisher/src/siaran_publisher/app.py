@@ -24,6 +24,7 @@ from siaran_shared.messaging import (
     trace_context,
 )
 from siaran_shared.metric_names import CHANNEL_CIRCUIT_STATE
+from siaran_shared.retention import prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import gauge, tracer
@@ -50,8 +51,9 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
     owner = f"{socket.gethostname()}:{os.getpid()}"
     lease = timedelta(seconds=settings.claim_lease_seconds)
     guard = GuardedResolver(settings.endpoint_allowlist)
+    kept = prune_in_background(runtime).keep("claims", "outcome.completed_at")
     return Deliverer(
-        claims=Claims(runtime.store.collection("deliveries", INDEXES), owner, lease),
+        claims=Claims(runtime.store.collection("deliveries", INDEXES, expiry=kept), owner, lease),
         secrets=Secrets(settings.secrets_dir),
         webhooks=WebhookSender(
             connect_timeout=settings.webhook_connect_timeout_seconds,

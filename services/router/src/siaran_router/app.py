@@ -21,6 +21,7 @@ from siaran_shared.events import (
 from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, DELIVERIES, RESULTS
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Outgoing, dead_letter, decode, publish_all, subscriber
+from siaran_shared.retention import prune_in_background
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
@@ -66,13 +67,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     health = store.collection("channel_health")
     channels = ChannelService(registry, health, announce)
+    retention = prune_in_background(runtime)
     releaser = Releaser(
-        store.collection("release_batches", indexes=("status", "due", "announcement_id")),
-        store.collection("release_tasks"),
+        store.collection(
+            "release_batches",
+            indexes=("status", "due", "announcement_id"),
+            expiry=retention.keep("batches"),
+        ),
+        store.collection("release_tasks", expiry=retention.keep("batches")),
         emit,
         owner=f"{socket.gethostname()}:{os.getpid()}",
     )
-    fanout = Fanout(registry, store.collection("plans", indexes=("status",)), releaser, emit)
+    plans = store.collection(
+        "plans", indexes=("status",), expiry=retention.keep("plans", "accepted_at")
+    )
+    fanout = Fanout(registry, plans, releaser, emit)
 
     async def load_registry() -> None:
         log.info("registry_loaded", channels=await registry.load())
