@@ -10,16 +10,24 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaMessage
 from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
-from siaran_shared.events import DeliveryPlanned
-from siaran_shared.events.topics import CHANNEL_HEALTH, DELIVERIES, DELIVERIES_RETRY, RESULTS
+from siaran_shared.events import ChannelConfigured, ChannelRemoved, DeliveryPlanned
+from siaran_shared.events.topics import (
+    CHANNEL_HEALTH,
+    CHANNELS,
+    DELIVERIES,
+    DELIVERIES_RETRY,
+    RESULTS,
+)
 from siaran_shared.kafka import (
     Outgoing,
     Poison,
     dead_letter,
     decode,
     publish_all,
+    subscriber,
     trace_context,
 )
 from siaran_shared.logging import get_logger
@@ -32,6 +40,7 @@ from siaran_shared.tracing import remember
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.backoff import RetryPolicy
 from siaran_publisher.breaker import Breakers
+from siaran_publisher.channels import CurrentChannels
 from siaran_publisher.claims import INDEXES, Claims
 from siaran_publisher.config import PublisherSettings, publisher_settings
 from siaran_publisher.consumer import ConcurrentConsumer
@@ -149,6 +158,23 @@ class Pipeline:
         )
 
 
+def follow_channels(runtime: Runtime, channels: CurrentChannels) -> None:
+    """Keep `channels` at the registry's latest state: every instance reads the whole
+    compacted topic from its start, then each change as it comes."""
+
+    @subscriber(runtime.broker, runtime.settings, CHANNELS, grouped=False)
+    async def on_channels(_: Any, msg: KafkaMessage) -> None:
+        records, poison = decode(msg.raw_message, ChannelConfigured, ChannelRemoved)
+        for record in records:
+            event = record.event
+            if isinstance(event, ChannelConfigured):
+                channels.apply(event.channel.id, event.channel)
+            elif isinstance(event, ChannelRemoved):
+                channels.apply(event.channel_id, None)
+        if poison:
+            await dead_letter(runtime.broker, runtime.source, poison)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     config = publisher_settings(settings)
     runtime = build_runtime("publisher", config)
@@ -168,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     scheduler = Scheduler(
         deliverer.claims, pipeline.requeue, poll=config.publisher_schedule_poll_seconds
     )
+    follow_channels(runtime, deliverer.channels)
     runtime.run_in_background("deliveries", consumer.run)
     runtime.run_in_background("schedule", scheduler.run)
     runtime.run_in_background("delivery_tally", deliverer.tally.run)

@@ -26,6 +26,7 @@ from siaran_shared.netguard import refused_reason
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.backoff import RetryPolicy
 from siaran_publisher.breaker import Breakers, Circuit
+from siaran_publisher.channels import CurrentChannels
 from siaran_publisher.claims import Claim, Claims
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.ratelimit import RateLimits
@@ -71,6 +72,8 @@ class Deliverer:
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
     #: waits up to this long happen in memory; longer ones go to the durable schedule
     inline_wait: float = 1.0
+    #: the registry as it is now: deleted, disabled and re-pointed channels are honoured
+    channels: CurrentChannels = field(default_factory=CurrentChannels)
     #: delivered outcomes, logged together (see tally.py)
     tally: Tally = field(default_factory=Tally)
     #: longest one send may take in all, whatever the receiver does (a receiver dripping its
@@ -93,6 +96,9 @@ class Deliverer:
         claim = await self.claims.claim(key, _task_doc(task), now, reopen=REPLAY_HEADER in headers)
         if claim.result != "claimed":
             return self._not_claimed(task, claim)
+        task, gone = self.channels.honour(task)
+        if gone:
+            return await self._end(task, key, DeliveryStatus.SKIPPED, claim.attempts, gone)
         if task.expires_at is not None and task.expires_at <= now:
             return await self._end(task, key, DeliveryStatus.EXPIRED, claim.attempts,
                                    "expired before posting")  # fmt: skip
@@ -114,6 +120,9 @@ class Deliverer:
         claim = await self.claims.claim(key, _task_doc(task), now, reopen=REPLAY_HEADER in headers)
         if claim.result != "claimed":
             return self._not_claimed(task, claim)
+        task, gone = self.channels.honour(task)
+        if gone:
+            return await self._end(task, key, DeliveryStatus.SKIPPED, 0, gone)
         if state == "sending":  # being posted right now: retract once that ended
             return await self._later(task, key, claim, now + RETRACT_WAIT, "waiting for the post")
         posted = (original.get("outcome") or {}).get("status") == DeliveryStatus.DELIVERED
