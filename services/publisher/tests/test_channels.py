@@ -39,7 +39,7 @@ async def test_a_retry_goes_where_the_channel_points_now(
 ) -> None:
     await first_attempt_fails(harness, receiver, "/old")
     new = receiver.answer("/new", 200)
-    harness.deliverer.channels.apply("bantaeng-web", channel(new, rate_per_minute=600))
+    harness.delivery.channels.apply("bantaeng-web", channel(new, rate_per_minute=600))
     assert await retry(harness) == [DeliveryStatus.DELIVERED]
     assert len(receiver.at("/old")) == 1
     assert len(receiver.at("/new")) == 1
@@ -49,7 +49,7 @@ async def test_a_retry_to_a_channel_disabled_meanwhile_is_skipped(
     harness: Harness, receiver: ScriptedReceiver
 ) -> None:
     url = await first_attempt_fails(harness, receiver, "/disabled")
-    harness.deliverer.channels.apply("bantaeng-web", channel(url, enabled=False))
+    harness.delivery.channels.apply("bantaeng-web", channel(url, enabled=False))
     assert await harness.scheduler.tick(utcnow() + timedelta(minutes=5)) == 1
     [outcome] = (await harness.deliverer.handle(harness.requeued[0])).results
     assert outcome.status is DeliveryStatus.SKIPPED
@@ -61,7 +61,7 @@ async def test_a_retry_to_a_channel_deleted_meanwhile_is_skipped(
     harness: Harness, receiver: ScriptedReceiver
 ) -> None:
     await first_attempt_fails(harness, receiver, "/deleted")
-    harness.deliverer.channels.apply("bantaeng-web", None)
+    harness.delivery.channels.apply("bantaeng-web", None)
     assert await retry(harness) == [DeliveryStatus.SKIPPED]
     assert len(receiver.at("/deleted")) == 1
 
@@ -69,7 +69,7 @@ async def test_a_retry_to_a_channel_deleted_meanwhile_is_skipped(
 async def test_an_unknown_channel_is_sent_as_the_task_says(
     harness: Harness, receiver: ScriptedReceiver
 ) -> None:
-    harness.deliverer.channels.apply("another", None)
+    harness.delivery.channels.apply("another", None)
     url = receiver.answer("/as-planned", 200)
     [outcome] = (await harness.deliverer.handle(task(url))).results
     assert outcome.status is DeliveryStatus.DELIVERED
@@ -78,7 +78,7 @@ async def test_an_unknown_channel_is_sent_as_the_task_says(
 
 async def test_the_service_follows_the_registry_topic(tmp_path: Path) -> None:
     async with service_under_test(create_app, tmp_path) as sut:
-        channels = sut.app.state.pipeline.deliverer.channels
+        channels = sut.app.state.delivery.channels
         planned = task("https://example.go.id/old")
         disabled = channel("https://example.go.id/old", enabled=False)
         event = ChannelConfigured(channel=disabled)

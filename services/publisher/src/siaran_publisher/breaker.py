@@ -92,10 +92,6 @@ class Breakers:
             if c.state is not ChannelHealth.HEALTHY:
                 self._move(c, ChannelHealth.HEALTHY, None)
 
-    def release(self, c: Circuit) -> None:
-        """A probe slot taken but not used (the send did not happen)."""
-        c.probing = False
-
     def _move(self, c: Circuit, state: ChannelHealth, reason: str | None = None) -> None:
         if c.state is state:
             return
