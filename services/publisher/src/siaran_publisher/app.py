@@ -63,7 +63,7 @@ class Pipeline:
         self.breakers = delivery.breakers
         self._circuit_gauge = gauge(CHANNEL_CIRCUIT_STATE)
         self._kinds_reported: set[str] = set()
-        self._tracer = tracer()  # looked up once: get_tracer per record showed in the profile
+        self._tracer = tracer()  # looked up once, not per record
         self._results = ResultsProducer(runtime.broker, runtime.source)
 
     async def process(self, raw: Any) -> Awaitable[Any] | None:

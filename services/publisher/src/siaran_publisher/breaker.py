@@ -45,7 +45,7 @@ class Breakers:
         self._circuits: dict[str, Circuit] = {}
         self._changes: list[ChannelHealthChanged] = []
         # (kind, circuit state label) -> channels, kept as circuits change: counting them
-        # anew per change was quadratic in a fan-out where every channel answers 429
+        # anew per change is quadratic in a fan-out where every channel answers 429
         self._counts: Counter[tuple[str, str]] = Counter()
 
     def circuit(self, channel_id: str, kind: str, province: str) -> Circuit:
