@@ -31,3 +31,14 @@ async def test_a_timed_out_send_is_scheduled_for_a_retry(
     assert handled.results == []  # not delivered, not failed: retried later
     assert await harness.scheduler.tick(utcnow() + timedelta(hours=1)) == 1
     assert [t.attempt for t in harness.requeued] == [2]
+
+
+async def test_a_dripping_apprise_target_is_cut_off_too(
+    harness: Harness, dripping: DrippingReceiver
+) -> None:
+    harness.delivery.transport.timeout = 0.5
+    endpoint = f"json://127.0.0.1:{dripping.port}/drip"
+    send = harness.delivery.transport.send(task(endpoint, kind="telegram"))
+    attempt = await asyncio.wait_for(send, timeout=10)
+    assert attempt.verdict is Verdict.RETRY
+    assert attempt.summary.startswith("timeout")
