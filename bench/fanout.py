@@ -106,7 +106,7 @@ async def run(settings: Settings, home: Path) -> None:
     def router(chunk: int) -> tuple[Fanout, Releaser]:
         batches = store.collection("release_batches", ("status", "due", "announcement_id"))
         tasks = store.collection("release_tasks")
-        releaser = Releaser(batches, tasks, emit, owner="bench", chunk=chunk)
+        releaser = Releaser(batches, tasks, emit, registry.get, owner="bench", chunk=chunk)
         return Fanout(registry, store.collection("plans"), releaser, emit), releaser
 
     fanout, releaser = router(500)

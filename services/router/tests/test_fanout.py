@@ -70,6 +70,7 @@ async def fanout_over(store: Store, sink: Sink, **options: object) -> tuple[Fano
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),
         sink,
+        registry.get,
         owner="test",
     )
     plans = store.collection("plans", indexes=("status",))

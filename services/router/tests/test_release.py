@@ -3,7 +3,7 @@ nothing after a cancellation, urgent before normal, and a restart loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,10 +12,17 @@ from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from siaran_router.release import Batch, Releaser
 from siaran_shared import tracing
-from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, Priority
+from siaran_shared.events import (
+    Channel,
+    DeliveryCompleted,
+    DeliveryPlanned,
+    DeliveryStatus,
+    Priority,
+)
 from siaran_shared.store import Store, open_store
 
 T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+ENDPOINT = "https://example.go.id/h"
 
 
 class Clock:
@@ -56,11 +63,24 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
-def releaser(store: Store, sink: Sink, clock: Clock, owner: str = "a", chunk: int = 10) -> Releaser:
+def configured(channel_id: str) -> Channel:
+    """Every channel exists, enabled, as the tasks were planned."""
+    return Channel(id=channel_id, region="73.03", kind="web", name=channel_id, endpoint=ENDPOINT)
+
+
+def releaser(
+    store: Store,
+    sink: Sink,
+    clock: Clock,
+    owner: str = "a",
+    chunk: int = 10,
+    channels: Callable[[str], Channel | None] = configured,
+) -> Releaser:
     return Releaser(
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),
         sink,
+        channels,
         owner=owner,
         clock=clock,
         chunk=chunk,
@@ -82,7 +102,7 @@ def batch(
             region="73.03",
             province="73",
             kind="web",
-            endpoint="https://example.go.id/h",
+            endpoint=ENDPOINT,
             title="t",
             text="t",
             priority=priority,
@@ -315,3 +335,27 @@ async def test_small_batches_due_together_go_out_in_one_emit_most_urgent_first(
     assert len(never) == 3
     assert await r.pending() == 0
     assert await r.release_due() == 0
+
+
+async def test_held_deliveries_go_where_the_channel_points_at_release_time(store: Store) -> None:
+    sink, clock = Sink(), Clock()
+    registry: dict[str, Channel] = {f"c{i}": configured(f"c{i}") for i in range(4)}
+    r = releaser(store, sink, clock, channels=registry.get)
+    due = T0 + timedelta(hours=1)
+    await r.hold([batch("a", due, 4)])
+    del registry["c0"]
+    registry["c1"] = configured("c1").model_copy(update={"enabled": False})
+    moved = {"endpoint": "https://moved.go.id/h", "secret": "MOVED", "rate_per_minute": 5}
+    registry["c2"] = configured("c2").model_copy(update=moved)
+    clock.now = due
+    await r.release_due()
+    assert [(o.delivery_id, o.status, o.response) for o in sink.outcomes] == [
+        ("a:c0", DeliveryStatus.SKIPPED, "channel removed before release"),
+        ("a:c1", DeliveryStatus.SKIPPED, "channel disabled before release"),
+    ]
+    sent = {t.channel_id: t for t in sink.tasks}
+    assert sorted(sent) == ["c2", "c3"]
+    assert (sent["c2"].endpoint, sent["c2"].secret, sent["c2"].rate_per_minute) == (
+        "https://moved.go.id/h", "MOVED", 5,
+    )  # fmt: skip
+    assert sent["c3"].endpoint == ENDPOINT

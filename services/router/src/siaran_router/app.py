@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),
         emit,
+        registry.get,
         owner=f"{socket.gethostname()}:{os.getpid()}",
     )
     fanout = Fanout(registry, store.collection("plans", indexes=("status",)), releaser, emit)

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from siaran_shared.events import (
+    Channel,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
@@ -46,6 +47,8 @@ _TASKS = TypeAdapter(list[DeliveryPlanned])
 
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
 Clock = Callable[[], datetime]
+#: The channel of an id as the registry holds it now (None: removed).
+Channels = Callable[[str], Channel | None]
 
 
 @dataclass
@@ -73,6 +76,18 @@ class Stopped:
     maybe: list[DeliveryPlanned] = field(default_factory=list)
 
 
+def as_configured(task: DeliveryPlanned, channel: Channel) -> DeliveryPlanned:
+    """The task sent where the channel points now (endpoint, secret and rate)."""
+    current = {
+        "endpoint": channel.endpoint,
+        "secret": channel.secret,
+        "rate_per_minute": channel.rate_per_minute,
+    }
+    if all(getattr(task, name) == value for name, value in current.items()):
+        return task
+    return task.model_copy(update=current)
+
+
 def outcome(task: DeliveryPlanned, status: DeliveryStatus, why: str) -> DeliveryCompleted:
     """The terminal outcome of a task the router ends itself (expired, cancelled)."""
     return DeliveryCompleted.of(task, status, attempts=0, response=why)
@@ -86,6 +101,7 @@ class Releaser:
         batches: Collection,
         tasks: Collection,
         emit: Emit,
+        channels: Channels,
         *,
         owner: str,
         clock: Clock = utcnow,
@@ -96,6 +112,7 @@ class Releaser:
         self._batches = batches
         self._tasks = tasks
         self._emit = emit
+        self._channels = channels
         self._owner = owner
         self._clock = clock
         self._chunk = chunk
@@ -329,13 +346,24 @@ class Releaser:
     async def _emit_chunk(self, chunk: Sequence[DeliveryPlanned]) -> None:
         now = self._clock()
         live: list[DeliveryPlanned] = []
-        expired: list[DeliveryCompleted] = []
+        ended: list[DeliveryCompleted] = []
         for task in chunk:
             if task.expires_at is not None and task.expires_at <= now:
-                expired.append(outcome(task, DeliveryStatus.EXPIRED, "expired before release"))
+                ended.append(outcome(task, DeliveryStatus.EXPIRED, "expired before release"))
+                continue
+            # the channel as it is now: held tasks were planned with the channel as it was
+            channel = self._channels(task.channel_id)
+            if channel is None:
+                ended.append(
+                    outcome(task, DeliveryStatus.SKIPPED, "channel removed before release")
+                )
+            elif not channel.enabled:
+                ended.append(
+                    outcome(task, DeliveryStatus.SKIPPED, "channel disabled before release")
+                )
             else:
-                live.append(task)
-        await self._emit(live, expired)
+                live.append(as_configured(task, channel))
+        await self._emit(live, ended)
 
     async def _load(self, doc: dict[str, Any]) -> list[DeliveryPlanned]:
         key = doc["id"]
