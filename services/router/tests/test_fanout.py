@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from siaran_router.fanout import Fanout
+from siaran_router.outbox import Batches
 from siaran_router.planning import render_texts
+from siaran_router.plans import Plans
 from siaran_router.registry import Registry
 from siaran_router.release import Releaser
 from siaran_shared.events import (
@@ -66,14 +68,12 @@ async def fanout_over(store: Store, sink: Sink, **options: object) -> tuple[Fano
             for i, kind in enumerate(["web", "x", "web"])
         ]
     )
-    releaser = Releaser(
+    batches = Batches(
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),
-        sink,
-        registry.get,
-        owner="test",
     )
-    plans = store.collection("plans", indexes=("status",))
+    releaser = Releaser(batches, sink, registry.get, owner="test")
+    plans = Plans(store.collection("plans", indexes=("status",)))
     return Fanout(registry, plans, releaser, sink, **options), releaser  # type: ignore[arg-type]
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
-from siaran_router.release import Batch, Releaser
+from siaran_router.outbox import Batch, Batches
+from siaran_router.release import Releaser
 from siaran_shared import tracing
 from siaran_shared.events import (
     Channel,
@@ -77,8 +78,10 @@ def releaser(
     channels: Callable[[str], Channel | None] = configured,
 ) -> Releaser:
     return Releaser(
-        store.collection("release_batches", indexes=("status", "due", "announcement_id")),
-        store.collection("release_tasks"),
+        Batches(
+            store.collection("release_batches", indexes=("status", "due", "announcement_id")),
+            store.collection("release_tasks"),
+        ),
         sink,
         channels,
         owner=owner,
@@ -229,15 +232,13 @@ async def test_urgent_arriving_during_a_large_normal_release_preempts_it(store: 
 
 
 async def test_a_crashed_release_is_resumed_after_its_lease(store: Store) -> None:
-    sink, clock = Sink(), Clock()
-    crashed = releaser(store, Sink(), clock, owner="crashed", chunk=10)
+    sink, clock, crashed_sink = Sink(), Clock(), Sink()
+    crashed = releaser(store, crashed_sink, clock, owner="crashed", chunk=10)
     await crashed.hold([batch("a", T0, 25)])
 
     async def crash() -> None:
         raise RuntimeError("process died")
 
-    crashed_sink = Sink()
-    crashed._emit = crashed_sink
     crashed_sink.on_emit.extend([lambda: _noop(), crash])
     with pytest.raises(RuntimeError):
         await crashed.release_due()
@@ -255,7 +256,7 @@ async def _noop() -> None:
 async def test_a_batch_larger_than_one_stored_piece_is_restored_whole_and_in_order(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("siaran_router.release.PIECE", 4)
+    monkeypatch.setattr("siaran_router.outbox.PIECE", 4)
     sink, clock = Sink(), Clock()
     await releaser(store, sink, clock, owner="before").hold([batch("a", T0, 10)])
     pieces = await store.collection("release_tasks").find()
@@ -274,22 +275,6 @@ async def test_a_replayed_hold_keeps_the_tasks_first_held(store: Store) -> None:
     clock.now = due
     assert await releaser(store, sink, clock, owner="after").release_due() == 2
     assert sink.ids == ["a:c0", "a:c1"]
-
-
-async def test_batches_held_before_tasks_were_stored_in_pieces_are_still_released(
-    store: Store,
-) -> None:
-    sink, clock = Sink(), Clock()
-    old = batch("a", T0, 3)
-    await store.collection("release_tasks").put(
-        old.key, {"tasks": [t.model_dump(mode="json") for t in old.tasks]}
-    )
-    batches = store.collection("release_batches", indexes=("status", "due", "announcement_id"))
-    doc = {"id": old.key, "announcement_id": "a", "due": old.key.split("@")[1], "rank": 2,
-           "priority": "normal", "status": "held", "size": 3, "sent": 0}  # fmt: skip
-    await batches.insert(old.key, doc)
-    assert await releaser(store, sink, clock).release_due() == 3
-    assert sink.ids == ["a:c0", "a:c1", "a:c2"]
 
 
 async def test_a_release_after_a_restart_stays_in_the_announcements_trace(store: Store) -> None:

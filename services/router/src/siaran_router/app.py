@@ -28,8 +28,10 @@ from siaran_router.api import router
 from siaran_router.channels import ENDPOINT_ALLOWLIST
 from siaran_router.fanout import Fanout
 from siaran_router.health import record_health
+from siaran_router.outbox import RANK, Batches
+from siaran_router.plans import Plans
 from siaran_router.registry import Registry
-from siaran_router.release import RANK, Releaser
+from siaran_router.release import Releaser
 from siaran_router.service import ChannelService
 
 log = get_logger(__name__)
@@ -66,14 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     health = store.collection("channel_health")
     channels = ChannelService(registry, health, announce)
-    releaser = Releaser(
+    batches = Batches(
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),
-        emit,
-        registry.get,
-        owner=f"{socket.gethostname()}:{os.getpid()}",
     )
-    fanout = Fanout(registry, store.collection("plans", indexes=("status",)), releaser, emit)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    releaser = Releaser(batches, emit, registry.get, owner=owner)
+    plans = Plans(store.collection("plans", indexes=("status",)))
+    fanout = Fanout(registry, plans, releaser, emit)
 
     async def load_registry() -> None:
         log.info("registry_loaded", channels=await registry.load())
