@@ -27,6 +27,14 @@ KINDS = frozenset(
 )  # fmt: skip
 CHANNEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 SECRET_NAME = r"^[A-Za-z0-9_]{1,64}$"  # noqa: S105 - a pattern for names, not a secret
+#: Apprise schemes that call their platform's fixed API: the URL's "host" is an account id
+#: or a credential (whatsapp://TOKEN@PHONE_ID/..., discord://WEBHOOK_ID/...), not a server
+#: to connect to, so it is not checked as an address (the publisher connects to hosts of
+#: its self-hosted schemes only, and checks them when it does).
+FIXED_API_SCHEMES = frozenset(
+    {"tgram", "whatsapp", "discord", "slack", "twitter", "x", "tweet", "pover", "line",
+     "msteams", "bsky", "bluesky", "reddit", "pbul", "spush", "kumulos"}
+)  # fmt: skip
 #: What Apprise's URL check sees in place of each {secret:NAME}: the value is unknown here,
 #: and Apprise checks the shape of some credentials (a Telegram bot token is digits:token).
 STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check")
@@ -63,7 +71,8 @@ def check_endpoint(endpoint: str) -> str:
             f"endpoint contains {raw}; write it as {{secret:NAME}} and put the value in "
             "SIARAN_SECRETS_DIR/NAME"
         )
-    refused = refused_reason(parts.hostname, ENDPOINT_ALLOWLIST) if parts.hostname else None
+    destination = parts.hostname if parts.scheme.lower() not in FIXED_API_SCHEMES else None
+    refused = refused_reason(destination, ENDPOINT_ALLOWLIST) if destination else None
     if refused:
         raise ValueError(
             f"endpoint refused: {refused}; an operator can permit it with "
