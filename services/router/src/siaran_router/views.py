@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_seri
 from siaran_shared.events import Channel, ChannelHealth
 from siaran_shared.openapi import Responses, error_doc
 
+from siaran_router.health import HealthReport
+
 
 class HealthView(BaseModel):
     """The channel's delivery health as the publisher last reported it."""
@@ -21,6 +23,15 @@ class HealthView(BaseModel):
     reason: str | None = Field(None, description="Last error summary; never a secret.")
     consecutive_failures: int | None = None
     changed_at: str | None = Field(None, description="When the state last changed (ISO 8601).")
+
+    @classmethod
+    def of(cls, report: HealthReport) -> HealthView:
+        return cls(
+            state=report.state.value,
+            reason=report.reason,
+            consecutive_failures=report.consecutive_failures,
+            changed_at=report.changed_at.isoformat(),
+        )
 
     @model_serializer(mode="wrap")
     def _unknown_alone(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -39,9 +50,8 @@ class ChannelView(Channel):
     health: HealthView = UNKNOWN
 
     @classmethod
-    def of(cls, channel: Channel, health: dict[str, Any] | None = None) -> ChannelView:
-        state = UNKNOWN if health is None else HealthView.model_validate(health)
-        return cls(**dict(channel), health=state)
+    def of(cls, channel: Channel, report: HealthReport | None = None) -> ChannelView:
+        return cls(**dict(channel), health=UNKNOWN if report is None else HealthView.of(report))
 
 
 class ChannelList(BaseModel):
