@@ -9,7 +9,7 @@ from siaran_shared.http import AdminKey, ApiError
 
 from siaran_router.bulk import plan_import
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
-from siaran_router.service import ChannelService
+from siaran_router.registry_changes import RegistryChanges
 from siaran_router.views import (
     ADMIN_ONLY,
     INVALID,
@@ -25,8 +25,8 @@ MAX_IMPORT_ROWS = 50_000
 ChannelId = Path(pattern=CHANNEL_ID_PATTERN, description="Your id for the channel.")
 
 
-def _service(request: Request) -> ChannelService:
-    service: ChannelService = request.app.state.channels
+def _service(request: Request) -> RegistryChanges:
+    service: RegistryChanges = request.app.state.channels
     return service
 
 

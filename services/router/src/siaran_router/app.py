@@ -26,8 +26,8 @@ from siaran_router.health import HealthReports
 from siaran_router.outbox import Batches
 from siaran_router.plans import Plans
 from siaran_router.registry import Registry
+from siaran_router.registry_changes import RegistryChanges
 from siaran_router.release import Releaser
-from siaran_router.service import ChannelService
 
 log = get_logger(__name__)
 #: Bulk imports of the whole national registry (tens of thousands of rows) fit.
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     health = HealthReports(store.collection("channel_health"))
-    channels = ChannelService(registry, health, announce)
+    channels = RegistryChanges(registry, health, announce)
     batches = Batches(
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),

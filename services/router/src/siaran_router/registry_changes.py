@@ -13,7 +13,7 @@ from siaran_router.registry import Registry
 Announce = Callable[[Sequence[tuple[str, ChannelConfigured | None]]], Awaitable[None]]
 
 
-class ChannelService:
+class RegistryChanges:
     """What the API does to the registry; every change reaches other instances by topic."""
 
     def __init__(self, registry: Registry, health: HealthReports, announce: Announce) -> None:
