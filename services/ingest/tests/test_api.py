@@ -419,8 +419,10 @@ async def test_openapi_documents_bodies_errors_and_cap(kit: Kit) -> None:
     submit = doc["paths"]["/v1/announcements"]["post"]
     content = submit["requestBody"]["content"]
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/AnnouncementIn"}
-    assert "<alert" in content["application/cap+xml"]["example"]
+    assert "<alert" in submit["requestBody"]["description"]
+    assert content["application/cap+xml"]["schema"] == {"$ref": "#/components/schemas/CapAlert"}
     schemas = doc["components"]["schemas"]
+    assert schemas["CapAlert"]["xml"]["name"] == "alert"
     assert schemas["AnnouncementIn"]["examples"][0]["id"] == "kominfo-2026-000123"
     assert "TargetIn" in schemas
     ok = submit["responses"]["202"]["content"]["application/json"]["schema"]

@@ -27,6 +27,7 @@ RATE_LIMITED = error_doc(
 COMMON: Responses = {**UNAUTHORIZED, 429: RATE_LIMITED}
 NOT_FOUND = error_doc("Unknown, or outside the key's scope", "not_found",
                       "no announcement 'kominfo-2026-000123'")  # fmt: skip
+NOT_JSON = error_doc("The body is not JSON", "bad_request", "There was an error parsing the body")
 TOO_LARGE = error_doc("Body over the size limit", "payload_too_large",
                       "request body is larger than the limit of 262144 bytes")  # fmt: skip
 UNAVAILABLE = error_doc(
@@ -35,6 +36,8 @@ UNAVAILABLE = error_doc(
     "could not publish the announcement; retry with the same id",
     headers={"Retry-After": "Seconds to wait"},
 )
+CANCEL_RESPONSES: Responses = {**COMMON, 400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE,
+                                **invalid("reason"), 503: UNAVAILABLE}  # fmt: skip
 SUBMIT_RESPONSES: Responses = {
     **COMMON,
     403: error_doc("Target outside the key's scope", "forbidden",
@@ -80,13 +83,14 @@ SUBMIT_BODY: dict[str, Any] = {
     "required": True,
     "description": (
         "The announcement as JSON, or a CAP 1.2 alert (`Content-Type: application/cap+xml`): "
-        "msgType Alert submits, Update submits a replacement and cancels the referenced "
-        "announcements, Cancel cancels them. Area geocodes named KEMENDAGRI, BPS, region or "
-        "kode_wilayah carry region codes."
+        "msgType Alert submits, Update (with `references`) submits a replacement and cancels "
+        "the referenced announcements, Cancel (with `references`) cancels them. Area geocodes "
+        "named KEMENDAGRI, BPS, region or kode_wilayah carry region codes. For example:\n\n"
+        f"```xml\n{CAP_EXAMPLE}\n```"
     ),
     "content": {
         JSON_TYPE: {"schema": {"$ref": "#/components/schemas/AnnouncementIn"}},
-        CAP_TYPE: {"schema": {"type": "string"}, "example": CAP_EXAMPLE},
+        CAP_TYPE: {"schema": {"$ref": "#/components/schemas/CapAlert"}},
     },
 }
 
@@ -168,7 +172,7 @@ async def read(request: Request, key: Key, announcement_id: str) -> ArchivedAnno
     response_model_exclude_none=True,
     summary="Cancel: pending deliveries stop, delivered ones are retracted",
     description="Cancelling again is harmless and answers 202 again.",
-    responses={**COMMON, 404: NOT_FOUND, 413: TOO_LARGE, **invalid("reason"), 503: UNAVAILABLE},
+    responses=CANCEL_RESPONSES,
 )
 async def cancel(
     request: Request,
