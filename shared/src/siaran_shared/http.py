@@ -230,7 +230,12 @@ def create_http_app(
     async def healthz() -> JSONResponse:
         return _answer(service, "ok", live_problems())
 
-    @app.get("/readyz", tags=["operations"], summary="Broker and store are reachable")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Broker and store are reachable",
+        responses={503: {"description": "the broker or the store does not answer"}},
+    )
     async def readyz() -> JSONResponse:
         async def run(check: ReadyCheck) -> str | None:
             try:
@@ -245,7 +250,14 @@ def create_http_app(
         problems = {n: a for n, a in zip(ready_checks, answers, strict=True) if a is not None}
         return _answer(service, "ready", problems)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"description": "Prometheus text format",
+                         "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )  # fmt: skip
     async def prometheus() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

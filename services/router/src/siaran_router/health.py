@@ -4,9 +4,10 @@ place that knows how it is stored."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from siaran_shared.channel_health import newest_health
 from siaran_shared.events import ChannelHealth, ChannelHealthChanged
 from siaran_shared.store import Collection
 
@@ -44,21 +45,9 @@ class HealthReports:
     async def record(self, events: Sequence[ChannelHealthChanged]) -> int:
         """Keep the latest state per channel (older reports never overwrite newer ones);
         returns how many channels changed."""
-        latest: dict[str, ChannelHealthChanged] = {}
-        for event in events:
-            seen = latest.get(event.channel_id)
-            if seen is None or event.changed_at >= seen.changed_at:
-                latest[event.channel_id] = event
-        if not latest:
-            return 0
-        stored = await self._health.get_many(list(latest))
-        newer = {
-            channel_id: HealthReport.of(event)
-            for channel_id, event in latest.items()
-            if channel_id not in stored or _when(stored[channel_id]) <= event.changed_at
-        }
+        newer = await newest_health(self._health, events)
         await self._health.put_many(
-            {channel_id: _doc(report) for channel_id, report in newer.items()}
+            {channel_id: _doc(HealthReport.of(event)) for channel_id, event in newer.items()}
         )
         return len(newer)
 
@@ -66,10 +55,3 @@ class HealthReports:
 def _doc(report: HealthReport) -> dict[str, object]:
     # changed_at as isoformat() wrote it before: the API answers the string stored
     return report.model_dump(mode="json") | {"changed_at": report.changed_at.isoformat()}
-
-
-def _when(doc: dict[str, object]) -> datetime:
-    try:
-        return datetime.fromisoformat(str(doc["changed_at"]))
-    except (KeyError, ValueError):
-        return datetime.min.replace(tzinfo=UTC)
