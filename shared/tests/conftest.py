@@ -50,7 +50,7 @@ def mongo_url() -> Iterator[str]:
         yield container.get_connection_url()
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
+@pytest.fixture(params=["sqlite", pytest.param("mongodb", marks=pytest.mark.mongo)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "sqlite":
         s: Store = SQLiteStore(tmp_path / "contract.db")
