@@ -136,7 +136,9 @@ async def provide_broker(stack: Stack) -> None:
         await admin.close()
 
 
-async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
+async def start_stack(
+    home: Path, extra_env: dict[str, str] | None = None, services: tuple[str, ...] = SERVICES
+) -> RunningStack:
     """Broker and services on free ports, logs in home/stack.log, an admin key."""
     home.mkdir(parents=True, exist_ok=True)
     log = home / "stack.log"
@@ -146,13 +148,13 @@ async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> Ru
         handle.write(f"{name:>9} | {line}\n")
         handle.flush()
 
-    config = stack_config(home, extra_env={"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})})
+    config = stack_config(home, services, {"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})})
     key = ensure_dev_key(home).read_text().strip()
     stack = Stack(config, printer)
     running = RunningStack(stack, key, log, handle)
     try:
         await provide_broker(stack)
-        await stack.start_services()
+        await stack.start_services(services)
         await stack.wait_ready(90)
     except BaseException:
         await running.stop()
