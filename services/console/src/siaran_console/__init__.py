@@ -1,0 +1,1 @@
+"""Siaran's web console: sign-in, announcements, compose, delivery, channels, coverage."""

@@ -1,0 +1,110 @@
+"""Announcements: the list with totals, one announcement's delivery, cancel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from siaran_shared.regions import ZONE_OFFSETS
+
+from siaran_console.backends import ApiProblem
+from siaran_console.forms import text
+from siaran_console.i18n import translations
+from siaran_console.sessions import Session
+from siaran_console.tiles import list_row, live_view, tile_rows
+from siaran_console.web import (
+    backends_of,
+    checked_form,
+    key_of,
+    problem_page,
+    redirect,
+    render,
+    signed_in,
+)
+
+router = APIRouter()
+SignedIn = Annotated[Session, Depends(signed_in)]
+STATES = ("delivering", "complete", "cancelled", "waiting")
+
+
+def since_of(day: str, zone: str) -> str | None:
+    """The start of a day (YYYY-MM-DD) in the person's zone, as an ISO time; None if blank
+    or not a date."""
+    try:
+        start = date.fromisoformat(day)
+    except ValueError:
+        return None
+    return datetime.combine(start, time(), ZONE_OFFSETS.get(zone)).isoformat()
+
+
+def matches(item: dict[str, Any], row: dict[str, Any], q: str, state: str) -> bool:
+    """Whether a listed announcement fits the filter (words of its title or id, state)."""
+    haystack = f"{item.get('id', '')} {item.get('title') or ''}".casefold()
+    return (not q or q.casefold() in haystack) and (not state or row["state"] == state)
+
+
+async def recent_rows(
+    request: Request, session: Session, *, q: str = "", state: str = "", since: str = ""
+) -> list[dict[str, Any]]:
+    """The announcements the metrics API lists, with their live state, filtered."""
+    answer = await backends_of(request).recent(
+        key_of(session), since=since_of(since, session.zone), limit=200
+    )
+    rows = []
+    for item in answer.get("items", []):
+        row = list_row(item)
+        if matches(item, row, q, state):
+            rows.append(item | row)
+    return rows
+
+
+@router.get("/announcements")
+async def announcements(request: Request, session: SignedIn) -> Response:
+    params = request.query_params
+    q, state, since = params.get("q", "").strip(), params.get("state", ""), params.get("since", "")
+    state = state if state in STATES else ""
+    try:
+        rows = await recent_rows(request, session, q=q, state=state, since=since)
+    except ApiProblem as problem:
+        return problem_page(request, problem)
+    return render(
+        request, "announcements.html", rows=rows, q=q, state=state, since=since, states=STATES
+    )
+
+
+@router.get("/announcements/{announcement_id}")
+async def delivery(request: Request, session: SignedIn, announcement_id: str) -> Response:
+    backends = backends_of(request)
+    key = key_of(session)
+    try:
+        announcement = await backends.announcement(key, announcement_id)
+    except ApiProblem as problem:
+        return problem_page(request, problem)
+    try:
+        report: dict[str, Any] = await backends.report(key, announcement_id)
+    except ApiProblem as problem:
+        if problem.status != 404:  # 404: accepted, not in the ledger yet
+            return problem_page(request, problem)
+        report = {"id": announcement_id}
+    return render(
+        request,
+        "delivery.html",
+        announcement=announcement,
+        view=live_view(report),
+        rows=tile_rows(),
+    )
+
+
+@router.post("/announcements/{announcement_id}/cancel")
+async def cancel(request: Request, session: SignedIn, announcement_id: str) -> Response:
+    form = await checked_form(request)
+    _ = translations(session.locale).gettext
+    try:
+        await backends_of(request).cancel(key_of(session), announcement_id, text(form, "reason"))
+    except ApiProblem as problem:
+        return problem_page(request, problem)
+    session.flash(_("Cancelled: pending deliveries stop, delivered posts are retracted."))
+    return redirect(request, f"/announcements/{quote(announcement_id, safe='')}")

@@ -1,0 +1,98 @@
+// Siaran console: progressive enhancement only. Every page works without this file except
+// live updates, which arrive as Server-Sent Events from the console itself.
+"use strict";
+
+(function () {
+  function setText(root, field, value) {
+    root.querySelectorAll('[data-field="' + field + '"]').forEach(function (el) {
+      if (el.tagName === "PROGRESS") { el.value = value; } else { el.textContent = String(value); }
+    });
+  }
+
+  function setStep(el, step) {
+    ["none", "s0", "s1", "s2", "s3", "s4", "s5"].forEach(function (c) { el.classList.remove(c); });
+    el.classList.add(step);
+  }
+
+  function ownFields(root, area) {
+    // Only the fields of this tile or row, not of nested ones.
+    ["percent", "delivered", "planned", "failed", "pending"].forEach(function (f) {
+      if (f in area) { setText(root, f, area[f]); }
+    });
+  }
+
+  function showReport(section, report) {
+    if (report.error) { return; }
+    [".progress-line", ".counts"].forEach(function (selector) {
+      var part = section.querySelector(selector);
+      ["percent", "progress", "planned", "delivered", "pending", "failed", "cancelled",
+       "regions_reached", "regions_targeted"].forEach(function (f) {
+        setText(part, f, f === "progress" ? report.percent : report[f]);
+      });
+    });
+    section.querySelectorAll(".tile[data-province]").forEach(function (tile) {
+      var code = tile.getAttribute("data-province");
+      var area = code === "ID" ? report.national : report.provinces[code];
+      area = area || { step: "none", percent: 0, delivered: 0, planned: 0 };
+      setStep(tile, area.step);
+      ownFields(tile, area);
+    });
+    Object.keys(report.kinds).forEach(function (kind) {
+      var row = section.querySelector('tr[data-kind="' + CSS.escape(kind) + '"]');
+      if (row) { ownFields(row, report.kinds[kind]); }
+    });
+    var status = document.querySelector('[data-field="status"]');
+    if (status && report.complete && status.classList.contains("delivering")) {
+      var labels = JSON.parse(status.getAttribute("data-labels") || "{}");
+      status.className = "state complete";
+      status.textContent = labels.complete || "";
+    }
+  }
+
+  function showList(root, rows) {
+    rows.forEach(function (row) {
+      var tr = root.querySelector('tr[data-id="' + CSS.escape(row.id) + '"]');
+      if (!tr) { return; }
+      ownFields(tr, row);
+      setText(tr, "progress", row.percent);
+      var state = tr.querySelector('[data-field="state"]');
+      if (state) {
+        var labels = JSON.parse(state.getAttribute("data-labels") || "{}");
+        state.className = "state " + row.state;
+        state.textContent = labels[row.state] || row.state;
+      }
+    });
+  }
+
+  function live(root) {
+    if (!window.EventSource) { return; }
+    var source = new EventSource(root.getAttribute("data-live"));
+    source.addEventListener("report", function (e) { showReport(root, JSON.parse(e.data)); });
+    source.addEventListener("list", function (e) { showList(root, JSON.parse(e.data)); });
+    source.addEventListener("end", function () { source.close(); });
+    document.querySelectorAll(".live-note").forEach(function (n) { n.hidden = false; });
+  }
+
+  function search(input) {
+    input.closest(".search").hidden = false;
+    var selector = input.getAttribute("data-filter");
+    input.addEventListener("input", function () {
+      var words = input.value.trim().toLowerCase();
+      document.querySelectorAll(selector).forEach(function (el) {
+        var match = !words || el.getAttribute("data-region-name").indexOf(words) !== -1;
+        el.hidden = !match;
+        if (el.tagName === "DETAILS") { el.open = Boolean(words) && match; }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-live]").forEach(live);
+    document.querySelectorAll("input[data-filter]").forEach(search);
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
+      });
+    });
+  });
+})();

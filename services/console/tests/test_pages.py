@@ -1,0 +1,278 @@
+"""Sign-in, session, CSRF and the pages, with ingest, router and metrics faked over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+from siaran_console.security import CONTENT_SECURITY_POLICY
+
+from services.console.tests.conftest import Browser
+from services.console.tests.fakes import ADMIN_KEY, REGIONAL_KEY, FakeApis, report
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+async def test_pages_behind_sign_in_redirect_to_it(browser: Browser) -> None:
+    for path in ("/announcements", "/compose", "/channels", "/coverage", "/announcements/a1"):
+        response = await browser.client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/signin?next=")
+
+
+async def test_sign_in_sets_a_strict_http_only_cookie_and_never_shows_the_key(
+    browser: Browser,
+) -> None:
+    first = (await browser.client.get("/signin")).cookies.get("siaran_console")
+    response = await browser.sign_in()
+    assert response.status_code == 303
+    assert response.headers["location"] == "/announcements"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Secure" not in cookie  # local mode
+    token = browser.client.cookies.get("siaran_console")
+    assert token
+    assert token != first
+    assert ADMIN_KEY not in cookie
+    page = await browser.client.get("/announcements")
+    assert page.status_code == 200
+    assert ADMIN_KEY not in page.text
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+    assert page.headers["cache-control"] == "no-store"
+
+
+async def test_the_old_session_token_stops_working_after_sign_in(browser: Browser) -> None:
+    await browser.client.get("/signin")
+    before = browser.client.cookies["siaran_console"]
+    await browser.sign_in()
+    browser.client.cookies.set("siaran_console", before)
+    assert (await browser.client.get("/announcements")).status_code == 303
+
+
+async def test_a_refused_key_says_what_to_do(browser: Browser) -> None:
+    response = await browser.sign_in("wrong-key")
+    assert response.status_code == 401
+    assert "Kunci API ini tidak diterima" in response.text
+    assert "wrong-key" not in response.text
+
+
+async def test_a_form_without_the_csrf_token_is_refused(browser: Browser, apis: FakeApis) -> None:
+    await browser.sign_in()
+    calls = len(apis.calls)
+    for token in (None, "forged"):
+        data = {"title": "t", "body": "b", "national": "on"}
+        response = await browser.client.post(
+            "/compose", data=data | ({"csrf_token": token} if token else {})
+        )
+        assert response.status_code == 403
+        assert "Formulir ini tidak dapat dikirim" in response.text
+    assert len(apis.calls) == calls  # nothing reached ingest
+    signin = await browser.client.post("/signin", data={"api_key": ADMIN_KEY})
+    assert signin.status_code == 403
+
+
+async def test_a_form_from_another_origin_is_refused(browser: Browser) -> None:
+    await browser.sign_in()
+    token = await browser.csrf("/compose")
+    response = await browser.client.post(
+        "/compose",
+        data={"csrf_token": token, "title": "t"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+async def test_sign_out_ends_the_session_on_the_server(browser: Browser) -> None:
+    await browser.sign_in()
+    token = browser.client.cookies["siaran_console"]
+    response = await browser.post("/signout", {}, from_page="/announcements")
+    assert response.headers["location"] == "/signin"
+    browser.client.cookies.set("siaran_console", token)
+    assert (await browser.client.get("/announcements")).status_code == 303
+
+
+async def test_compose_submits_the_form_as_the_contract_body(
+    browser: Browser, apis: FakeApis
+) -> None:
+    await browser.sign_in()
+    response = await browser.post(
+        "/compose",
+        {
+            "title": "Vaksinasi",
+            "body": "Isi",
+            "hashtags": "#GPR, Kominfo",
+            "provinces": "73",
+            "regencies": "71.71",
+            "kinds": "web",
+            "tags": "official",
+            "priority": "high",
+            "publish_at": "2026-12-02T09:30",
+            "schedule_zone": "WITA",
+        },
+        from_page="/compose",
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/announcements/a1"
+    sent = apis.announcements["a1"]
+    assert sent["hashtags"] == ["GPR", "Kominfo"]
+    assert sent["target"] == {
+        "national": False,
+        "provinces": ["73"],
+        "regencies": ["71.71"],
+        "zones": [],
+        "kinds": ["web"],
+        "tags": ["official"],
+    }
+    assert sent["publish_at"] == "2026-12-02T09:30:00+08:00"
+    assert sent["priority"] == "high"
+    assert "summary" not in sent
+    assert "link" not in sent
+
+
+async def test_compose_shows_the_apis_field_details_next_to_the_fields(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.submit_answer = httpx.Response(
+        422,
+        json={
+            "error": {
+                "code": "invalid_request",
+                "message": "invalid announcement: check title, target.provinces",
+                "details": [
+                    {"field": "title", "message": "must not be empty or only whitespace"},
+                    {"field": "target.provinces[0]", "message": "unknown province code(s) '99'"},
+                ],
+            }
+        },
+    )
+    await browser.sign_in()
+    response = await browser.post(
+        "/compose", {"title": " ", "body": XSS, "provinces": "73"}, from_page="/compose"
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="e-title"' in page
+    assert "must not be empty or only whitespace" in page
+    assert 'id="e-provinces"' in page
+    assert "unknown province code(s) &#39;99&#39;" in page
+    assert 'href="#f-title"' in page
+    assert XSS not in page
+    assert "&lt;script&gt;" in page
+    assert 'id="p-73" name="provinces" type="checkbox" value="73" checked' in page
+
+
+async def test_delivery_page_shows_the_province_grid_and_cancel(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.announcements["a1"] = {
+        "id": "a1",
+        "title": XSS,
+        "body": XSS,
+        "summary": XSS,
+        "link": "javascript:alert(1)",
+        "hashtags": [XSS],
+        "status": "accepted",
+        "submitted_by": XSS,
+        "accepted_at": "2026-12-01T01:00:00+00:00",
+    }
+    apis.reports["a1"] = report("a1", delivered=3, planned=4)
+    await browser.sign_in()
+    page = (await browser.client.get("/announcements/a1")).text
+    assert XSS not in page
+    assert "<script>alert" not in page
+    assert 'href="javascript:' not in page
+    assert page.count(" data-province=") == 39  # 38 provinces and the national tile
+    assert 'class="tile s3" data-province="73"' in page  # 3 of 4: 75 %
+    assert "1 Des 2026, 09.00 WITA" not in page  # the person's zone (WIB) is the default
+    assert "1 Des 2026, 08.00 WIB" in page
+    response = await browser.post(
+        "/announcements/a1/cancel", {"reason": "salah"}, from_page="/announcements/a1"
+    )
+    assert response.status_code == 303
+    assert apis.announcements["a1"]["status"] == "cancelled"
+
+
+async def test_english_on_request_and_dates_in_the_chosen_zone(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.announcements["a1"] = {
+        "id": "a1",
+        "title": "T",
+        "body": "B",
+        "status": "accepted",
+        "submitted_by": "k",
+        "accepted_at": "2026-12-01T01:00:00+00:00",
+    }
+    await browser.sign_in()
+    await browser.post(
+        "/preferences",
+        {"locale": "en", "zone": "WIT", "next": "/announcements"},
+        from_page="/announcements",
+    )
+    page = (await browser.client.get("/announcements")).text
+    assert '<html lang="en">' in page
+    assert "Compose an announcement" in page
+    assert "1 Dec 2026, 10:00 WIT" in page
+
+
+async def test_channels_add_edit_disable_delete(browser: Browser, apis: FakeApis) -> None:
+    await browser.sign_in()
+    bad = await browser.post(
+        "/channels/new",
+        {"id": "c1", "region": "73.03", "kind": "web", "name": "Bantaeng", "endpoint": "ftp://x"},
+        from_page="/channels/new",
+    )
+    assert bad.status_code == 422
+    assert "unknown endpoint scheme" in bad.text
+    fields = {
+        "id": "c1",
+        "region": "73.03",
+        "kind": "web",
+        "name": XSS,
+        "endpoint": "https://bantaeng.example/hook",
+        "enabled": "on",
+        "tags": "official",
+    }
+    assert (
+        await browser.post("/channels/new", fields, from_page="/channels/new")
+    ).status_code == 303
+    assert apis.channels["c1"]["tags"] == ["official"]
+    assert apis.channels["c1"]["enabled"]
+    again = await browser.post("/channels/new", fields, from_page="/channels/new")
+    assert again.status_code == 409
+    listing = (await browser.client.get("/channels")).text
+    assert XSS not in listing
+    assert "Kabupaten Bantaeng" in listing
+    await browser.post("/channels/c1/enabled", {}, from_page="/channels")
+    assert apis.channels["c1"]["enabled"] is False
+    apis.needs_reconnect.add("c1")
+    assert "perlu disambungkan ulang" in (await browser.client.get("/channels/c1")).text
+    await browser.post("/channels/c1/delete", {}, from_page="/channels/c1")
+    assert "c1" not in apis.channels
+
+
+async def test_a_regional_key_sees_the_apis_refusal_on_channels(browser: Browser) -> None:
+    await browser.sign_in(REGIONAL_KEY)
+    response = await browser.client.get("/channels")
+    assert response.status_code == 403
+    assert "needs an admin key" in response.text
+
+
+async def test_coverage_grid_counts_regions_per_province_and_kind(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.channels["c1"] = {"id": "c1", "region": "73.03", "kind": "web", "enabled": True}
+    apis.channels["c2"] = {"id": "c2", "region": "73", "kind": "web", "enabled": True}
+    await browser.sign_in()
+    page = (await browser.client.get("/coverage")).text
+    assert '<td class="cell s0">2/25</td>' in page  # Sulsel: itself and 24 regencies
+
+
+async def test_a_revoked_key_ends_the_session(browser: Browser, apis: FakeApis) -> None:
+    await browser.sign_in()
+    apis.revoked.add(ADMIN_KEY)
+    response = await browser.client.get("/coverage")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin"
+    assert (await browser.client.get("/coverage")).status_code == 303
