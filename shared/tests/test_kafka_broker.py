@@ -18,7 +18,7 @@ from siaran_shared.events.topics import TopicSpec
 from siaran_shared.kafka import Backoff, ensure_topics, make_broker, subscriber
 from siaran_shared.settings import Settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
 
 def _free_port() -> int:
