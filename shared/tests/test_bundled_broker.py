@@ -23,7 +23,7 @@ from siaran_shared.messaging import Backoff, ensure_topics, make_broker, subscri
 from siaran_shared.messaging.admin import replication_factor
 from siaran_shared.settings import Settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
 
 def _free_port() -> int:
