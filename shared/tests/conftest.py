@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -44,10 +47,38 @@ def mongo_url() -> Iterator[str]:
     if url != "testcontainers":
         yield url
         return
-    from testcontainers.mongodb import MongoDbContainer
+    with _replica_set() as started:
+        yield started
 
-    with MongoDbContainer("mongo:8.0") as container:
-        yield container.get_connection_url()
+
+@contextmanager
+def _replica_set() -> Iterator[str]:
+    """MongoDB 8 as production runs it: a replica set (of one member), since the store
+    writes many documents in one transaction."""
+    from pymongo import MongoClient
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+    container = (
+        DockerContainer("mongo:8.0")
+        .with_command("--replSet rs0 --bind_ip_all")
+        .with_exposed_ports(27017)
+        .waiting_for(LogMessageWaitStrategy(re.compile("waiting for connections", re.I)))
+    )
+    with container:
+        url = (
+            f"mongodb://{container.get_container_host_ip()}:"
+            f"{container.get_exposed_port(27017)}/?directConnection=true"
+        )
+        with MongoClient(url, serverSelectionTimeoutMS=10_000) as client:
+            members = [{"_id": 0, "host": "localhost:27017"}]
+            client.admin.command("replSetInitiate", {"_id": "rs0", "members": members})
+            deadline = time.monotonic() + 30
+            while not client.admin.command("hello").get("isWritablePrimary"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the MongoDB test replica set elected no primary")
+                time.sleep(0.2)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])

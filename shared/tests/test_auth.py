@@ -66,3 +66,20 @@ def test_scope_covers(scope: str, region: str, allowed: bool) -> None:
 def test_invalid_scopes_are_refused_with_a_hint(bad: str) -> None:
     with pytest.raises(InvalidScope, match="province:<code>"):
         Scope.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("scope", "codes", "allowed"),
+    [
+        ("national", ["ID", "73.03", "31.71"], True),
+        ("admin", ["ID"], True),
+        ("province:73", ["73", "73.03", "73.71"], True),
+        ("province:73", ["73.03", "31.71"], False),
+        ("province:73", ["73", "ID"], False),
+        ("regency:73.03", ["73.03"], True),
+        ("regency:73.03", ["73.03", "73.04"], False),
+        ("regency:73.03", ["73"], False),
+    ],
+)
+def test_scope_covers_all(scope: str, codes: list[str], allowed: bool) -> None:
+    assert Scope.parse(scope).covers_all(codes) is allowed

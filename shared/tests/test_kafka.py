@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from faststream.kafka import TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import (
     AnnouncementCancelled,
     ChannelRemoved,
     DeliveryCompleted,
 )
-from siaran_shared.kafka import ce_headers, decode, reason_kind
+from siaran_shared.events.topics import DLQ
+from siaran_shared.kafka import Poison, ce_headers, dead_letter, decode, make_broker, reason_kind
+from siaran_shared.settings import Settings
 
 
 @dataclass
@@ -62,3 +67,38 @@ def test_dead_letter_reason_labels_stay_low_cardinality() -> None:
     assert reason_kind("unauthorized: bad key") == "unauthorized"
     assert reason_kind("x" * 100) == "other"
     assert reason_kind("announcement 'a1' exists: 73.03") == "other"
+
+
+async def test_dead_letters_never_copy_credential_headers() -> None:
+    broker = make_broker(Settings(kafka_bootstrap="127.0.0.1:9"))
+    dead: list[Any] = []
+
+    @broker.subscriber(DLQ, batch=True)
+    async def spy(_: Any, msg: KafkaMessage) -> None:
+        dead.extend(msg.raw_message)
+
+    key = b"siaran_abc_secretpart"
+    poison = Raw(
+        b'{"title": "T"}',
+        topic="siaran.inbound.v1",
+        headers=[
+            ("authorization", b"Bearer " + key),
+            ("Proxy-Authorization", b"Basic " + key),
+            ("X-Api-Key", key),
+            ("x-auth-token", key),
+            ("ce_type", b"id.siaran.inbound"),
+            ("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        ],
+    )
+    async with TestKafkaBroker(broker):
+        await dead_letter(broker, "siaran/ingest", [Poison(poison, "unauthorized: bad key")])
+    assert len(dead) == 1
+    headers = {k: v.decode() for k, v in dead[0].headers}
+    assert dead[0].value == poison.value  # the original bytes
+    assert key.decode() not in repr(dead[0].headers)
+    assert not {k.lower() for k in headers} & {"authorization", "proxy-authorization",
+                                               "x-api-key", "x-auth-token"}  # fmt: skip
+    assert headers["ce_type"] == "id.siaran.inbound"
+    assert headers["traceparent"].startswith("00-")
+    assert headers["siaran-error"] == "unauthorized: bad key"
+    assert headers["siaran-origin-topic"] == "siaran.inbound.v1"

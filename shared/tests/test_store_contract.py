@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from siaran_shared.store import Store, matches
+from siaran_shared.store import Expiry, Store, matches
 
 
 async def test_put_get_replace_delete(store: Store) -> None:
@@ -284,3 +286,183 @@ async def test_count_by_groups_documents_per_value(store: Store) -> None:
         await c.count_by("list")
     with pytest.raises(ValueError, match="invalid field name"):
         await c.count_by("status') --")
+
+
+# --- where the backends' own semantics differ: one answer through the interface ----------
+
+SEMANTICS = {
+    "a": {"id": "a", "v": 1, "tags": ["x", "y"], "obj": {"k": 1}, "list": [{"b": 1}]},
+    "b": {"id": "b", "v": True, "tags": "x", "obj": "text", "list": {"b": 1}},
+    "c": {"id": "c", "v": "1", "tags": '["x","y"]', "list": {"b": None}},
+    "d": {"id": "d", "v": 1.0, "tags": None},
+    "e": {"id": "e", "v": "abc", "n": None},
+    "f": {"id": "f", "v": 0},
+    "g": {"id": "g", "v": False},
+}
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        # arrays and objects match no condition (MongoDB would look inside the array)
+        ({"tags": "x"}, ["b"]),
+        ({"tags": {"$in": ["x", "y"]}}, ["b"]),
+        ({"tags": '["x","y"]'}, ["c"]),  # SQLite would compare the array's JSON text
+        ({"tags": {"$ne": "x"}}, ["c", "d", "e", "f", "g"]),
+        ({"tags": None}, ["d", "e", "f", "g"]),
+        ({"obj": {"$ne": None}}, ["b"]),
+        ({"list.b": 1}, ["b"]),  # not through the array of "a"
+        ({"list.b": None}, ["c", "d", "e", "f", "g"]),
+        # a boolean is not a number (SQLite's json_extract reads true as 1)
+        ({"v": 1}, ["a", "d"]),
+        ({"v": True}, ["b"]),
+        ({"v": False}, ["g"]),
+        ({"v": 0}, ["f"]),
+        ({"v": {"$in": [1, True]}}, ["a", "b", "d"]),
+        ({"v": {"$in": ["1", 0]}}, ["c", "f"]),
+        ({"v": {"$ne": 1}}, ["b", "c", "e", "f", "g"]),
+        # ranges compare like with like (SQLite orders every text after every number)
+        ({"v": {"$gt": 0}}, ["a", "d"]),
+        ({"v": {"$gte": "0"}}, ["c", "e"]),
+        ({"v": {"$lt": "b"}}, ["c", "e"]),
+        # {"$ne": None}: present and not null (SQLite matched nothing but missing fields)
+        ({"n": {"$ne": None}}, []),
+        ({"v": {"$ne": None}}, ["a", "b", "c", "d", "e", "f", "g"]),
+        ({"tags": {"$ne": None}}, ["b", "c"]),
+        ({"n": None}, ["a", "b", "c", "d", "e", "f", "g"]),
+    ],
+)
+async def test_semantics_that_differ_between_backends(
+    store: Store, where: dict[str, object], expected: list[str]
+) -> None:
+    c = store.collection("semantics", indexes=("v", "tags"))
+    await c.put_many(SEMANTICS)
+    assert sorted(d["id"] for d in await c.find(where)) == expected
+    assert await c.count(where) == len(expected)
+    assert sorted(k for k, d in SEMANTICS.items() if matches(d, where)) == expected
+
+
+async def test_ties_and_missing_values_sort_by_key_in_the_same_direction(store: Store) -> None:
+    c = store.collection("ties", indexes=("at",))
+    docs = {
+        "k3": {"id": "k3", "at": "2026-01-02"},
+        "k1": {"id": "k1", "at": "2026-01-02"},
+        "k2": {"id": "k2", "at": "2026-01-01"},
+        "k5": {"id": "k5"},
+        "k4": {"id": "k4", "at": None},
+        "k6": {"id": "k6", "at": 7},
+    }
+    await c.put_many(docs)
+    ascending = [d["id"] for d in await c.find(order_by="at")]
+    assert ascending == ["k4", "k5", "k6", "k2", "k1", "k3"]
+    descending = [d["id"] for d in await c.find(order_by="at", descending=True)]
+    assert descending == list(reversed(ascending))
+    assert [d["id"] for d in await c.find(order_by="at", descending=True, limit=2)] == [
+        "k3",
+        "k1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c: c.find(limit=0), "limit must be a positive integer"),
+        (lambda c: c.find(limit=-1), "limit must be a positive integer"),
+        (lambda c: c.find(order_by="a; drop"), "invalid field name"),
+        (lambda c: c.find({"tags": ["x"]}), "string, number, boolean or None"),
+        (lambda c: c.find({"obj": {"k": 1}}), "matching a whole object"),
+        (lambda c: c.find({"v": {"$regex": "a"}}), "unsupported query operator"),
+        (lambda c: c.find({"$where": "1"}), "unsupported query operator"),
+        (lambda c: c.find({"v": {"$in": [None]}}), "cannot hold None"),
+        (lambda c: c.find({"v": {"$in": "abc"}}), "list of values"),
+        (lambda c: c.find({"v": {"$gt": None}}), "compares strings or numbers"),
+        (lambda c: c.find({"v": {"$lt": True}}), "compares strings or numbers"),
+        (lambda c: c.find({"v": 2**64}), "beyond 64 bits"),
+        (lambda c: c.find({"$or": []}), "non-empty list"),
+        (lambda c: c.find({"_id": "a"}), "reserved"),
+        (lambda c: c.count({"a-b": 1}), "invalid field name"),
+        (lambda c: c.count_by("v", {"v": {"$exists": True}}), "unsupported query operator"),
+        (lambda c: c.put("k", {"a.b": 1}), "may not contain '.'"),
+        (lambda c: c.put("k", {"n": {"$set": 1}}), "start '\\$'"),
+        (lambda c: c.put("k", {"_id": "other"}), "reserved"),
+        (lambda c: c.put("k", {"_final_at": "x"}), "reserved"),
+        (lambda c: c.insert_many({"k": {"x": [{"a.b": 1}]}}), "may not contain '.'"),
+        (lambda c: c.update("k", {"outcome.status": "x"}), "may not contain '.'"),
+        (lambda c: c.update("k", {"x": 1}, where={"v": [1]}), "string, number"),
+    ],
+)
+async def test_queries_and_documents_outside_the_subset_are_refused(
+    store: Store, call: Any, message: str
+) -> None:
+    c = store.collection("refused")
+    await c.put("k", {"v": 1})
+    with pytest.raises(ValueError, match=message):
+        await call(c)
+    assert await c.get("k") == {"v": 1}
+
+
+# --- retention: documents past their age after they became final are removed ---------------
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+async def test_prune_removes_final_documents_past_their_age_and_keeps_the_rest(
+    store: Store,
+) -> None:
+    keep = Expiry(after=timedelta(days=14))
+    c = store.collection("claims_kept", indexes=("state",), expiry=keep)
+    never = store.collection("no_expiry")
+    old = (NOW - timedelta(days=15)).isoformat()
+    recent = (NOW - timedelta(days=13)).isoformat()
+    await c.put_many(
+        {
+            "old": {"state": "final", "final_at": old},
+            "recent": {"state": "final", "final_at": recent},
+            "open": {"state": "waiting"},
+            "reopened": {"state": "final", "final_at": old},
+            "zulu": {"state": "final", "final_at": "2026-11-01T00:00:00Z"},
+            "naive": {"state": "final", "final_at": "2026-11-01T00:00:00"},
+            "offset": {"state": "final", "final_at": "2026-11-17T07:00:00+08:00"},
+        }
+    )
+    await never.put("old", {"final_at": old})
+    assert await c.update("reopened", {"final_at": None, "state": "waiting"})
+    assert await c.update("open", {"state": "final"})  # final, but no time: kept
+    assert await c.insert("late", {"state": "final", "final_at": old})
+    assert await c.increment_many({"recent": {"n": 1}, "old": {"n": 1}}) == {"recent", "old"}
+
+    removed = await store.prune(NOW)
+    assert removed["claims_kept"] == 5  # old, zulu, naive, offset (23:00 UTC), late
+    assert "no_expiry" not in removed
+    assert sorted(d["state"] for d in await c.find()) == ["final", "final", "waiting"]
+    assert set(await c.get_many(["old", "recent", "open", "reopened", "late"])) == {
+        "recent",
+        "open",
+        "reopened",
+    }
+    assert await c.get("recent") == {"state": "final", "final_at": recent, "n": 1}
+    assert await never.get("old") == {"final_at": old}
+    assert await store.prune(NOW) == {"claims_kept": 0}
+    assert await store.prune(NOW + timedelta(days=2)) == {"claims_kept": 1}
+
+
+async def test_expiry_reads_a_dotted_field_and_refuses_a_time_it_cannot_read(
+    store: Store,
+) -> None:
+    c = store.collection("ledger_kept", expiry=Expiry(timedelta(days=400), "outcome.at"))
+    await c.put("done", {"outcome": {"at": "2025-01-01T00:00:00+00:00"}})
+    await c.put("pending", {"outcome": None})
+    await c.put("fresh", {"outcome": {"at": NOW.isoformat()}})
+    with pytest.raises(ValueError, match=r"outcome\.at must be an ISO-8601 time"):
+        await c.put("bad", {"outcome": {"at": "yesterday"}})
+    with pytest.raises(ValueError, match=r"outcome\.at must be an ISO-8601 time"):
+        await c.update("pending", {"outcome": {"at": 12}})
+    assert await store.prune(NOW) == {"ledger_kept": 1}
+    assert set(await c.get_many(["done", "pending", "fresh", "bad"])) == {"pending", "fresh"}
+
+
+def test_an_expiry_must_be_positive_and_name_a_field() -> None:
+    with pytest.raises(ValueError, match="must be positive"):
+        Expiry(timedelta(0))
+    with pytest.raises(ValueError, match="invalid field name"):
+        Expiry(timedelta(days=1), "a b")

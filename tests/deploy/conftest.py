@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from siaran_shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -43,11 +44,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def siaran_variables() -> frozenset[str]:
-    """Every SIARAN_* variable the services read: Settings' fields, else the fallback list."""
-    try:
-        from siaran_shared.settings import Settings
-    except ImportError:
-        return frozenset(CONTRACT.FALLBACK_SIARAN_VARIABLES)
+    """Every SIARAN_* variable the services read: the fields of Settings."""
     prefix = Settings.model_config.get("env_prefix", "SIARAN_")
     return frozenset(f"{prefix}{name}".upper() for name in Settings.model_fields)
 

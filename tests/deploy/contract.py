@@ -1,7 +1,7 @@
 """What the deploy files must agree with: one place to update when the services change.
 
-Settings names come from siaran_shared.settings when it is importable (the source of truth);
-FALLBACK_SIARAN_VARIABLES is used only when it is not.
+Settings names come from siaran_shared.settings (the source of truth), topics are compared with
+siaran_shared.events.topics.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ LAG_TOPICS: dict[str, frozenset[str]] = {
 }
 
 # Topic name -> (partitions, extra configs that must be present); compared with
-# siaran_shared.events.topics.TOPICS when that module is importable.
+# siaran_shared.events.topics.TOPICS by test_topics.py.
 TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "siaran.inbound.v1": (6, {}),
     "siaran.announcements.v1": (6, {}),
@@ -34,27 +34,45 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "siaran.channel-health.v1": (1, {"cleanup.policy": "compact"}),
 }
 
-FALLBACK_SIARAN_VARIABLES: frozenset[str] = frozenset(
-    {
-        "SIARAN_KAFKA_BOOTSTRAP",
-        "SIARAN_STORE_URL",
-        "SIARAN_API_KEYS_FILE",
-        "SIARAN_SECRETS_DIR",
-        "SIARAN_LOG_FORMAT",
-        "SIARAN_LOG_LEVEL",
-        "SIARAN_ENV",
-        "SIARAN_HOST",
-        "SIARAN_PORT",
-        "SIARAN_HOME",
-        "SIARAN_KAFKA_SECURITY_PROTOCOL",
-        "SIARAN_KAFKA_SASL_MECHANISM",
-        "SIARAN_KAFKA_SASL_USERNAME",
-        "SIARAN_KAFKA_SASL_PASSWORD",
-        "SIARAN_KAFKA_SSL_CAFILE",
-        "SIARAN_KAFKA_TOPIC_PARTITIONS",
-        "SIARAN_KAFKA_CREATE_TOPICS",
-    }
-)
+# What each service may do on Kafka (its KafkaUser's ACLs): topics read, topics written, after
+# the services' code (subscribers, the publisher's own consumer, Outgoing(...) and dead_letter
+# calls). Each service's consumer group is siaran-<service>; the router reads the registry and
+# channel health without a group.
+KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "ingest": (
+        frozenset({"siaran.inbound.v1"}),
+        frozenset({"siaran.announcements.v1", "siaran.dlq.v1"}),
+    ),
+    "router": (
+        frozenset({"siaran.announcements.v1", "siaran.channels.v1", "siaran.channel-health.v1"}),
+        frozenset(
+            {"siaran.channels.v1", "siaran.deliveries.v1", "siaran.results.v1", "siaran.dlq.v1"}
+        ),
+    ),
+    "publisher": (
+        frozenset({"siaran.deliveries.v1", "siaran.deliveries.retry.v1"}),
+        frozenset(
+            {
+                "siaran.deliveries.retry.v1",
+                "siaran.results.v1",
+                "siaran.channel-health.v1",
+                "siaran.dlq.v1",
+            }
+        ),
+    ),
+    "metrics": (
+        frozenset(
+            {
+                "siaran.announcements.v1",
+                "siaran.channels.v1",
+                "siaran.deliveries.v1",
+                "siaran.results.v1",
+                "siaran.channel-health.v1",
+            }
+        ),
+        frozenset({"siaran.dlq.v1"}),
+    ),
+}
 
 # Standard OpenTelemetry SDK variables the deploy files may set (read by the SDK, not Settings).
 OTEL_VARIABLES: frozenset[str] = frozenset(
@@ -84,4 +102,4 @@ COMPOSE_NO_HEALTHCHECK: dict[str, str] = {
     "otel-collector": "distroless image: no shell or HTTP client to probe :13133 with",
 }
 # compose one-shot jobs: run to completion, no restart, no healthcheck.
-COMPOSE_ONE_SHOT: frozenset[str] = frozenset({"kafka-init", "tempo-init"})
+COMPOSE_ONE_SHOT: frozenset[str] = frozenset({"kafka-init", "tempo-init", "mongodb-init"})

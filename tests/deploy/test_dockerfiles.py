@@ -1,4 +1,5 @@
-"""services/*/Dockerfile: the uv two-step build, non-root, healthcheck, exec-form entrypoint."""
+"""The Dockerfile (one for every service, `--build-arg SERVICE=... PORT=...`): the uv two-step
+build, non-root, healthcheck, exec-form entrypoint, and the build context it needs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import fnmatch
 import http.server
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,9 +22,12 @@ import pytest
 SERVICES = ("ingest", "router", "publisher", "metrics")
 
 
-def instructions(dockerfile: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs with line continuations joined and comments dropped."""
+def instructions(dockerfile: Path, **args: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs with line continuations joined and comments dropped,
+    and the build arguments given (SERVICE, PORT) substituted as the builder does."""
     text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    for name, value in args.items():
+        text = text.replace(f"${{{name}}}", value)
     pairs = []
     for line in text.splitlines():
         line = line.strip()
@@ -30,6 +35,10 @@ def instructions(dockerfile: Path) -> list[tuple[str, str]]:
             keyword, _, rest = line.partition(" ")
             pairs.append((keyword.upper(), " ".join(rest.split())))
     return pairs
+
+
+def build_args(name: str, contract: ModuleType) -> dict[str, str]:
+    return {"SERVICE": name, "PORT": str(contract.SERVICES[name])}
 
 
 def workspace_manifests(root: Path) -> set[str]:
@@ -42,17 +51,24 @@ def workspace_manifests(root: Path) -> set[str]:
     return found
 
 
+def test_one_dockerfile_serves_every_service(root: Path) -> None:
+    assert not list(root.glob("services/*/Dockerfile")), "the root Dockerfile builds them all"
+    steps = instructions(root / "Dockerfile")
+    assert ("ARG", "SERVICE") in steps
+    assert ("ARG", "PORT") in steps
+
+
 @pytest.mark.parametrize("name", SERVICES)
 def test_dockerfile_builds_in_two_uv_steps_and_runs_non_root(
     name: str, root: Path, contract: ModuleType
 ) -> None:
-    steps = instructions(root / "services" / name / "Dockerfile")
+    steps = instructions(root / "Dockerfile", **build_args(name, contract))
     runs = [args for keyword, args in steps if keyword == "RUN" and "uv sync" in args]
     assert len(runs) == 2
     assert "--no-install-workspace" in runs[0]
-    assert f"--package siaran-{name}" in runs[0]
+    assert f'--package "siaran-{name}"' in runs[0]
     assert "--no-editable" in runs[1]
-    assert f"--package siaran-{name}" in runs[1]
+    assert f'--package "siaran-{name}"' in runs[1]
     assert all("--no-dev" in run for run in runs)
     first, second = (steps.index(("RUN", run)) for run in runs)
     copies_before = [args for keyword, args in steps[:first] if keyword == "COPY"]
@@ -72,32 +88,74 @@ def test_dockerfile_builds_in_two_uv_steps_and_runs_non_root(
     assert f"OTEL_SERVICE_NAME=siaran-{name}" in env
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_entrypoint_is_exec_form_and_healthcheck_probes_healthz(name: str, root: Path) -> None:
-    steps = dict(instructions(root / "services" / name / "Dockerfile"))
-    assert json.loads(steps["ENTRYPOINT"]) == ["python", "-m", f"siaran_{name}"]
+def test_entrypoint_is_exec_form_and_healthcheck_probes_healthz(root: Path) -> None:
+    steps = dict(instructions(root / "Dockerfile"))
+    assert json.loads(steps["ENTRYPOINT"]) == ["python", "/app/main.py"]
     assert "CMD [" in steps["HEALTHCHECK"]
     assert "healthcheck.py" in steps["HEALTHCHECK"]
 
 
+def _entry_step(root: Path) -> str:
+    """The build step that checks PORT and writes /app/main.py, as the shell runs it."""
+    (step,) = [
+        args
+        for keyword, args in instructions(root / "Dockerfile")
+        if keyword == "RUN" and "/app/main.py" in args
+    ]
+    return step
+
+
+def _run_entry_step(root: Path, tmp_path: Path, service: str, port: str) -> int:
+    script = _entry_step(root).replace("/app/.venv/bin/python", sys.executable)
+    script = script.replace("/app/main.py", str(tmp_path / "main.py"))
+    result = subprocess.run(
+        ["/bin/sh", "-c", script],
+        env={**os.environ, "SERVICE": service, "PORT": port},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.returncode
+
+
 @pytest.mark.parametrize("name", SERVICES)
-def test_entrypoint_module_exists(name: str, root: Path) -> None:
-    package = root / "services" / name / "src" / f"siaran_{name}"
-    if not (package / "app.py").exists():
-        pytest.skip(f"siaran_{name} has no app.py yet: entrypoint checked once it does")
-    assert (package / "__main__.py").is_file(), f"python -m siaran_{name} needs __main__.py"
+def test_entrypoint_runs_the_services_module(
+    name: str, root: Path, contract: ModuleType, tmp_path: Path
+) -> None:
+    assert _run_entry_step(root, tmp_path, name, str(contract.SERVICES[name])) == 0
+    source = (tmp_path / "main.py").read_text()
+    assert f'run_module("siaran_{name}", run_name="__main__", alter_sys=True)' in source
+    assert importlib.util.find_spec(f"siaran_{name}.__main__"), f"python -m siaran_{name}"
+
+
+def test_build_refuses_a_port_that_is_not_the_services_own(root: Path, tmp_path: Path) -> None:
+    assert _run_entry_step(root, tmp_path, "router", "8000") != 0
+    assert not (tmp_path / "main.py").exists()
+
+
+def test_compose_builds_each_service_from_the_one_dockerfile(
+    compose: dict[str, object], contract: ModuleType
+) -> None:
+    services = compose["services"]
+    assert isinstance(services, dict)
+    for name in SERVICES:
+        build = services[name]["build"]
+        assert build["context"] == "."
+        assert build.get("dockerfile", "Dockerfile") == "Dockerfile"
+        assert build["args"] == build_args(name, contract)
 
 
 def test_base_images_are_pinned(root: Path) -> None:
-    for name in SERVICES:
-        text = (root / "services" / name / "Dockerfile").read_text()
-        images = re.findall(r"^(?:ARG PYTHON_IMAGE=|FROM )(\S+)", text, re.MULTILINE)
-        for image in images:
-            if image.startswith("$") or " AS " in image:
-                continue
-            tag = image.rsplit(":", 1)[-1]
-            assert ":" in image, image
-            assert re.fullmatch(r"v?\d+(\.\d+)+(-[\w.-]+)?", tag), image
+    text = (root / "Dockerfile").read_text()
+    images = re.findall(r"^(?:ARG PYTHON_IMAGE=|FROM )(\S+)", text, re.MULTILINE)
+    assert images
+    for image in images:
+        if image.startswith("$") or " AS " in image:
+            continue
+        tag = image.rsplit(":", 1)[-1]
+        assert ":" in image, image
+        assert re.fullmatch(r"v?\d+(\.\d+)+(-[\w.-]+)?", tag), image
 
 
 def dockerignore_excludes(root: Path, path: str) -> bool:
@@ -122,9 +180,9 @@ def dockerignore_excludes(root: Path, path: str) -> bool:
     return excluded
 
 
-def test_build_context_keeps_what_the_dockerfiles_copy(root: Path) -> None:
+def test_build_context_keeps_what_the_dockerfile_copies(root: Path, contract: ModuleType) -> None:
     for name in SERVICES:
-        for keyword, args in instructions(root / "services" / name / "Dockerfile"):
+        for keyword, args in instructions(root / "Dockerfile", **build_args(name, contract)):
             if keyword != "COPY" or args.startswith("--from"):
                 continue
             for source in args.split()[:-1]:

@@ -3,12 +3,13 @@ the services (variables, ports, probes), the topic contract and the autoscaling 
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 OVERLAYS = ("dev", "prod", "prod-hpa")
 # Custom resources: no upstream schema in kubernetes-validate; checked field by field below.
@@ -20,6 +21,7 @@ CUSTOM_KINDS = {
     "KafkaTopic",
     "KafkaUser",
     "ServiceMonitor",
+    "PrometheusRule",
 }
 Docs = list[dict[str, Any]]
 
@@ -28,8 +30,17 @@ def of_kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:
     return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
 
 
+def settings_maps(docs: Docs) -> dict[str, dict[str, Any]]:
+    """The services' settings ConfigMaps (not the Grafana dashboards)."""
+    return {
+        name: doc
+        for name, doc in of_kind(docs, "ConfigMap").items()
+        if "grafana_dashboard" not in doc["metadata"].get("labels", {})
+    }
+
+
 def config(docs: Docs) -> dict[str, str]:
-    (configmap,) = of_kind(docs, "ConfigMap").values()
+    (configmap,) = settings_maps(docs).values()
     return dict(configmap["data"])
 
 
@@ -83,9 +94,7 @@ def test_variables_are_ones_the_services_read(
     for name, deployment in of_kind(rendered[overlay], "Deployment").items():
         assert set(env_of(deployment)) <= known, name
         refs = container(deployment)["envFrom"]
-        assert {r["configMapRef"]["name"] for r in refs} == set(
-            of_kind(rendered[overlay], "ConfigMap")
-        )
+        assert {r["configMapRef"]["name"] for r in refs} == set(settings_maps(rendered[overlay]))
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -259,7 +268,7 @@ def test_prod_talks_to_kafka_over_tls_with_scram(rendered: dict[str, Docs]) -> N
         assert password == {"name": user, "key": "password"}, "the Strimzi user secret"
 
 
-def test_service_monitor_scrapes_every_service(
+def test_service_monitor_scrapes_every_service_under_its_compose_job_name(
     rendered: dict[str, Docs], contract: ModuleType
 ) -> None:
     docs = rendered["prod"]
@@ -267,6 +276,81 @@ def test_service_monitor_scrapes_every_service(
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == contract.METRICS_PATH
     selector = monitor["spec"]["selector"]["matchLabels"]
-    for name, service in of_kind(docs, "Service").items():
+    services = of_kind(docs, "Service")
+    assert set(services) == {f"siaran-{name}" for name in contract.SERVICES}
+    for name, service in services.items():
         assert selector.items() <= service["metadata"]["labels"].items(), name
         assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}, name
+        # job = this label's value: the job names the alert rules and dashboards select on
+        job = service["metadata"]["labels"][monitor["spec"]["jobLabel"]]
+        assert f"siaran-{job}" == name
+
+
+def test_prod_ships_the_alert_rules_and_dashboards(rendered: dict[str, Docs], root: Path) -> None:
+    regenerate = "run .venv/bin/python deploy/k8s/components/monitoring/generate.py"
+    docs = rendered["prod"]
+    (rule,) = of_kind(docs, "PrometheusRule").values()
+    groups = [
+        group
+        for path in sorted((root / "deploy/prometheus/rules").glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+    ]
+    assert rule["spec"]["groups"] == groups, f"the PrometheusRule is out of date: {regenerate}"
+    boards = {
+        key: value
+        for doc in of_kind(docs, "ConfigMap").values()
+        if doc["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+        for key, value in doc["data"].items()
+    }
+    files = {p.name: p.read_text() for p in (root / "deploy/grafana/dashboards").glob("*.json")}
+    assert files
+    assert boards == files, f"the dashboard ConfigMaps are out of date: {regenerate}"
+
+
+def acls_of(user: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(resource type, name) -> operations; only literal names are allowed."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        assert resource["patternType"] == "literal", f"no prefix grants: {resource}"
+        assert acl.get("type", "allow") == "allow"
+        found.setdefault((resource["type"], resource["name"]), set()).update(acl["operations"])
+    return found
+
+
+def test_each_service_may_touch_only_its_own_topics_and_group(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    users = of_kind(rendered["prod"], "KafkaUser")
+    assert set(users) == {f"siaran-{name}" for name in contract.SERVICES} | {"siaran-keda"}
+    for name, (reads, writes) in contract.KAFKA_ACCESS.items():
+        assert (reads | writes) <= set(contract.TOPICS), name
+        expected = {
+            ("topic", topic): {"Describe"}
+            | ({"Read"} if topic in reads else set())
+            | ({"Write"} if topic in writes else set())
+            for topic in reads | writes
+        }
+        expected[("group", contract.CONSUMER_GROUPS[name])] = {"Read", "Describe"}
+        assert acls_of(users[f"siaran-{name}"]) == expected, name
+
+
+def test_keda_may_only_describe_the_scaled_groups_and_topics(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    keda = acls_of(of_kind(rendered["prod"], "KafkaUser")["siaran-keda"])
+    expected = {("topic", t): {"Describe"} for ts in contract.LAG_TOPICS.values() for t in ts}
+    expected |= {
+        ("group", contract.CONSUMER_GROUPS[name]): {"Describe"} for name in contract.LAG_TOPICS
+    }
+    assert keda == expected
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_reaches_the_store_with_its_own_credentials(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name in contract.SERVICES:
+        url = env_of(deployments[f"siaran-{name}"])["SIARAN_STORE_URL"]
+        assert url["valueFrom"]["secretKeyRef"] == {"name": f"siaran-store-{name}", "key": "url"}

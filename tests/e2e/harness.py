@@ -8,11 +8,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 from aiohttp import web
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from siaran_cli.dev import ensure_dev_key
 from siaran_cli.stack import Stack, StackConfig, free_port
 
@@ -22,6 +24,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: when the request arrived (wall clock, so it compares with a `publish_at`)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def json(self) -> Any:
@@ -129,3 +133,28 @@ async def eventually(
             return last
         await asyncio.sleep(every)
     raise AssertionError(f"{what} not reached within {within}s (last: {last!r})")
+
+
+async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on `topic` up to its end as of this call (no consumer group).
+
+    Called after a later event was observed downstream, this proves an absence: whatever was
+    produced before that event is in the list.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                group_id=None, fetch_max_wait_ms=100)  # fmt: skip
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        assert partitions, f"topic {topic} does not exist"
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                records += batch
+        return records
+    finally:
+        await consumer.stop()

@@ -13,7 +13,7 @@ DEPLOY = REPO / "deploy"
 INSTALL_HINT = (
     "promtool is not on PATH. It comes with Debian's `prometheus` package: "
     "`apt-get update && apt-get install -y --no-install-recommends prometheus` "
-    "(CI installs it through .ci/install-system-deps.sh)."
+    "(`make test` and `make system-deps` install it through .ci/install-system-deps.sh)."
 )
 
 
@@ -30,3 +30,9 @@ def promtool() -> str:
 def deploy() -> Path:
     """The repository's deploy/ folder."""
     return DEPLOY
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The repository root."""
+    return REPO

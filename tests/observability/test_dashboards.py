@@ -364,3 +364,29 @@ def test_provisioning_points_at_the_dashboards_and_datasources() -> None:
     assert by_uid["tempo"]["type"] == "tempo"
     providers = yaml.safe_load((grafana / "provisioning/dashboards/dashboards.yml").read_text())
     assert [p["options"]["path"] for p in providers["providers"]] == ["/var/lib/grafana/dashboards"]
+
+
+# Gauges every replica reports in full for the whole group or system (not its own share):
+# summing them over replicas multiplies them by the replica count.
+WHOLE_PER_REPLICA = frozenset({"siaran_consumer_lag"})
+_ADDING = frozenset({"sum", "count"})
+
+
+def adds_up_replicas(expr: str) -> bool:
+    """Whether an aggregation that adds (sum, count) is applied to a whole-per-replica gauge."""
+    tokens = [text for kind, text in _tokens(expr) if kind != "string"]
+    return any(t in WHOLE_PER_REPLICA for t in tokens) and any(t in _ADDING for t in tokens)
+
+
+def test_replica_check_catches_a_sum() -> None:
+    assert adds_up_replicas("sum by (group, topic) (siaran_consumer_lag)")
+    assert not adds_up_replicas("max by (group, topic) (siaran_consumer_lag)")
+
+
+@pytest.mark.parametrize(
+    ("where", "expr", "query"),
+    DASHBOARD_QUERIES + RULE_QUERIES,
+    ids=_ids(DASHBOARD_QUERIES + RULE_QUERIES),
+)
+def test_lag_is_not_multiplied_by_the_replicas(where: str, expr: str, query: Query) -> None:
+    assert not adds_up_replicas(expr), f"{where}: combine replicas with max, not sum"

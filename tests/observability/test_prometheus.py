@@ -37,18 +37,24 @@ def test_prometheus_config_is_valid_and_loads_the_rules(
     assert f"{len(_rule_files(deploy))} rule files found" in result.stdout
 
 
-def test_every_service_is_scraped_on_its_port(deploy: Path) -> None:
+def test_every_replica_of_every_service_is_scraped_on_its_port(deploy: Path) -> None:
+    # DNS service discovery: Docker answers a service name with every replica's address; a
+    # static target would scrape one replica of a scaled service (whichever the name hit).
     config = yaml.safe_load((deploy / "prometheus/prometheus.yml").read_text())
-    targets = {
-        job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
-        for job in config["scrape_configs"]
-    }
-    assert {name: targets.get(name) for name in ("ingest", "router", "publisher", "metrics")} == {
-        "ingest": ["ingest:8000"],
-        "router": ["router:8001"],
-        "publisher": ["publisher:8002"],
-        "metrics": ["metrics:8003"],
-    }
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name, port in {"ingest": 8000, "router": 8001, "publisher": 8002, "metrics": 8003}.items():
+        job = jobs[name]
+        assert "static_configs" not in job, name
+        assert job["dns_sd_configs"] == [
+            {"names": [name], "type": "A", "port": port, "refresh_interval": "15s"}
+        ]
+
+
+def test_lifecycle_and_admin_endpoints_are_off(root: Path) -> None:
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    flags = " ".join(compose["services"]["prometheus"]["command"])
+    assert "--web.enable-lifecycle" not in flags
+    assert "--web.enable-admin-api" not in flags
 
 
 def test_every_alert_has_severity_for_and_runbook(deploy: Path) -> None:

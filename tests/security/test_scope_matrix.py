@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from siaran_metrics.app import create_app as create_metrics
 from siaran_shared.auth import Scope
-from siaran_shared.regions import regions, select_regions
-from siaran_shared.testing import ServiceUnderTest
+from siaran_shared.events import (
+    Announcement,
+    AnnouncementAccepted,
+    Channel,
+    ChannelConfigured,
+    Event,
+    Target,
+    utcnow,
+)
+from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNELS
+from siaran_shared.kafka import ce_headers
+from siaran_shared.regions import NATIONAL, regions, select_regions
+from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 from tests.security.conftest import client, key_for
 
@@ -106,3 +120,69 @@ async def test_revoked_key_is_refused_at_once(ingest: ServiceUnderTest) -> None:
         r = await c.post("/v1/announcements", json=body)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized"
+
+
+# --- reads in metrics: reports, the recent list and coverage ----------------------------------
+
+
+@pytest.fixture
+async def metrics(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
+    async with service_under_test(create_metrics, tmp_path) as sut:
+        yield sut
+
+
+async def send(sut: ServiceUnderTest, topic: str, event: Event, key: str) -> None:
+    headers = ce_headers(event, source="test")
+    await sut.publish(topic, event.model_dump_json().encode(), key=key, headers=headers)
+
+
+def target_of(fields: dict[str, Any]) -> Target:
+    return Target(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+
+async def test_metrics_reads_are_scoped_with_no_bypass(
+    metrics: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    ids = [f"read-{i}" for i in range(len(TARGETS))]
+    for announcement_id, target in zip(ids, TARGETS, strict=True):
+        announcement = Announcement(
+            id=announcement_id, title="T", body="B", target=target_of(target)
+        )
+        accepted = AnnouncementAccepted(
+            announcement=announcement, accepted_at=utcnow(), submitted_by="ministry"
+        )
+        await send(metrics, ANNOUNCEMENTS, accepted, announcement_id)
+    for region in ("73.03", "31.71", NATIONAL):
+        channel = Channel(id=f"web-{region}", region=region, kind="web", name=region,
+                          endpoint=f"https://example.go.id/{region}")  # fmt: skip
+        await send(metrics, CHANNELS, ChannelConfigured(channel=channel), channel.id)
+    keys = {scope: key_for(metrics, scope) for scope in SCOPES}
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope in SCOPES:
+        async with client(metrics, keys[scope]) as c:
+            listed = await c.get("/v1/announcements", params={"since": "2000-01-01T00:00:00Z"})
+            assert listed.status_code == 200, listed.text
+            in_list = {item["id"] for item in listed.json()["items"]}
+            for announcement_id, target in zip(ids, TARGETS, strict=True):
+                r = await c.get(f"/v1/announcements/{announcement_id}/report")
+                assert r.status_code in (200, 403), (scope, target, r.status_code, r.text)
+                may = allowed(scope, target)
+                if (r.status_code == 200 or announcement_id in in_list) and not may:
+                    bypasses.append(f"{scope} reads {target}")
+                if (r.status_code == 403 or announcement_id not in in_list) and may:
+                    wrongly_refused.append(f"{scope} reads {target}")
+            coverage = (await c.get("/v1/coverage")).json()
+        shown = {*coverage["regions"], *(r["code"] for r in coverage["regions_without_channels"])}
+        parsed = Scope.parse(scope)
+        bypasses.extend(f"{scope} sees coverage of {r}" for r in shown if not parsed.covers(r))
+        hidden = [r for r in (NATIONAL, *regions().by_code) if parsed.covers(r) and r not in shown]
+        wrongly_refused.extend(f"{scope} misses coverage of {r}" for r in hidden)
+    proof(
+        "security: scoped reads (metrics report, list, coverage)",
+        cases=len(SCOPES) * (len(TARGETS) + 1),
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []

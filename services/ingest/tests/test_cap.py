@@ -455,12 +455,13 @@ def test_bad_info_datetime_names_its_path() -> None:
     assert path == "alert.info[0].expires"
 
 
-def test_publish_at_is_effective_then_onset() -> None:
+def test_publish_at_is_effective_never_onset() -> None:
+    """A warning goes out before the hazard: onset (when it begins) never delays publication."""
     both = info(effective="2026-01-15T10:00:00+07:00", onset="2026-01-15T12:00:00+07:00")
     onset_only = info(onset="2026-01-15T12:00:00+08:00", expires="2026-01-16T12:00:00+08:00")
     assert parse(alert(infos=(both,))).announcement["publish_at"] == "2026-01-15T10:00:00+07:00"
     announcement = parse(alert(infos=(onset_only,))).announcement
-    assert announcement["publish_at"] == "2026-01-15T12:00:00+08:00"
+    assert announcement["publish_at"] is None
     assert announcement["expires_at"] == "2026-01-16T12:00:00+08:00"
     announcement = parse(alert()).announcement
     assert announcement["publish_at"] is None

@@ -299,3 +299,19 @@ async def test_an_announcement_stored_without_totals_gets_them_on_replay(
     await ledger.announcements.put("a1", {k: v for k, v in doc.items() if k != "totals"})
     await apply(ledger, [make.accepted()])
     await assert_totals_match_the_deliveries(ledger)
+
+
+async def test_recent_reads_past_a_page_of_announcements_the_reader_may_not_see(
+    ledger: Ledger, make: SimpleNamespace
+) -> None:
+    events = []
+    for i in range(450):  # more than two pages; the visible ones are the oldest
+        e = make.accepted(f"r{i:03}")
+        events.append(e.model_copy(update={"accepted_at": e.accepted_at + timedelta(seconds=i)}))
+    await ledger.record_announcements(events)
+    since = make.ACCEPTED_AT.isoformat()
+    visible = {"r000", "r001", "r002"}
+    found = await ledger.recent(since, 50, lambda doc: doc["id"] in visible)
+    assert [d["id"] for d in found] == ["r002", "r001", "r000"]
+    newest = await ledger.recent(since, 5)
+    assert [d["id"] for d in newest] == ["r449", "r448", "r447", "r446", "r445"]

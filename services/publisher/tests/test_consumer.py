@@ -73,6 +73,30 @@ async def test_a_slow_channel_holds_only_its_share_of_the_workers() -> None:
         w.cancel()
 
 
+async def test_a_channel_never_holds_every_worker_whatever_its_concurrency() -> None:
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def handle(raw: Raw) -> None:
+        if raw.key.decode() == "slow":
+            await release.wait()
+        done.append(raw.offset)
+
+    c = consumer(handle, concurrency=8, workers=2)
+    offsets = c._offsets[TP] = PartitionOffsets()
+    workers = [asyncio.create_task(c._work()) for _ in range(2)]
+    for offset, channel in enumerate(["slow", "slow", "slow", "fast"]):
+        offsets.started(offset)
+        c._admit(offsets, Raw(offset, channel))
+    await settle()
+    assert done == [3]  # a worker was left for the other channel
+    release.set()
+    await settle()
+    assert sorted(done) == [0, 1, 2, 3]
+    for w in workers:
+        w.cancel()
+
+
 async def test_offset_waits_for_the_acknowledgement_and_a_failed_one_is_handled_again() -> None:
     loop = asyncio.get_running_loop()
     acks: list[asyncio.Future[None]] = []

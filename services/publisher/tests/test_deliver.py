@@ -2,99 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from siaran_publisher.apprise_sender import AppriseSender
-from siaran_publisher.backoff import RetryPolicy
-from siaran_publisher.breaker import Breakers
-from siaran_publisher.claims import INDEXES, Claims
-from siaran_publisher.deliver import REPLAY_HEADER, Deliverer
-from siaran_publisher.scheduler import Scheduler
-from siaran_publisher.secrets import Secrets
-from siaran_publisher.webhook import WebhookSender
+from siaran_publisher.deliver import REPLAY_HEADER
 from siaran_shared.events import (
     ChannelHealth,
     DeliveryAction,
-    DeliveryCompleted,
-    DeliveryPlanned,
     DeliveryStatus,
     utcnow,
 )
-from siaran_shared.store import open_store
 
-from .conftest import ScriptedReceiver
-
-SECRET = "s3cr3t-signing-value"
-
-
-@dataclass
-class Harness:
-    deliverer: Deliverer
-    scheduler: Scheduler
-    requeued: list[DeliveryPlanned] = field(default_factory=list)
-
-    async def run(self, task: DeliveryPlanned, **headers: str) -> list[DeliveryCompleted]:
-        """Handle a task, then every retry the schedule hands back, until nothing is due."""
-        results: list[DeliveryCompleted] = []
-        self.last_dead_letter: str | None = None
-        pending = [task]
-        for _ in range(50):
-            for t in pending:
-                handled = await self.deliverer.handle(t, headers)
-                results += handled.results
-                self.last_dead_letter = handled.dead_letter or self.last_dead_letter
-            self.requeued.clear()
-            await self.scheduler.tick(utcnow() + timedelta(seconds=1))
-            pending = list(self.requeued)
-            if not pending:
-                if results:
-                    return results
-                await asyncio.sleep(0.05)
-        return results
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    (tmp_path / "HOOK").write_text(SECRET)
-    store = open_store(f"sqlite:///{tmp_path / 'publisher.db'}", "publisher")
-    await store.connect()
-    webhooks = WebhookSender(read_timeout=5)
-    deliverer = Deliverer(
-        claims=Claims(store.collection("deliveries", INDEXES), "test:1", timedelta(seconds=30)),
-        secrets=Secrets(tmp_path),
-        webhooks=webhooks,
-        apprise=AppriseSender(),
-        policy=RetryPolicy(max_attempts=4, max_age=timedelta(hours=1), base=0.01, cap=0.05),
-        breakers=Breakers(threshold=10, cooldown=1.0),
-    )
-    h = Harness(deliverer, Scheduler(deliverer.claims, lambda ts: _keep(h, ts), poll=0.05))
-    try:
-        yield h
-    finally:
-        await webhooks.close()
-        await store.close()
-
-
-async def _keep(h: Harness, tasks: Sequence[DeliveryPlanned]) -> None:
-    h.requeued.extend(tasks)
-
-
-def task(endpoint: str, channel: str = "bantaeng-web", **fields: object) -> DeliveryPlanned:
-    values: dict[str, object] = dict(
-        delivery_id=f"a1:{channel}", announcement_id="a1", channel_id=channel, region="73.03",
-        province="73", kind="web", endpoint=endpoint, title="Judul", text="Isi pengumuman",
-        accepted_at=utcnow(),
-    )  # fmt: skip
-    values.update(fields)
-    return DeliveryPlanned.model_validate(values)
+from .conftest import SECRET, Harness, ScriptedReceiver, task
 
 
 async def test_signature_verifies_with_the_secret(

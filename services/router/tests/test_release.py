@@ -94,6 +94,13 @@ def batch(
     return Batch(announcement_id, due, priority, tasks)
 
 
+async def cancel(r: Releaser, announcement_id: str) -> tuple[list[DeliveryPlanned], ...]:
+    """A whole cancellation: stop, (produce), confirm."""
+    stopped = await r.stop(announcement_id)
+    await r.cancelled(stopped)
+    return stopped.never, stopped.maybe
+
+
 async def test_scheduled_batch_is_released_at_its_time_not_before_and_once(store: Store) -> None:
     sink, clock = Sink(), Clock()
     r = releaser(store, sink, clock)
@@ -135,25 +142,25 @@ async def test_cancelled_held_batch_is_never_released(store: Store) -> None:
     await r.hold(
         [batch("a", T0 + timedelta(minutes=1), 2), batch("b", T0 + timedelta(minutes=1), 1)]
     )
-    never, maybe = await r.cancel("a")
+    never, maybe = await cancel(r, "a")
     assert [t.delivery_id for t in never] == ["a:c0", "a:c1"]
     assert maybe == []
     clock.now = T0 + timedelta(days=1)
     await r.release_due()
     assert sink.ids == ["b:c0"]
-    assert await r.cancel("a") == ([], [])  # a second cancellation changes nothing
+    assert await cancel(r, "a") == ([], [])  # a second cancellation changes nothing
 
 
 async def test_cancellation_during_a_release_stops_the_rest(store: Store) -> None:
     sink, clock = Sink(), Clock()
     r = releaser(store, sink, clock, chunk=10)
     await r.hold([batch("a", T0, 35)])
-    cancelled: list[tuple[list[DeliveryPlanned], list[DeliveryPlanned]]] = []
+    cancelled: list[tuple[list[DeliveryPlanned], ...]] = []
 
-    async def cancel() -> None:
-        cancelled.append(await r.cancel("a"))
+    async def cancel_now() -> None:
+        cancelled.append(await cancel(r, "a"))
 
-    sink.on_emit.append(cancel)
+    sink.on_emit.append(cancel_now)
     await r.release_due()
     assert len(sink.tasks) == 10  # the first chunk went out, the rest never will
     never, maybe = cancelled[0]
@@ -294,7 +301,7 @@ async def test_small_batches_due_together_go_out_in_one_emit_most_urgent_first(
     r = releaser(store, sink, clock, chunk=10)
     await r.hold([batch(f"n{i}", T0, 3) for i in range(4)])  # 12 tasks: 3 batches fit in 10
     await r.hold([batch("u", T0, 2, Priority.URGENT)])
-    never, _ = await r.cancel("n1")
+    never, _ = await cancel(r, "n1")
     emitted: list[int] = []
 
     async def count() -> None:

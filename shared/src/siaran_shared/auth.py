@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,10 @@ class Scope:
                 regions().province_of(region) == self.region if regions().exists(region) else False
             )
         return region == self.region
+
+    def covers_all(self, codes: Iterable[str]) -> bool:
+        """Whether every region code (or ID) is one this scope may target or read."""
+        return self.is_national or all(self.covers(code) for code in codes)
 
 
 @dataclass(frozen=True, slots=True)

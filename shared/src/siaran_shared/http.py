@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
@@ -206,6 +206,7 @@ def create_http_app(
     keyring: KeyRing,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     ready_checks: dict[str, ReadyCheck],
+    live_problems: Callable[[], Mapping[str, str]] = dict,
     max_body_bytes: int = 1 << 20,
 ) -> FastAPI:
     """A FastAPI app with the endpoints and behaviour every Siaran service shares."""
@@ -224,9 +225,19 @@ def create_http_app(
         exclude_spans=["receive", "send"],
     )
 
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": service}
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="The process is alive: its consumers and background loops run",
+        responses={503: {"description": "a consumer or background loop ended"}},
+    )
+    async def healthz() -> JSONResponse:
+        problems = live_problems()
+        if problems:
+            return JSONResponse(
+                {"status": "unavailable", "service": service, "problems": problems}, 503
+            )
+        return JSONResponse({"status": "ok", "service": service})
 
     @app.get("/readyz", tags=["operations"], summary="Broker and store are reachable")
     async def readyz() -> JSONResponse:

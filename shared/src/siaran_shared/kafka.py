@@ -4,6 +4,8 @@ decoding with dead-lettering of poison records, trace context per record, topic 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -36,6 +38,7 @@ E = TypeVar("E", bound=Event)
 log = get_logger(__name__)
 
 CONTENT_TYPE = "application/json"
+Handler = Callable[..., Awaitable[None]]
 Header = tuple[str, bytes]
 #: Per-partition record batch size of the producer. aiokafka keeps one produce request in
 #: flight per broker and a request carries one batch per partition, so the 16 KiB default
@@ -64,17 +67,66 @@ def _security(settings: Settings) -> BaseSecurity | None:
     return cls[mechanism](user, password, ssl_context=context)
 
 
+def producer_options(settings: Settings) -> dict[str, Any]:
+    """Durability of every produce: acknowledged by all in-sync replicas, and idempotent
+    (no duplicate on a retried send) where the broker supports it; the bundled broker
+    does not (aiokafka's idempotent producer fails at start against it)."""
+    return {"acks": "all", "enable_idempotence": not settings.bundled_broker}
+
+
 def make_broker(settings: Settings) -> KafkaBroker:
-    """A FastStream Kafka broker with security and trace propagation from settings."""
+    """A FastStream Kafka broker with security and trace propagation from settings.
+
+    FastStream logs through `siaran.faststream`: handler errors (ERROR, with the
+    traceback) and commit failures (CRITICAL); its two lines per batch handled at DEBUG.
+    """
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"siaran-{settings.service}",
         security=_security(settings),
+        **producer_options(settings),
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())],
         linger_ms=2,
         max_batch_size=MAX_BATCH_BYTES,
-        logger=None,
+        logger=logging.getLogger("siaran.faststream"),
+        log_level=logging.DEBUG,
     )
+
+
+@dataclass
+class Backoff:
+    """The pause after a handler failed, before its batch is consumed again: doubling
+    from `base` seconds up to `cap`, back to `base` after a success. Without it a failing
+    handler (the store away) retries its batch as fast as the broker answers."""
+
+    base: float = 0.5
+    cap: float = 30.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    failures: int = 0
+
+    async def failed(self, handler: str) -> None:
+        """Count a failure and wait before the retry."""
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
+        log.warning("handler_backing_off", handler=handler, failures=self.failures, delay=delay)
+        await self.sleep(delay)
+
+    def succeeded(self) -> None:
+        """Reset after a handled batch."""
+        self.failures = 0
+
+
+def _with_backoff(handler: Handler, backoff: Backoff) -> Handler:
+    @functools.wraps(handler)
+    async def handle(*args: Any, **kwargs: Any) -> None:
+        try:
+            await handler(*args, **kwargs)
+        except Exception:
+            await backoff.failed(handler.__name__)
+            raise
+        backoff.succeeded()
+
+    return handle
 
 
 #: Long-poll wait of consumers of one-partition topics (aiokafka's default).
@@ -89,11 +141,13 @@ def subscriber(
     max_records: int = 500,
     grouped: bool = True,
     gather_ms: int | None = None,
-) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    backoff: Backoff | None = None,
+) -> Callable[[Handler], Any]:
     """A batch subscriber with Siaran's consumer options.
 
     Offsets are committed only after the handler returned, that is after its output was
-    produced (at least once); an exception nacks the batch so it is consumed again.
+    produced (at least once); an exception nacks the batch so it is consumed again, after
+    a pause that grows while the handler keeps failing (`Backoff`).
     `grouped=False` makes every instance read every record from the start (registries).
     `gather_ms` lets the broker hold a fetch up to that long until 64 KiB are ready: fewer,
     fuller batches (fewer fetches, commits and store transactions) for a consumer whose
@@ -106,7 +160,7 @@ def subscriber(
         # bundled broker (which, with several partitions, holds it to the end; hence the
         # short default): registries and health need not poll 100 times a second.
         fetch_wait = max(fetch_wait, IDLE_FETCH_WAIT_MS)
-    return broker.subscriber(
+    subscribe = broker.subscriber(
         *topics,
         batch=True,
         decoder=_raw_records,
@@ -120,6 +174,7 @@ def subscriber(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
+    return lambda handler: subscribe(_with_backoff(handler, backoff or Backoff()))
 
 
 async def _raw_records(msg: Any) -> Any:
@@ -390,14 +445,15 @@ def _describe(exc: ValidationError) -> str:
 
 
 async def dead_letter(broker: KafkaBroker, source: str, poison: Sequence[Poison]) -> None:
-    """Send poison records to the DLQ with their original bytes, headers and the reason."""
+    """Send poison records to the DLQ with their original bytes, headers (less those that
+    may carry credentials: `is_sensitive`) and the reason."""
     futures = []
     dlq_total = counter(DLQ_METRIC)
     for p in poison:
         dlq_total.add(
             1, {"service": source.removeprefix("siaran/"), "reason": reason_kind(p.reason)}
         )
-        headers = _headers(p.raw)
+        headers = {k: v for k, v in _headers(p.raw).items() if not is_sensitive(k)}
         headers.update(
             {
                 "siaran-error": p.reason[:1000],
@@ -418,6 +474,20 @@ async def dead_letter(broker: KafkaBroker, source: str, poison: Sequence[Poison]
             futures.append(future)
     if futures:
         await asyncio.gather(*futures)
+
+
+#: Header names (or parts of them, case-insensitive) that carry credentials: a dead letter
+#: never copies them (the inbound topic's `authorization` holds an API key).
+SENSITIVE_HEADER_PARTS = (
+    "authorization", "cookie", "token", "secret", "password", "credential", "api-key",
+    "api_key", "apikey", "signature",
+)  # fmt: skip
+
+
+def is_sensitive(header: str) -> bool:
+    """Whether a record header may carry a credential, judged by its name."""
+    name = header.lower()
+    return any(part in name for part in SENSITIVE_HEADER_PARTS)
 
 
 def reason_kind(reason: str) -> str:

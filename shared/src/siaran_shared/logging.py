@@ -12,6 +12,8 @@ from opentelemetry import trace
 
 from siaran_shared.settings import Settings
 
+_FASTSTREAM_EXTRAS = ("topic", "group_id", "message_id")
+
 
 def _add_trace_ids(
     _: Any, __: str, event_dict: MutableMapping[str, Any]
@@ -52,7 +54,8 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-            foreign_pre_chain=shared,
+            # FastStream's lines name the topic, group and message they are about
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(_FASTSTREAM_EXTRAS)],
         )
     )
     root = logging.getLogger()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
@@ -24,6 +25,56 @@ from siaran_shared.telemetry import setup_telemetry, shutdown_telemetry
 log = get_logger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+Loop = Callable[[], Coroutine[Any, Any, None]]
+
+
+class Supervisor:
+    """Tasks that must run as long as the service does. One that ends before `stop()`
+    (crashed, returned or cancelled) is a failure: it fails GET /healthz and calls
+    `on_failure` (`run_service` stops the process, so Kubernetes or `siaran dev` restart
+    it, rather than leaving a service that answers and delivers nothing)."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, str] = {}
+        self.on_failure: Callable[[], None] | None = None
+        self._names: dict[asyncio.Task[Any], str] = {}
+        self._owned: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+
+    def start(self, name: str, loop: Loop) -> None:
+        """Run `loop` as a supervised task (cancelled by `stop()`)."""
+        task = asyncio.create_task(loop(), name=name)
+        self._owned.add(task)
+        self.watch(name, task)
+
+    def watch(self, name: str, task: asyncio.Task[Any]) -> None:
+        """Supervise a task that something else started and stops."""
+        self._names[task] = name
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        name = self._names.pop(task, task.get_name())
+        self._owned.discard(task)
+        error = None if task.cancelled() else task.exception()  # retrieved: no warning
+        if self._stopping:
+            return
+        if error is not None:
+            why = f"crashed: {type(error).__name__}: {error}"[:300]
+            log.error("background_task_crashed", task=name, exc_info=error)
+        else:
+            why = "cancelled" if task.cancelled() else "returned"
+            log.error("background_task_ended", task=name, reason=why)
+        self.failures[name] = why
+        if self.on_failure is not None:
+            self.on_failure()
+
+    async def stop(self) -> None:
+        """From now on tasks may end; cancel the ones `start` started and wait for them."""
+        self._stopping = True
+        owned = list(self._owned)
+        for task in owned:
+            task.cancel()
+        await asyncio.gather(*owned, return_exceptions=True)
 
 
 @dataclass
@@ -39,27 +90,27 @@ class Runtime:
     #: run after consuming stopped, before the broker and store close
     on_stop: list[Hook] = field(default_factory=list)
     #: loops started once consuming runs, cancelled first at shutdown
-    loops: dict[str, Hook] = field(default_factory=dict)
-    background: list[asyncio.Task[None]] = field(default_factory=list)
+    loops: dict[str, Loop] = field(default_factory=dict)
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
     @property
     def source(self) -> str:
         """CloudEvents `source` of what this service produces."""
         return f"siaran/{self.settings.service}"
 
-    def run_in_background(self, name: str, loop: Hook) -> None:
-        """Run `loop` for the service's lifetime, once consuming has started."""
+    def run_in_background(self, name: str, loop: Loop) -> None:
+        """Run `loop` for the service's lifetime, once consuming has started; if it ends
+        before shutdown, the service is unhealthy (see Supervisor)."""
         self.loops[name] = loop
 
-
-async def _guard(coro_fn: Callable[[], Awaitable[None]], name: str) -> None:
-    try:
-        await coro_fn()
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("background_task_crashed", task=name)
-        raise
+    def start_background(self) -> None:
+        """Start the loops, and supervise them and the broker's consuming tasks."""
+        for sub in self.broker.subscribers:
+            topics = ",".join(t.name for t in getattr(sub, "topics", ()))
+            for task in getattr(sub, "tasks", ()):  # FastStream's consume loops
+                self.supervisor.watch(f"consumer {topics}", task)
+        for name, loop in self.loops.items():
+            self.supervisor.start(name, loop)
 
 
 def build_runtime(service: str, settings: Settings | None = None) -> Runtime:
@@ -101,17 +152,12 @@ def create_service_app(
         for hook in runtime.on_start:
             await hook()
         await runtime.broker.start()
-        runtime.background = [
-            asyncio.create_task(_guard(loop, name), name=name)
-            for name, loop in runtime.loops.items()
-        ]
+        runtime.start_background()
         log.info("service_started", port=settings.http_port, store=_redact(settings))
         try:
             yield
         finally:
-            for task in runtime.background:
-                task.cancel()
-            await asyncio.gather(*runtime.background, return_exceptions=True)
+            await runtime.supervisor.stop()
             await runtime.broker.stop()
             for hook in runtime.on_stop:
                 await hook()
@@ -130,6 +176,7 @@ def create_service_app(
         keyring=runtime.keyring,
         lifespan=lifespan,
         ready_checks={"kafka": broker_ready, "store": runtime.store.ping},
+        live_problems=lambda: runtime.supervisor.failures,
         max_body_bytes=max_body_bytes,
     )
 
@@ -143,12 +190,23 @@ def _redact(settings: Settings) -> str:
 
 
 def run_service(service: str, factory: str) -> None:
-    """Run a service's app with uvicorn on its configured host and port."""
+    """Run a service's app with uvicorn on its configured host and port, until it is
+    stopped or one of its supervised tasks ends (then exit with status 1, to be restarted)."""
     import uvicorn
+    from uvicorn.importer import import_from_string
 
     settings = load_settings(service)
-    uvicorn.run(
-        factory,
+    runtimes: list[Runtime] = []
+
+    def create_app() -> FastAPI:
+        app: FastAPI = import_from_string(factory)()
+        runtime: Runtime = app.state.runtime
+        runtime.supervisor.on_failure = shut_down
+        runtimes.append(runtime)
+        return app
+
+    config = uvicorn.Config(
+        create_app,
         factory=True,
         host=settings.host,
         port=settings.http_port,
@@ -157,3 +215,12 @@ def run_service(service: str, factory: str) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+    server = uvicorn.Server(config)
+
+    def shut_down() -> None:
+        server.should_exit = True
+
+    server.run()
+    failures = {name: why for r in runtimes for name, why in r.supervisor.failures.items()}
+    if failures:
+        raise SystemExit(f"{service} stopped: background tasks ended: {failures}")

@@ -16,6 +16,8 @@ SERVICE_PORTS: dict[str, int] = {
     "metrics": 8003,
     "console": 8004,
 }
+#: The bundled broker makes a joining consumer wait half the session timeout: keep it short.
+BUNDLED_SESSION_TIMEOUT_MS = 6000
 
 
 class Environment(StrEnum):
@@ -45,8 +47,16 @@ class Settings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(
         10, ge=0, description="Consumer long-poll wait: latency against idle broker CPU."
     )
+    kafka_broker: Literal["bundled", "kafka"] = Field(
+        "bundled",
+        description="bundled (the local tansu broker: no idempotent producer, short session "
+        "timeout) or kafka (Apache Kafka); unset, kafka when env is production.",
+    )
     kafka_session_timeout_ms: int = Field(
-        6000, ge=1000, description="Group session timeout (the bundled broker waits half of it)."
+        45_000,
+        ge=1000,
+        description="Group session timeout; unset, 6000 on the bundled broker (which waits "
+        "half of it on every group join).",
     )
     kafka_create_topics: bool = Field(
         True, description="Create missing topics with their partition counts at start."
@@ -72,6 +82,15 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
+    def _broker_defaults(self) -> Settings:
+        given = self.model_fields_set
+        if "kafka_broker" not in given and self.env is Environment.PRODUCTION:
+            self.kafka_broker = "kafka"
+        if "kafka_session_timeout_ms" not in given and self.bundled_broker:
+            self.kafka_session_timeout_ms = BUNDLED_SESSION_TIMEOUT_MS
+        return self
+
+    @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.env is Environment.PRODUCTION:
             missing = [
@@ -91,6 +110,11 @@ class Settings(BaseSettings):
     def for_service(self, service: str) -> Settings:
         """A copy bound to one service (its name, default port and store)."""
         return self.model_copy(update={"service": service})
+
+    @property
+    def bundled_broker(self) -> bool:
+        """Whether the broker is the bundled tansu (its quirks are DESIGN.md's)."""
+        return self.kafka_broker == "bundled"
 
     @property
     def http_port(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,6 +24,9 @@ from siaran_ingest.submissions import Archive
 
 log = get_logger(__name__)
 
+#: Seconds between sweeps for submissions a crashed replica left unpublished.
+SWEEP_INTERVAL = 10.0
+
 
 def build_archive(runtime: Runtime, config: IngestConfig) -> Archive:
     """The archive, publishing accepted and cancelled events on the announcements topic."""
@@ -39,6 +43,17 @@ def create_app(settings: Settings | None = None, config: IngestConfig | None = N
     runtime = build_runtime("ingest", settings)
     config = config or IngestConfig()
     intake = Intake(build_archive(runtime, config), max_cap_bytes=config.max_body_bytes)
+
+    async def sweep_pending() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            try:
+                if published := await intake.archive.sweep():
+                    log.warning("pending_submissions_published", count=published)
+            except Exception:  # the broker or store is down: the next round tries again
+                log.exception("pending_sweep_failed")
+
+    runtime.run_in_background("pending_sweep", sweep_pending)
 
     @subscriber(runtime.broker, runtime.settings, INBOUND, max_records=100)
     async def on_inbound(_: Any, msg: KafkaMessage) -> None:

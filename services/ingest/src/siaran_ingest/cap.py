@@ -36,7 +36,9 @@ Mapping and rules
   ``category`` = the first category, lowercased (``Health`` → ``"health"``); ``priority``:
   urgency ``Immediate`` or severity ``Extreme`` → ``"urgent"``, urgency ``Expected`` or
   severity ``Severe`` → ``"high"``, else ``"normal"``; ``hashtags`` = ``[]``; ``publish_at`` =
-  effective, else onset, else ``None``; ``expires_at`` = expires or ``None``. Date-times in
+  effective or ``None`` (never onset: onset is when the hazard begins, and a warning must go
+  out before it, so only ``effective`` may hold an alert back); ``expires_at`` = expires or
+  ``None``. Date-times in
   the announcement are ISO 8601 strings, so the dict is JSON-serialisable as is.
 * Region targeting: every ``area/geocode`` of the chosen info block whose ``valueName`` is
   ``KEMENDAGRI``, ``BPS``, ``region`` or ``kode_wilayah`` (case-insensitive) names a region:
@@ -368,9 +370,9 @@ def _info(
         web = None
 
     effective = _datetime(_text(info, "effective"), f"{path}.effective", errors)
-    onset = _datetime(_text(info, "onset"), f"{path}.onset", errors)
+    _datetime(_text(info, "onset"), f"{path}.onset", errors)  # checked, never a delay
     expires = _datetime(_text(info, "expires"), f"{path}.expires", errors)
-    publish_at = effective or onset
+    publish_at = effective
 
     title = headline or event or ""
     body = "\n\n".join(part for part in (description, instruction) if part) or title

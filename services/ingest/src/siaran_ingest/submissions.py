@@ -28,7 +28,8 @@ from siaran_shared.store import Collection
 Publish = Callable[[Event], Awaitable[None]]
 Outcome = Literal["accepted", "duplicate", "conflict"]
 
-#: A submission archived but not confirmed published after this long is published again.
+#: A submission archived but not confirmed published this long after its first attempt gave
+#: up (the publish timeout) is published by the sweep.
 STALE_PENDING = timedelta(seconds=30)
 
 
@@ -60,14 +61,26 @@ class Archive:
     only that one publishes. Repeats arriving while it publishes wait for its outcome (in this
     process), so every caller's answer means "published", and a failed publication removes the
     record so that the client's retry with the same id publishes afresh.
+
+    A record still `pending` with no publication in flight here was left by a replica that
+    crashed between its store write and its produce (or is still publishing there): a repeat
+    of the submission publishes it itself before answering, and :meth:`sweep` publishes those
+    nobody repeats. Publishing twice is harmless: AnnouncementAccepted is idempotent by id
+    downstream (the router plans an announcement once).
     """
 
     def __init__(
-        self, announcements: Collection, publish: Publish, *, publish_timeout: float = 10.0
+        self,
+        announcements: Collection,
+        publish: Publish,
+        *,
+        publish_timeout: float = 10.0,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._docs = announcements
         self._publish = publish
         self._publish_timeout = publish_timeout
+        self._now = now
         self._inflight: dict[str, asyncio.Future[None]] = {}
         self._marks = GroupWriter(announcements)
 
@@ -75,7 +88,7 @@ class Archive:
         self, announcement: Announcement, key: ApiKey, *, replaces: str | None = None
     ) -> Submission:
         """Archive and publish once; a repeat with the same content changes nothing."""
-        now = utcnow()
+        now = self._now()
         digest = content_hash(announcement)
         record = {
             "id": announcement.id,
@@ -98,23 +111,39 @@ class Archive:
             if existing["hash"] != digest:
                 return Submission("conflict", existing)
             if existing["status"] == "pending":
-                inflight = self._inflight.get(announcement.id)
-                if inflight is not None:
-                    await asyncio.shield(inflight)  # raises PublishFailed if the first failed
-                    existing["status"] = "accepted"
-                elif _older_than(existing, now, STALE_PENDING):
-                    await self._confirm(existing)  # the first attempt died before publishing
+                await self._recover(existing)  # raises PublishFailed if it cannot publish
             return Submission("duplicate", existing)
         raise PublishFailed(f"announcement {announcement.id!r} is being retried concurrently")
 
-    async def _first(self, record: dict[str, Any]) -> None:
+    async def sweep(self) -> int:
+        """Publish every record left `pending` for longer than a first publication can take
+        (its replica crashed, and no repeat came); returns how many were published."""
+        age = STALE_PENDING + timedelta(seconds=self._publish_timeout)
+        cutoff = (self._now() - age).isoformat()
+        stale = await self._docs.find({"status": "pending", "accepted_at": {"$lt": cutoff}})
+        for record in stale:
+            await self._recover(record)
+        return len(stale)
+
+    async def _recover(self, record: dict[str, Any]) -> None:
+        """Publish a pending record unless this process is publishing it already; the
+        record stays pending when that fails, so the next repeat or sweep tries again."""
+        inflight = self._inflight.get(record["id"])
+        if inflight is None:
+            await self._first(record, forget_on_failure=False)
+        else:
+            await asyncio.shield(inflight)  # raises PublishFailed if that attempt failed
+        record["status"] = "accepted"
+
+    async def _first(self, record: dict[str, Any], *, forget_on_failure: bool = True) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight[record["id"]] = future
         try:
             await self._confirm(record)
         except Exception as exc:
-            with contextlib.suppress(Exception):
-                await self._docs.delete(record["id"])
+            if forget_on_failure:
+                with contextlib.suppress(Exception):
+                    await self._docs.delete(record["id"])
             failure = exc if isinstance(exc, PublishFailed) else PublishFailed(str(exc))
             _fail(future, failure)
             raise failure from exc
@@ -209,10 +238,6 @@ class GroupWriter:
                 for _, future in batch:
                     if not future.done():
                         future.set_result(None)
-
-
-def _older_than(record: dict[str, Any], now: datetime, age: timedelta) -> bool:
-    return now - datetime.fromisoformat(record["accepted_at"]) > age
 
 
 def _fail(future: asyncio.Future[None], failure: Exception) -> None:

@@ -39,7 +39,7 @@ announcement still marked (after a clean stop: those of the last batch).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from siaran_shared.events import (
@@ -55,6 +55,9 @@ from siaran_shared.store import Collection
 STATUSES = ("delivered", "failed", "pending", "cancelled", "expired", "skipped")
 
 Doc = dict[str, Any]
+
+#: Announcements read per page by `recent`.
+_PAGE = 200
 
 
 def totals_of(by_status: Mapping[Any, int]) -> dict[str, int]:
@@ -250,6 +253,27 @@ class Ledger:
     async def _count(self, announcement_id: str) -> dict[str, int]:
         where = {"announcement_id": announcement_id}
         return totals_of(await self.deliveries.count_by("status", where))
+
+    async def recent(
+        self, since: str, limit: int, visible: Callable[[Doc], bool] = lambda _: True
+    ) -> list[Doc]:
+        """The newest announcements accepted at or after `since` that are `visible`, at
+        most `limit`; read in pages, so a reader who sees few still gets up to `limit`."""
+        seen: set[str] = set()
+        found: list[Doc] = []
+        until: str | None = None
+        while len(found) < limit:
+            when: dict[str, str] = {"$gte": since} | ({"$lte": until} if until else {})
+            page = await self.announcements.find(
+                {"accepted_at": when}, order_by="accepted_at", descending=True, limit=_PAGE
+            )
+            fresh = [doc for doc in page if doc["id"] not in seen]
+            seen.update(doc["id"] for doc in fresh)
+            found.extend(doc for doc in fresh if visible(doc))
+            if len(page) < _PAGE or not fresh:
+                break
+            until = page[-1]["accepted_at"]  # inclusive: ties at the boundary are not lost
+        return found[:limit]
 
     async def pending(self) -> int:
         """Planned deliveries with no final outcome yet, over the whole ledger."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from siaran_shared.regions import NATIONAL, regions
@@ -30,7 +30,7 @@ def announcement_report(
     )
     reached = sorted({d["region"] for d in delivered})
     info = announcement or {}
-    targeted = info.get("regions_targeted") or sorted({d["region"] for d in deliveries})
+    targeted = targeted_regions(announcement, deliveries)
     return {
         "id": announcement_id,
         "planned": len(deliveries),
@@ -53,6 +53,15 @@ def announcement_report(
         "announcement_cancelled": bool(info.get("cancelled")),
         "complete": totals["pending"] == 0 and len(deliveries) > 0,
     }
+
+
+def targeted_regions(
+    announcement: dict[str, Any] | None, deliveries: Sequence[dict[str, Any]]
+) -> list[str]:
+    """The regions an announcement targets; its deliveries' until the announcement arrives."""
+    if announcement and announcement.get("regions_targeted"):
+        return list(announcement["regions_targeted"])
+    return sorted({d["region"] for d in deliveries})
 
 
 def announcement_summary(doc: dict[str, Any]) -> dict[str, Any]:
@@ -86,20 +95,23 @@ def _percentiles(values: Sequence[float]) -> dict[str, float] | None:
 
 
 def coverage(
-    channels: Iterable[dict[str, Any]], health: dict[str, dict[str, Any]]
+    channels: Iterable[dict[str, Any]],
+    health: dict[str, dict[str, Any]],
+    in_scope: Callable[[str], bool] = lambda _: True,
 ) -> dict[str, Any]:
-    """Active channels per region and kind, the regions with none, channels needing care."""
+    """Active channels per region and kind, the regions with none, channels needing care;
+    only of the regions `in_scope` (the reader's)."""
     per_region: dict[str, Counter[str]] = defaultdict(Counter)
     reconnect = []
     for c in channels:
-        if not c.get("enabled", True):
+        if not c.get("enabled", True) or not in_scope(c["region"]):
             continue
         per_region[c["region"]][c["kind"]] += 1
         state = health.get(c["id"], {}).get("state")
         if state == "needs_reconnect":
             reconnect.append({"id": c["id"], "region": c["region"], "kind": c["kind"]})
     known = regions()
-    all_regions = [NATIONAL, *known.by_code]
+    all_regions = [r for r in (NATIONAL, *known.by_code) if in_scope(r)]
     without = [r for r in all_regions if not per_region.get(r)]
     return {
         "regions_total": len(all_regions),

@@ -36,6 +36,7 @@ from siaran_publisher.claims import INDEXES, Claims
 from siaran_publisher.config import PublisherSettings, publisher_settings
 from siaran_publisher.consumer import ConcurrentConsumer
 from siaran_publisher.deliver import Deliverer
+from siaran_publisher.guard import GuardedResolver
 from siaran_publisher.records import ResultsProducer, read_task, record_headers
 from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.secrets import Secrets
@@ -48,6 +49,7 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
     """The delivery logic wired to this runtime's store and the settings."""
     owner = f"{socket.gethostname()}:{os.getpid()}"
     lease = timedelta(seconds=settings.claim_lease_seconds)
+    guard = GuardedResolver(settings.endpoint_allowlist)
     return Deliverer(
         claims=Claims(runtime.store.collection("deliveries", INDEXES), owner, lease),
         secrets=Secrets(settings.secrets_dir),
@@ -55,8 +57,9 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
             connect_timeout=settings.webhook_connect_timeout_seconds,
             read_timeout=settings.webhook_read_timeout_seconds,
             pool=max(256, settings.publisher_max_in_flight * 2),
+            guard=guard,
         ),
-        apprise=AppriseSender(),
+        apprise=AppriseSender(guard),
         allowlist=tuple(settings.endpoint_allowlist),
         policy=RetryPolicy(
             max_attempts=settings.retry_max_attempts,
@@ -67,6 +70,7 @@ def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
         breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds),
         slots=asyncio.Semaphore(settings.publisher_max_in_flight),
         inline_wait=settings.publisher_inline_wait_seconds,
+        send_timeout=settings.send_timeout_seconds,
     )
 
 

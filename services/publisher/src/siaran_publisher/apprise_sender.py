@@ -2,7 +2,13 @@
 
 Apprise reports success or failure per service, with the service's log lines; the HTTP
 status those lines carry (``error=503``) maps to the webhook contract's verdicts, so an
-Apprise channel is retried, failed or marked "needs reconnect" like a webhook."""
+Apprise channel is retried, failed or marked "needs reconnect" like a webhook.
+
+Apprise connects by itself, so endpoint safety is checked before it does: redirects are
+never followed, and for the schemes whose host is the destination (self-hosted services:
+`json://`, `mastodon://`, `mailto://` ...) the host is resolved and refused when it reaches
+a refused address. The other schemes call their platform's fixed API; their "host" is often
+a credential and is never looked up."""
 
 from __future__ import annotations
 
@@ -14,16 +20,19 @@ import apprise
 from apprise.result import AppriseResultStatus
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
 
+from siaran_publisher.guard import GuardedResolver
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 _ERROR_CODE = re.compile(r"error=(\d{3})\b")
 #: Kinds whose posts carry no separate title.
 UNTITLED_KINDS = frozenset({"x", "sms", "whatsapp", "mastodon"})
-
-
-def accepts(url: str) -> bool:
-    """Whether Apprise knows this URL's scheme and can parse it."""
-    return bool(apprise.Apprise().add(url))
+#: Apprise schemes whose URL host is the server Apprise connects to.
+SELF_HOSTED = frozenset(
+    {"json", "jsons", "xml", "xmls", "form", "forms", "mastodon", "mastodons", "toot", "toots",
+     "mailto", "mailtos", "ntfy", "ntfys", "gotify", "gotifys", "matrix", "matrixs", "rocket",
+     "rockets", "mmost", "mmosts", "apprise", "apprises", "ncloud", "nclouds", "misskey",
+     "misskeys", "lemmy", "lemmys"}
+)  # fmt: skip
 
 
 def classify_apprise(status: AppriseResultStatus, messages: Iterable[str]) -> Attempt:
@@ -59,15 +68,23 @@ def load_plugins() -> None:
 class AppriseSender:
     """Sends a task's text through Apprise; Apprise cannot delete, so no retractions."""
 
-    def __init__(self) -> None:
+    def __init__(self, guard: GuardedResolver | None = None) -> None:
         load_plugins()
+        self._guard = guard or GuardedResolver()
+        self._asset = apprise.AppriseAsset(http_redirects=False)
 
     async def send(self, task: DeliveryPlanned, url: str) -> Attempt:
         if task.action is DeliveryAction.RETRACT:
             return Attempt(Verdict.UNSUPPORTED, "retraction unsupported by this channel")
-        notifier = apprise.Apprise()
+        notifier = apprise.Apprise(asset=self._asset)
         if not notifier.add(url):
             return Attempt(Verdict.PERMANENT, "Apprise does not accept this endpoint URL")
+        for service in notifier:
+            service.redirects = False  # whatever the URL's ?redirect= says
+            if url.split(":", 1)[0].lower() in SELF_HOSTED:
+                refused = await self._guard.refused(service.host)
+                if refused:
+                    return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")
         title = "" if task.kind in UNTITLED_KINDS else task.title
         result = await notifier.async_notify(body=task.text, title=title)
         messages = [

@@ -59,6 +59,9 @@ class Claims:
         # call's cursor is open on the same connection at that moment.
         self._docs = Serialised(docs, self._writes.lock)
         self._local: dict[str, dict[str, Any]] = {}  # claimed here and being sent: the doc
+        # sent, and the outcome's write not durable yet (it failed): the next copy of the
+        # task writes it again instead of sending, however long the store stays down
+        self._unrecorded: dict[str, DeliveryCompleted] = {}
 
     @property
     def lease(self) -> timedelta:
@@ -78,6 +81,10 @@ class Claims:
         A document changed between its read and the conditional write (the scheduler marks
         a re-queued delivery "queued" after publishing it, so its copy may arrive first) is
         read again, up to `tries` times: a "busy" answer drops this copy of the task."""
+        unrecorded = self._unrecorded.get(key)
+        if unrecorded is not None:
+            await self.finish(key, unrecorded)
+            return Claim("done", {"outcome": unrecorded.model_dump(mode="json")})
         if key in self._local:
             return Claim("busy")
         fresh: dict[str, Any] = {
@@ -149,7 +156,7 @@ class Claims:
         The claim's document is replaced whole (it was claimed here, so nobody else changed
         it meanwhile unless our lease ran out, and then "done" is still the truth), which
         lets outcomes share a round trip with other claims' writes."""
-        claimed = self._local.pop(key, None)
+        claimed = self._local.get(key)
         changes = {
             "state": "done",
             "outcome": outcome.model_dump(mode="json"),
@@ -157,10 +164,13 @@ class Claims:
             "lease_until": None,
             "task": None,
         }
+        self._unrecorded[key] = outcome  # until the write below is durable
         if claimed is None:  # not claimed by this instance: change only these fields
             await self._docs.update(key, changes)
-            return
-        await self._writes.put(key, {**claimed, **changes})
+        else:
+            await self._writes.put(key, {**claimed, **changes})
+        self._unrecorded.pop(key, None)
+        self._local.pop(key, None)
 
     def release(self, key: str) -> None:
         """Forget a local claim that ended without an outcome (shutdown); its lease runs out."""

@@ -58,6 +58,9 @@ class PublisherSettings(Settings):
     )
     webhook_connect_timeout_seconds: float = Field(5.0, gt=0)
     webhook_read_timeout_seconds: float = Field(15.0, gt=0)
+    send_timeout_seconds: float = Field(
+        30.0, gt=0, description="Longest one send may take in all, through any transport."
+    )
     apprise_threads: int = Field(16, ge=1, description="Threads for Apprise's blocking sends.")
 
 

@@ -66,7 +66,9 @@ class ConcurrentConsumer:
         self._settings = settings
         self._topics = topics
         self._handle = handle
-        self._channel_concurrency = channel_concurrency
+        # a channel's share is always less than the pool: one slow channel never holds
+        # every worker, whatever the settings say
+        self._channel_concurrency = max(1, min(channel_concurrency, workers - 1))
         self._workers = workers
         self._max_pending = max_pending
         self._commit_interval = commit_interval

@@ -73,6 +73,9 @@ class Deliverer:
     inline_wait: float = 1.0
     #: delivered outcomes, logged together (see tally.py)
     tally: Tally = field(default_factory=Tally)
+    #: longest one send may take in all, whatever the receiver does (a receiver dripping its
+    #: answer a byte at a time never trips a per-read timeout)
+    send_timeout: float = 30.0
 
     async def handle(self, task: DeliveryPlanned, headers: Mapping[str, str] = {}) -> Handled:
         """Handle one task; never raises for anything a channel does.
@@ -212,15 +215,20 @@ class Deliverer:
             secret = self.secrets.get(task.secret) if task.secret else None
         except MissingSecret as exc:
             return Attempt(Verdict.PERMANENT, str(exc))
+        webhook = task.endpoint.startswith(("http://", "https://"))
         # checked again at send time: the registry refuses such endpoints, but a task may
-        # come from before a rule changed, or from a replayed dead letter
-        refused = refused_reason(urlsplit(task.endpoint).hostname, self.allowlist)
-        if refused:
+        # come from before a rule changed, or from a replayed dead letter; names are checked
+        # as they resolve, when the transport connects (guard.py)
+        if webhook and (refused := refused_reason(urlsplit(url).hostname, self.allowlist)):
             return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")
-        if task.endpoint.startswith(("http://", "https://")):
-            attempt = await self.webhooks.send(task, url, secret)
-        else:
-            attempt = await self.apprise.send(task, url)
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                if webhook:
+                    attempt = await self.webhooks.send(task, url, secret)
+                else:
+                    attempt = await self.apprise.send(task, url)
+        except TimeoutError:
+            attempt = Attempt(Verdict.RETRY, f"timeout: no answer within {self.send_timeout:g} s")
         return _scrubbed(attempt, self.secrets.values_in(task.endpoint, task.secret))
 
     async def _end(

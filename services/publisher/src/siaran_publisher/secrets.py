@@ -1,13 +1,20 @@
 """Secrets resolved at send time: a file NAME in SIARAN_SECRETS_DIR, else the environment
-variable NAME. Values are never logged, never put in events."""
+variable SIARAN_SECRET_NAME, and nowhere else: a channel must never be able to name the
+service's own configuration (`{secret:SIARAN_STORE_URL}` would send the store's credentials
+to whoever the endpoint names). Values are never logged, never put in events."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
+
+from yarl import URL
 
 PLACEHOLDER = re.compile(r"\{secret:([A-Za-z0-9_]{1,64})\}")
+#: The prefix of the environment variables that may hold channel secrets.
+ENV_PREFIX = "SIARAN_SECRET_"
 
 
 class MissingSecret(LookupError):
@@ -21,14 +28,16 @@ class Secrets:
         self._folder = folder
 
     def get(self, name: str) -> str:
-        if self._folder is not None:
+        if self._folder is not None and PLACEHOLDER.fullmatch(f"{{secret:{name}}}"):
             path = self._folder / name
             if path.is_file():
                 return path.read_text("utf-8").strip()
-        value = os.environ.get(name)
+        value = os.environ.get(ENV_PREFIX + name)
         if value is None:
             where = f"{self._folder}/{name} or " if self._folder else ""
-            raise MissingSecret(f"secret {name!r} not found: create {where}env var {name}")
+            raise MissingSecret(
+                f"secret {name!r} not found: create {where}env var {ENV_PREFIX}{name}"
+            )
         return value
 
     def fill(self, endpoint: str) -> str:
@@ -38,16 +47,26 @@ class Secrets:
         return PLACEHOLDER.sub(lambda m: self.get(m.group(1)), endpoint)
 
     def values_in(self, endpoint: str, secret: str | None) -> list[str]:
-        """The values of the secrets an endpoint and a signing secret name (to scrub text)."""
+        """The values of the secrets an endpoint and a signing secret name, as they are and
+        as they appear percent-encoded in a URL (to scrub text)."""
         if not secret and "{secret:" not in endpoint:
             return []
         names = [m.group(1) for m in PLACEHOLDER.finditer(endpoint)]
         if secret:
             names.append(secret)
-        values = []
+        values: list[str] = []
         for name in names:
             try:
-                values.append(self.get(name))
+                value = self.get(name)
             except MissingSecret:
                 continue
-        return values
+            values += _spellings(value) - {""}
+        return sorted(values, key=len, reverse=True)  # longest first: no partial leftovers
+
+
+def _spellings(value: str) -> set[str]:
+    """A value as it may appear in text: as it is, and percent-encoded the ways a URL's path
+    or query may carry it (what yarl sends, and strict encodings)."""
+    path = URL.build(path="/" + value).raw_path[1:]
+    query = URL.build(query_string=value).raw_query_string
+    return {value, quote(value, safe=""), quote(value), path, query}

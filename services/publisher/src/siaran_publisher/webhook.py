@@ -1,5 +1,7 @@
-"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key,
-X-Siaran-Signature (HMAC-SHA256 of the raw body) when the channel has a secret, and the
+"""Signed webhooks over aiohttp: a CloudEvents structured body, Idempotency-Key, and, when
+the channel has a secret, X-Siaran-Signature (HMAC-SHA256 of the raw body) and the Standard
+Webhooks headers (webhook-id, webhook-timestamp, webhook-signature over id, timestamp and
+body, so a receiver can reject stale or replayed requests), and the
 `traceparent` of the current span (the delivery's; see app.Pipeline), put on the request
 here rather than by the aiohttp instrumentation, which cost a span and ~12 % of the
 publisher's CPU per delivery."""
@@ -7,9 +9,11 @@ publisher's CPU per delivery."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import hmac
+import time
 from email.utils import parsedate_to_datetime
 
 import aiohttp
@@ -18,6 +22,7 @@ from pydantic_core import to_json
 from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
 from yarl import URL
 
+from siaran_publisher.guard import GuardedResolver, RefusedAddress
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 PUBLISHED = "id.siaran.announcement.published.v1"
@@ -71,6 +76,28 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def standard_signature(message_id: str, timestamp: int, body: bytes, secret: str) -> str:
+    """The Standard Webhooks `webhook-signature` value: "v1," and the base64 HMAC-SHA256 of
+    "id.timestamp.body". A secret written "whsec_<base64>" is used as those bytes (the
+    convention's own secrets), any other as its UTF-8 bytes."""
+    key = secret.encode()
+    if secret.startswith("whsec_"):
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def signed_headers(message_id: str, body: bytes, secret: str) -> dict[str, str]:
+    """The signature headers of one request, signed now."""
+    timestamp = int(time.time())
+    return {
+        "X-Siaran-Signature": sign(body, secret),
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(message_id, timestamp, body, secret),
+    }
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After as seconds, from delta-seconds or an HTTP date."""
     if not value:
@@ -88,15 +115,23 @@ class WebhookSender:
     """Posts to http(s) endpoints over one pooled aiohttp session."""
 
     def __init__(
-        self, *, connect_timeout: float = 5.0, read_timeout: float = 15.0, pool: int = 256
+        self,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        pool: int = 256,
+        guard: GuardedResolver | None = None,
     ) -> None:
         self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout)
         self._pool = pool
+        self._guard = guard or GuardedResolver()
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._pool, limit_per_host=self._pool)
+            connector = aiohttp.TCPConnector(
+                limit=self._pool, limit_per_host=self._pool, resolver=self._guard
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, headers={"User-Agent": "siaran/1.0"}
             )
@@ -105,15 +140,17 @@ class WebhookSender:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self._guard.close()
 
     async def send(self, task: DeliveryPlanned, url: str, secret: str | None) -> Attempt:
         if self._session is None:
             await self.start()
         assert self._session is not None
         body = cloudevent_body(task)
-        headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": event_id(task)}
+        key = event_id(task)
+        headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": key}
         if secret:
-            headers["X-Siaran-Signature"] = sign(body, secret)
+            headers.update(signed_headers(key, body, secret))
         propagate.inject(headers)
         try:
             async with self._session.post(
@@ -130,6 +167,10 @@ class WebhookSender:
                 )
         except TimeoutError:
             return Attempt(Verdict.RETRY, "timeout")
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, RefusedAddress):
+                return Attempt(Verdict.PERMANENT, f"endpoint refused: {exc.os_error}")
+            return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
         except aiohttp.ClientError as exc:
             return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
         except asyncio.CancelledError:

@@ -6,15 +6,17 @@ placeholders, which the publisher resolves at send time from SIARAN_SECRETS_DIR.
 
 from __future__ import annotations
 
-import re
+import warnings
 from functools import cache
 from typing import Annotated
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from siaran_shared.events import Channel
 from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import NATIONAL, regions
+
+from siaran_router.rawsecrets import PLACEHOLDER, raw_secret_in
 
 KINDS = frozenset(
     {
@@ -24,12 +26,10 @@ KINDS = frozenset(
     }
 )  # fmt: skip
 CHANNEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-PLACEHOLDER = re.compile(r"\{secret:([A-Za-z0-9_]{1,64})\}")
 SECRET_NAME = r"^[A-Za-z0-9_]{1,64}$"  # noqa: S105 - a pattern for names, not a secret
-_SECRET_QUERY_KEYS = re.compile(
-    r"(token|secret|password|passwd|pass|pwd|key|apikey|api_key|access_token|auth|signature|sig)$",
-    re.IGNORECASE,
-)
+#: What Apprise's URL check sees in place of each {secret:NAME}: the value is unknown here,
+#: and Apprise checks the shape of some credentials (a Telegram bot token is digits:token).
+STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check")
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -38,7 +38,11 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 def _apprise_accepts(url: str) -> bool:
     import apprise
 
-    return bool(apprise.Apprise().add(url))
+    # Apprise's e-mail plugin, loaded on the first check, imports the stdlib `imghdr`
+    # (deprecated since Python 3.11): Apprise's warning to fix, silenced here only.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
+        return bool(apprise.Apprise().add(url))
 
 
 #: Hosts or networks permitted despite the link-local / metadata rule (set by create_app from
@@ -53,19 +57,12 @@ def check_endpoint(endpoint: str) -> str:
     parts = urlsplit(endpoint)
     if not parts.scheme:
         raise ValueError("endpoint needs a scheme: https://… for webhooks or an Apprise URL")
-    raw_userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    password = raw_userinfo.partition(":")[2]
-    if password and not PLACEHOLDER.fullmatch(password):
+    raw = raw_secret_in(endpoint, parts)
+    if raw:
         raise ValueError(
-            "endpoint contains a raw password; write it as {secret:NAME} and put the value "
-            "in SIARAN_SECRETS_DIR/NAME"
+            f"endpoint contains {raw}; write it as {{secret:NAME}} and put the value in "
+            "SIARAN_SECRETS_DIR/NAME"
         )
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if _SECRET_QUERY_KEYS.search(name) and value and not PLACEHOLDER.fullmatch(value):
-            raise ValueError(
-                f"endpoint query parameter {name!r} holds a raw secret; write it as "
-                "{secret:NAME} and put the value in SIARAN_SECRETS_DIR/NAME"
-            )
     refused = refused_reason(parts.hostname, ENDPOINT_ALLOWLIST) if parts.hostname else None
     if refused:
         raise ValueError(
@@ -76,8 +73,7 @@ def check_endpoint(endpoint: str) -> str:
         if not parts.hostname:
             raise ValueError("webhook endpoint has no host")
         return endpoint
-    probe = PLACEHOLDER.sub("placeholder0secret", endpoint)
-    if not _apprise_accepts(probe):
+    if not any(_apprise_accepts(PLACEHOLDER.sub(value, endpoint)) for value in STAND_INS):
         raise ValueError(
             f"unknown endpoint scheme {parts.scheme!r}: use http(s):// for a webhook or a URL "
             "that Apprise supports (tgram://, mastodon://, mailto://, json://, …)"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from siaran_shared.events import (
+    Announcement,
     AnnouncementAccepted,
     AnnouncementCancelled,
     DeliveryCompleted,
@@ -19,7 +21,7 @@ from siaran_shared.metric_names import FANOUT_CHANNELS
 from siaran_shared.store import Collection
 from siaran_shared.telemetry import histogram
 
-from siaran_router.planning import plan_deliveries, plan_retractions
+from siaran_router.planning import plan_deliveries, plan_retractions, render_texts
 from siaran_router.registry import Registry
 from siaran_router.release import Batch, Releaser, outcome
 from siaran_router.schedule import release_at
@@ -27,6 +29,8 @@ from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
+#: Texts per channel kind for an announcement (CPU-bound: run in a worker thread).
+Render = Callable[[Announcement, Sequence[str]], dict[str, str]]
 
 
 class Fanout:
@@ -34,8 +38,15 @@ class Fanout:
     and a cancellation knows which deliveries to stop."""
 
     def __init__(
-        self, registry: Registry, plans: Collection, releaser: Releaser, emit: Emit
+        self,
+        registry: Registry,
+        plans: Collection,
+        releaser: Releaser,
+        emit: Emit,
+        *,
+        render: Render = render_texts,
     ) -> None:
+        self._render = render
         self._registry = registry
         self._plans = plans
         self._releaser = releaser
@@ -58,7 +69,9 @@ class Fanout:
                 when = due[region] = release_at(a, accepted.accepted_at, region)
             return when
 
-        tasks = plan_deliveries(accepted, select_channels(a.target, self._registry), release)
+        channels = select_channels(a.target, self._registry)
+        texts = await asyncio.to_thread(self._render, a, [c.kind for c in channels])
+        tasks = plan_deliveries(accepted, channels, texts, release)
         by_due: dict[datetime, list[DeliveryPlanned]] = defaultdict(list)
         for task in tasks:
             by_due[release(task.region)].append(task)
@@ -97,9 +110,12 @@ class Fanout:
             return 0
         if doc["status"] == "cancelled":
             return 0
-        never, maybe = await self._releaser.cancel(announcement_id)
-        stopped = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
-        await self._emit(plan_retractions(maybe), stopped)
+        # produce first, then mark: a failure in between is a cancellation done again
+        stopped = await self._releaser.stop(announcement_id)
+        never, maybe = stopped.never, stopped.maybe
+        ended = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
+        await self._emit(plan_retractions(maybe), ended)
+        await self._releaser.cancelled(stopped)
         await self._plans.update(announcement_id, {"status": "cancelled"})
         log.info(
             "fanout_cancelled",

