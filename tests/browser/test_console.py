@@ -156,7 +156,24 @@ async def test_xss_in_every_text_field_is_shown_as_text(
     await expect(page.get_by_role("link", name=XSS).first).to_be_visible()
     assert await page.locator("script:not([src])").count() == 0
     assert await page.locator("img[src=x]").count() == 0
-    # A channel name: shown as text in the registry.
+    # Every text field of the channel form: refused by the router, shown back as text.
+    await page.goto("/channels/new")
+    for label in (
+        "Id kanal",
+        "Jenis",
+        "Nama",
+        "Alamat tujuan",
+        "Tag",
+        "Unggahan per menit paling banyak",
+        "Nama rahasia penanda tangan",
+    ):
+        await page.get_by_label(label, exact=True).fill(XSS)
+    await page.get_by_role("button", name="Simpan kanal").click()
+    await expect(page.locator("#error-summary")).to_be_visible()
+    await expect(page.get_by_label("Nama", exact=True)).to_have_value(XSS)
+    await expect(page.locator("#error-summary")).to_be_focused()
+    assert await page.locator("img[src=x]").count() == 0
+    # A channel name the router accepts: shown as text in the registry.
     await page.goto("/channels/new")
     await page.get_by_label("Id kanal").fill(f"xss-{uuid.uuid4().hex[:6]}")
     await page.get_by_label("Jenis", exact=True).fill("web")
@@ -167,6 +184,18 @@ async def test_xss_in_every_text_field_is_shown_as_text(
     await expect(page.get_by_role("heading", name=XSS)).to_be_visible()
     await page.goto("/channels")
     await expect(page.get_by_role("link", name=XSS)).to_be_visible()
+    # Filters echo what was typed.
+    await page.goto("/announcements")
+    await page.get_by_label("Judul atau id memuat").fill(XSS)
+    await page.get_by_role("button", name="Saring").click()
+    await expect(page.get_by_label("Judul atau id memuat")).to_have_value(XSS)
+    await page.goto("/channels")
+    await page.get_by_label("Kode wilayah").fill(XSS)
+    await page.get_by_label("Jenis").fill(XSS)
+    await page.get_by_role("button", name="Saring").click()
+    await expect(page.get_by_label("Kode wilayah")).to_have_value(XSS)
+    assert await page.locator("img[src=x]").count() == 0
+    await page.goto("/signin?next=" + XSS)
     assert await page.locator("img[src=x]").count() == 0
 
 

@@ -4,6 +4,7 @@ the contract's shapes and error bodies, for the console's handler tests."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ class FakeApis:
     calls: list[httpx.Request] = field(default_factory=list)
     submit_answer: httpx.Response | None = None
     revoked: set[str] = field(default_factory=set)
+    on_report: Callable[[], None] | None = None  # called on every report read
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -123,6 +125,8 @@ class FakeApis:
             items = [self.summary(a) for a in self.announcements.values()]
             return httpx.Response(200, json={"since": "x", "items": items})
         announcement_id = path.split("/")[3]
+        if self.on_report is not None:
+            self.on_report()
         report = self.reports.get(announcement_id)
         if report is None:
             return error(404, f"no announcement {announcement_id!r} in the ledger (yet)")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
+from pydantic import ValidationError
+from siaran_console.app import create_app
+from siaran_console.config import ConsoleSettings
 from siaran_console.security import CONTENT_SECURITY_POLICY
 
-from services.console.tests.conftest import Browser
+from services.console.tests.conftest import Browser, settings
 from services.console.tests.fakes import ADMIN_KEY, REGIONAL_KEY, FakeApis, report
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -276,3 +282,25 @@ async def test_a_revoked_key_ends_the_session(browser: Browser, apis: FakeApis) 
     assert response.status_code == 303
     assert response.headers["location"] == "/signin"
     assert (await browser.client.get("/coverage")).status_code == 303
+
+
+async def test_outside_local_mode_the_cookie_is_secure_and_host_bound(
+    apis: FakeApis, tmp_path: Path
+) -> None:
+    app = create_app(settings(tmp_path, env="production"), transport=apis.transport())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+        secure = Browser(client, app)
+        response = await secure.sign_in()
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-siaran_console=")
+        assert "Secure" in cookie
+        assert "Path=/" in cookie
+        assert "Strict-Transport-Security" in response.headers
+        assert (await client.get("/announcements")).status_code == 200
+    await app.state.console.backends.close()
+
+
+def test_production_needs_the_service_urls(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="SIARAN_CONSOLE_INGEST_URL"):
+        ConsoleSettings(home=tmp_path, env="production")  # type: ignore[arg-type]
