@@ -120,6 +120,11 @@ async def test_channels_and_coverage_within_scope(
     try:
         tab = await regional.new_page()
         await sign_in(tab, site.regional_key)
+        await expect(tab.get_by_role("link", name="Kanal", exact=True)).to_have_count(0)
+        await tab.goto("/coverage")  # metrics answers for the key's province only
+        await expect(tab.locator(".counts dd").first).to_have_text("1 / 25")
+        await expect(tab.locator("table.grid tbody tr")).to_have_count(1)
+        await shot(tab, artifacts, "08-coverage-regional-key")
         response = await tab.goto("/channels")
         assert response is not None
         assert response.status == 403

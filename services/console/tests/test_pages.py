@@ -260,6 +260,7 @@ async def test_channels_add_edit_disable_delete(browser: Browser, apis: FakeApis
 
 async def test_a_regional_key_sees_the_apis_refusal_on_channels(browser: Browser) -> None:
     await browser.sign_in(REGIONAL_KEY)
+    assert 'href="/channels"' not in (await browser.client.get("/announcements")).text
     response = await browser.client.get("/channels")
     assert response.status_code == 403
     assert "needs an admin key" in response.text
@@ -304,3 +305,22 @@ async def test_outside_local_mode_the_cookie_is_secure_and_host_bound(
 def test_production_needs_the_service_urls(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="SIARAN_CONSOLE_INGEST_URL"):
         ConsoleSettings(home=tmp_path, env="production")  # type: ignore[arg-type]
+
+
+async def test_compose_offers_only_the_regions_the_key_reaches(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.channels["c1"] = {"id": "c1", "region": "73.03", "kind": "web", "enabled": True}
+    apis.channels["c2"] = {"id": "c2", "region": "31", "kind": "x", "enabled": True}
+    await browser.sign_in(REGIONAL_KEY)
+    page = (await browser.client.get("/compose")).text
+    assert 'value="73"' in page
+    assert 'value="73.03"' in page
+    assert 'value="31"' not in page
+    assert 'value="31.71"' not in page
+    assert 'id="f-national"' not in page
+    assert 'id="f-zones"' not in page
+    coverage = (await browser.client.get("/coverage")).text
+    assert coverage.count("<tr data-province=") == 1
+    assert '<td class="cell s0">1/25</td>' in coverage
+    assert ">x</th>" not in coverage  # the kinds of other provinces are not the key's

@@ -43,7 +43,7 @@ async def signin(request: Request) -> Response:
     if not key:
         return render(request, "signin.html", 422, error="missing", next=target)
     try:
-        is_admin = await backends_of(request).key_is_admin(key)
+        manages_channels = await backends_of(request).key_manages_channels(key)
     except ApiProblem as problem:
         error = "refused" if problem.status in (401, 403) else "unavailable"
         return render(
@@ -56,7 +56,7 @@ async def signin(request: Request) -> Response:
         )
     console = console_of(request)
     token, _ = console.sessions.sign_in(
-        request.cookies.get(console.cookie_name), key, is_admin=is_admin
+        request.cookies.get(console.cookie_name), key, manages_channels=manages_channels
     )
     return redirect(request, target, token=token)
 
