@@ -283,3 +283,17 @@ async def test_security_headers_on_pages(context: BrowserContext, site: Site) ->
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "script-src 'self'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
+
+
+async def test_the_key_is_in_no_log_url_or_page(page: Page, site: Site) -> None:
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    await sign_in(page, site.admin_key)
+    for path in ("/announcements", "/compose", "/channels", "/coverage"):
+        await page.goto(path)
+        assert site.admin_key not in await page.content()
+    assert not [u for u in urls if site.admin_key in u]
+    log = site.stack.log.read_text(errors="replace")
+    assert "  console | " in log  # the console process writes its lines there too
+    assert site.admin_key not in log
+    assert site.regional_key not in log
