@@ -324,3 +324,18 @@ async def test_compose_offers_only_the_regions_the_key_reaches(
     assert coverage.count("<tr data-province=") == 1
     assert '<td class="cell s0">1/25</td>' in coverage
     assert ">x</th>" not in coverage  # the kinds of other provinces are not the key's
+
+
+async def test_a_regional_officer_reads_dates_in_the_provinces_zone(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.announcements["a1"] = {
+        "id": "a1",
+        "title": "T",
+        "body": "B",
+        "status": "accepted",
+        "submitted_by": "k",
+        "accepted_at": "2026-12-01T01:00:00+00:00",
+    }
+    await browser.sign_in(REGIONAL_KEY)  # province:73, Sulawesi Selatan: WITA
+    assert "1 Des 2026, 09.00 WITA" in (await browser.client.get("/announcements")).text

@@ -48,3 +48,10 @@ def province_choices(within: frozenset[str] | None = None) -> list[ProvinceChoic
 def national(within: frozenset[str] | None) -> bool:
     """Whether the whole country (and the national channels) is in reach."""
     return within is None or NATIONAL in within
+
+
+def zone_of(within: frozenset[str]) -> str | None:
+    """The one time zone all regions in reach share (a regional officer's), else None."""
+    known = regions()
+    zones = {known.zone_of(r) for r in within if r != NATIONAL and known.exists(r)}
+    return zones.pop() if len(zones) == 1 else None
