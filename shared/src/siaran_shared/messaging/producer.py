@@ -46,7 +46,7 @@ def aiokafka_producer(broker: KafkaBroker) -> AIOKafkaProducer | None:
     None before `connect()`, after `stop()` and under the in-memory TestKafkaBroker (which
     swaps in a fake producer). FastStream 0.7 has no public accessor: `broker.config.producer`
     is its `AioKafkaFastProducerImpl`, holding a `RealProducer` state once connected.
-    `shared/tests/test_kafka_fast_path.py` checks this path against the installed FastStream,
+    `shared/tests/test_producer.py` checks this path against the installed FastStream,
     so an upgrade that moves it fails a test instead of silently taking the slow path.
     """
     state = getattr(broker.config.producer, "_producer", None)
