@@ -89,4 +89,6 @@ def test_a_claim_is_stored_as_the_store_compares_it() -> None:
     assert doc["due"] == now.isoformat()  # text that sorts as the times do
     assert doc["v"] == 2
     assert doc["state"] == "waiting"
+    assert "outcome" not in doc  # what has no value is left out of a whole record
     assert Claim.model_validate(doc) == claim
+    assert claim.doc("state", "lease_until") == {"state": "waiting", "lease_until": None}
