@@ -92,3 +92,26 @@ def test_a_claim_is_stored_as_the_store_compares_it() -> None:
     assert "outcome" not in doc  # what has no value is left out of a whole record
     assert Claim.model_validate(doc) == claim
     assert claim.doc("state", "lease_until") == {"state": "waiting", "lease_until": None}
+
+
+async def test_a_record_whose_task_no_longer_reads_still_decides_who_sends(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'claims.db'}", "publisher")
+    await store.connect()
+    docs = store.collection("deliveries", INDEXES)
+    now = utcnow()
+    planned = task("https://example.go.id/hook")
+    due = (now - timedelta(seconds=1)).isoformat()
+    stale = {"key": "d1", "state": "waiting", "v": 2, "attempts": 2, "due": due,
+             "task": {"from": "elsewhere"}}  # fmt: skip
+    await docs.put("d1", stale)
+    claims = Claims(docs, "test:1", timedelta(seconds=30))
+    try:
+        begun, claim = await claims.begin("d1", planned, now)
+        assert begun is Begun.CLAIMED  # sent with the task in hand, not dropped
+        assert claim is not None
+        assert claim.attempts == 2
+        assert claim.task == planned
+    finally:
+        await store.close()
