@@ -49,6 +49,34 @@ def siaran_variables() -> frozenset[str]:
     return frozenset(f"{prefix}{name}".upper() for name in Settings.model_fields)
 
 
+def settings_class(service: str) -> type[Settings]:
+    """The settings a service reads: its own Settings subclass (siaran_<service>.config), if it
+    has one, else the shared ones."""
+    if importlib.util.find_spec(f"siaran_{service}") is None:
+        pytest.fail(f"siaran_{service} is not installed (make install)")
+    if importlib.util.find_spec(f"siaran_{service}.config") is None:
+        return Settings
+    module = importlib.import_module(f"siaran_{service}.config")
+    (own,) = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Settings)
+        and value.__module__ == module.__name__
+    ] or [Settings]
+    return own
+
+
+@pytest.fixture(scope="session")
+def service_variables() -> dict[str, frozenset[str]]:
+    """Every SIARAN_* variable each service reads: the fields of its settings class."""
+    prefix = Settings.model_config.get("env_prefix", "SIARAN_")
+    return {
+        name: frozenset(f"{prefix}{field}".upper() for field in settings_class(name).model_fields)
+        for name in CONTRACT.SERVICES
+    }
+
+
 @pytest.fixture(scope="session")
 def compose(root: Path) -> dict[str, Any]:
     """docker-compose.yml as compose reads it (YAML merge keys resolved)."""

@@ -11,6 +11,17 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.deploy.manifests import (
+    Docs,
+    config,
+    config_maps_of,
+    container,
+    env_of,
+    of_kind,
+    settings_maps,
+    settings_of,
+)
+
 OVERLAYS = ("dev", "prod", "prod-hpa")
 # Custom resources: no upstream schema in kubernetes-validate; checked field by field below.
 CUSTOM_KINDS = {
@@ -23,34 +34,6 @@ CUSTOM_KINDS = {
     "ServiceMonitor",
     "PrometheusRule",
 }
-Docs = list[dict[str, Any]]
-
-
-def of_kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def settings_maps(docs: Docs) -> dict[str, dict[str, Any]]:
-    """The services' settings ConfigMaps (not the Grafana dashboards)."""
-    return {
-        name: doc
-        for name, doc in of_kind(docs, "ConfigMap").items()
-        if "grafana_dashboard" not in doc["metadata"].get("labels", {})
-    }
-
-
-def config(docs: Docs) -> dict[str, str]:
-    (configmap,) = settings_maps(docs).values()
-    return dict(configmap["data"])
-
-
-def container(deployment: dict[str, Any]) -> dict[str, Any]:
-    (only,) = deployment["spec"]["template"]["spec"]["containers"]
-    return dict(only)
-
-
-def env_of(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {item["name"]: item for item in container(deployment).get("env", [])}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -84,17 +67,22 @@ def test_variables_are_ones_the_services_read(
     rendered: dict[str, Docs],
     contract: ModuleType,
     siaran_variables: frozenset[str],
+    service_variables: dict[str, frozenset[str]],
 ) -> None:
-    known = siaran_variables | contract.OTEL_VARIABLES
     settings = config(rendered[overlay])
-    assert set(settings) <= known, sorted(set(settings) - known)
+    shared = siaran_variables | contract.OTEL_VARIABLES
+    assert set(settings) <= shared, sorted(set(settings) - shared)
     for key, allowed in contract.ALLOWED_VALUES.items():
         if key in settings:
             assert settings[key] in allowed, f"{key}={settings[key]}"
-    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name in contract.SERVICES:
+        deployment = deployments[f"siaran-{name}"]
+        known = service_variables[name] | contract.OTEL_VARIABLES
         assert set(env_of(deployment)) <= known, name
-        refs = container(deployment)["envFrom"]
-        assert {r["configMapRef"]["name"] for r in refs} == set(settings_maps(rendered[overlay]))
+        assert config_maps_of(deployment) <= set(settings_maps(rendered[overlay])), name
+    loaded = set().union(*(config_maps_of(d) for d in deployments.values()))
+    assert loaded == set(settings_maps(rendered[overlay])), "a settings ConfigMap nobody loads"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -119,6 +107,21 @@ def test_ports_and_probes_are_the_services_own(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_overlay_pins_every_services_image_to_one_release(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    releases = set()
+    for name in contract.SERVICES:
+        image = container(of_kind(rendered[overlay], "Deployment")[f"siaran-{name}"])["image"]
+        repository, _, tag = image.rpartition(":")
+        assert "/" not in tag, f"{overlay} leaves siaran-{name} on {image}: add it to `images:`"
+        prefix, _, last = repository.rpartition("/")
+        assert last == name, image
+        releases.add((prefix, tag))
+    assert len(releases) == 1, f"{overlay} mixes registries or versions: {sorted(releases)}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_pods_are_locked_down_and_sized(overlay: str, rendered: dict[str, Docs]) -> None:
     for name, deployment in of_kind(rendered[overlay], "Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
@@ -139,9 +142,8 @@ def test_pods_are_locked_down_and_sized(overlay: str, rendered: dict[str, Docs])
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_files_named_by_settings_are_mounted(overlay: str, rendered: dict[str, Docs]) -> None:
-    settings = config(rendered[overlay])
     for name, deployment in of_kind(rendered[overlay], "Deployment").items():
-        values = {**settings, **{k: v.get("value") for k, v in env_of(deployment).items()}}
+        values = settings_of(rendered[overlay], deployment)
         mounts = {m["mountPath"] for m in container(deployment)["volumeMounts"]}
         for variable in ("SIARAN_API_KEYS_FILE", "SIARAN_KAFKA_SSL_CAFILE"):
             if values.get(variable):
@@ -173,7 +175,7 @@ def test_only_the_apis_are_reachable(
     assert deny["policyTypes"] == ["Ingress"]
     assert "ingress" not in deny
     (expression,) = policies["siaran-allow-api"]["spec"]["podSelector"]["matchExpressions"]
-    assert set(expression["values"]) == {f"siaran-{name}" for name in contract.PUBLIC_APIS}
+    assert set(expression["values"]) == {f"siaran-{name}" for name in contract.PUBLIC}
     scrape = policies["siaran-allow-prometheus"]["spec"]["ingress"]
     assert all(rule.get("from") for rule in scrape), "scraping is limited to Prometheus"
 
@@ -249,7 +251,9 @@ def test_dev_has_no_autoscaling(rendered: dict[str, Docs]) -> None:
     assert not of_kind(rendered["dev"], "HorizontalPodAutoscaler")
 
 
-def test_prod_talks_to_kafka_over_tls_with_scram(rendered: dict[str, Docs]) -> None:
+def test_prod_talks_to_kafka_over_tls_with_scram(
+    rendered: dict[str, Docs], contract: ModuleType
+) -> None:
     docs = rendered["prod"]
     settings = config(docs)
     assert settings["SIARAN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
@@ -260,8 +264,9 @@ def test_prod_talks_to_kafka_over_tls_with_scram(rendered: dict[str, Docs]) -> N
     mechanism = settings["SIARAN_KAFKA_SASL_MECHANISM"].lower()
     assert listener["authentication"]["type"] == mechanism
     users = of_kind(docs, "KafkaUser")
-    for name, deployment in of_kind(docs, "Deployment").items():
-        env = env_of(deployment)
+    deployments = of_kind(docs, "Deployment")
+    for name in contract.KAFKA_ACCESS:
+        env = env_of(deployments[f"siaran-{name}"])
         user = env["SIARAN_KAFKA_SASL_USERNAME"]["value"]
         assert users[user]["spec"]["authentication"]["type"] == mechanism, name
         password = env["SIARAN_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
@@ -322,7 +327,7 @@ def test_each_service_may_touch_only_its_own_topics_and_group(
     rendered: dict[str, Docs], contract: ModuleType
 ) -> None:
     users = of_kind(rendered["prod"], "KafkaUser")
-    assert set(users) == {f"siaran-{name}" for name in contract.SERVICES} | {"siaran-keda"}
+    assert set(users) == {f"siaran-{name}" for name in contract.KAFKA_ACCESS} | {"siaran-keda"}
     for name, (reads, writes) in contract.KAFKA_ACCESS.items():
         assert (reads | writes) <= set(contract.TOPICS), name
         expected = {
@@ -351,6 +356,6 @@ def test_each_service_reaches_the_store_with_its_own_credentials(
     overlay: str, rendered: dict[str, Docs], contract: ModuleType
 ) -> None:
     deployments = of_kind(rendered[overlay], "Deployment")
-    for name in contract.SERVICES:
+    for name in contract.KAFKA_ACCESS:
         url = env_of(deployments[f"siaran-{name}"])["SIARAN_STORE_URL"]
         assert url["valueFrom"]["secretKeyRef"] == {"name": f"siaran-store-{name}", "key": "url"}
