@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,14 +68,32 @@ def settings_class(service: str) -> type[Settings]:
     return own
 
 
+PREFIX = Settings.model_config.get("env_prefix", "SIARAN_")
+
+
 @pytest.fixture(scope="session")
 def service_variables() -> dict[str, frozenset[str]]:
     """Every SIARAN_* variable each service reads: the fields of its settings class."""
-    prefix = Settings.model_config.get("env_prefix", "SIARAN_")
     return {
-        name: frozenset(f"{prefix}{field}".upper() for field in settings_class(name).model_fields)
+        name: frozenset(f"{PREFIX}{field}".upper() for field in settings_class(name).model_fields)
         for name in CONTRACT.SERVICES
     }
+
+
+@pytest.fixture
+def load_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, dict[str, str]], Settings]:
+    """Load a service's settings from exactly these variables, as its process would (the
+    validators that refuse an incomplete production configuration included)."""
+
+    def load(service: str, variables: dict[str, str]) -> Settings:
+        for key in os.environ:
+            if key.startswith(PREFIX):
+                monkeypatch.delenv(key)
+        for key, value in variables.items():
+            monkeypatch.setenv(key, value)
+        return settings_class(service)()
+
+    return load
 
 
 @pytest.fixture(scope="session")

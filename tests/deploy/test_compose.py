@@ -6,12 +6,14 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+from siaran_shared.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?+])([^}]*))?\}")
@@ -73,6 +75,23 @@ def test_production_services_get_what_production_requires(
     publisher = compose["services"]["publisher"]
     mounts = {v["target"] for v in publisher["volumes"] if isinstance(v, dict)}
     assert publisher["environment"]["SIARAN_SECRETS_DIR"] in mounts
+
+
+def resolved(value: object) -> str:
+    """A compose value with each ${VAR:-default} as its default, any other ${VAR} as "x"."""
+    return VARIABLE.sub(lambda m: m.group(3) if m.group(2) in {"-", ":-"} else "x", str(value))
+
+
+def test_each_service_accepts_the_environment_compose_gives_it(
+    compose: dict[str, Any], contract: ModuleType, load_settings: Callable[..., Settings]
+) -> None:
+    # Each service's own settings class refuses a production configuration with something
+    # missing (the store, the key file, the console's API URLs): it would not start.
+    for name, service in services_of(compose, contract).items():
+        variables = {key: resolved(value) for key, value in service["environment"].items()}
+        settings = load_settings(name, variables)
+        assert settings.env.value == "production", name
+        assert settings.http_port == contract.SERVICES[name], name
 
 
 def test_api_clients_reach_only_the_apis_they_call(

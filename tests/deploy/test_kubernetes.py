@@ -3,6 +3,7 @@ the services (variables, ports, probes), the topic contract and the autoscaling 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from siaran_shared.settings import Settings
 
 from tests.deploy.manifests import (
     Docs,
@@ -83,6 +85,23 @@ def test_variables_are_ones_the_services_read(
         assert config_maps_of(deployment) <= set(settings_maps(rendered[overlay])), name
     loaded = set().union(*(config_maps_of(d) for d in deployments.values()))
     assert loaded == set(settings_maps(rendered[overlay])), "a settings ConfigMap nobody loads"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_accepts_the_settings_its_pod_gets(
+    overlay: str,
+    rendered: dict[str, Docs],
+    contract: ModuleType,
+    load_settings: Callable[..., Settings],
+) -> None:
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name, port in contract.SERVICES.items():
+        seen = settings_of(rendered[overlay], deployments[f"siaran-{name}"])
+        # a Secret's value (None here) is only known in the cluster: any non-empty text
+        settings = load_settings(
+            name, {k: "from-a-secret" if v is None else v for k, v in seen.items()}
+        )
+        assert (settings.env.value, settings.http_port) == ("production", port), name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
