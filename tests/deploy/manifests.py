@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 Docs = list[dict[str, Any]]
+# What conftest.rendered holds: the dev and prod overlays, and prod with the HPA fallback.
+OVERLAYS = ("dev", "prod", "prod-hpa")
 
 
 def of_kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:

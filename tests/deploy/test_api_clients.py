@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.deploy.manifests import (
+    OVERLAYS,
     Docs,
     config,
     container,
@@ -22,7 +23,6 @@ from tests.deploy.manifests import (
     settings_of,
 )
 
-OVERLAYS = ("dev", "prod", "prod-hpa")
 # Pods a policy must never let the console reach, with the labels Strimzi and the MongoDB
 # operators give them (they are not rendered here).
 FORBIDDEN_PODS: dict[str, dict[str, str]] = {
