@@ -47,7 +47,7 @@ def cap_alert_schema() -> dict[str, Any]:
     }  # fmt: skip
     area = {
         "type": "object",
-        "required": ["areaDesc", "geocode"],
+        "required": ["geocode"],
         "properties": {
             "areaDesc": {"type": "string", "description": "Not used."},
             "geocode": geocode,
