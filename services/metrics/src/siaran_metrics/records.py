@@ -117,7 +117,7 @@ class DeliveryRecord(_Record):
     @classmethod
     def first_seen(cls, event: DeliveryPlanned | DeliveryCompleted) -> DeliveryRecord:
         """A delivery the ledger had not seen, from its plan or its outcome."""
-        return cls(**_identity(event))
+        return cls.model_validate(_identity(event))
 
     def planned_as(self, task: DeliveryPlanned) -> DeliveryRecord:
         """The plan arrived (an outcome that came first keeps its status)."""
