@@ -1,7 +1,9 @@
-"""Cross-service test helpers: the proof report that fault and security tests fill in."""
+"""Cross-service test helpers: the broker the run uses, and the proof report that fault and
+security tests fill in."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -18,6 +20,13 @@ def proof() -> Callable[..., None]:
         _PROOF.append(f"{name}: {figures}")
 
     return record
+
+
+def pytest_report_header() -> str:
+    bootstrap = os.environ.get("SIARAN_TEST_KAFKA_BOOTSTRAP")
+    if bootstrap:
+        return f"kafka: {bootstrap} from SIARAN_TEST_KAFKA_BOOTSTRAP, one stack at a time"
+    return "kafka: a bundled broker per stack (SIARAN_TEST_KAFKA_BOOTSTRAP names another)"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

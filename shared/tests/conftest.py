@@ -81,7 +81,7 @@ def _replica_set() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
+@pytest.fixture(params=["sqlite", pytest.param("mongodb", marks=pytest.mark.mongo)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "sqlite":
         s: Store = SQLiteStore(tmp_path / "contract.db")

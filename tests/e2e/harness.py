@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,10 @@ from typing import IO, Any
 import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from siaran_cli.dev import ensure_dev_key
-from siaran_cli.stack import Stack, StackConfig, free_port
+from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port
+from siaran_shared.events.topics import TOPICS
 
 
 @dataclass
@@ -93,7 +96,49 @@ class RunningStack:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
+def external_bootstrap() -> str | None:
+    """The broker SIARAN_TEST_KAFKA_BOOTSTRAP names, if any (else each stack starts its own)."""
+    return os.environ.get("SIARAN_TEST_KAFKA_BOOTSTRAP") or None
+
+
+def stack_config(
+    home: Path, services: tuple[str, ...] = SERVICES, extra_env: dict[str, str] | None = None
+) -> StackConfig:
+    """A stack on free ports, on the test broker when SIARAN_TEST_KAFKA_BOOTSTRAP names one."""
+    config = StackConfig.on_free_ports(home, services, extra_env)
+    config.external_bootstrap = external_bootstrap()
+    return config
+
+
+async def provide_broker(stack: Stack) -> None:
+    """Start the bundled broker; or, on a named broker, delete Siaran's topics first.
+
+    Topic names and consumer groups are the contract's, so two stacks cannot share a broker:
+    a stack on a named broker starts from empty topics as it would on a bundled one, and what
+    an earlier run or stack left there (registry, offsets, dead letters) is gone.
+    """
+    if stack.config.external_bootstrap is None:
+        await stack.start_broker()
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.bootstrap)
+    await admin.start()
+    try:
+        names = {spec.name for spec in TOPICS}
+        present = names & set(await admin.list_topics())
+        if present:
+            await admin.delete_topics(sorted(present))
+
+        async def deleted() -> bool:
+            return names.isdisjoint(await admin.list_topics())
+
+        await eventually(deleted, within=30, what="Siaran's topics deleted")
+    finally:
+        await admin.close()
+
+
+async def start_stack(
+    home: Path, extra_env: dict[str, str] | None = None, services: tuple[str, ...] = SERVICES
+) -> RunningStack:
     """Broker and services on free ports, logs in home/stack.log, an admin key."""
     home.mkdir(parents=True, exist_ok=True)
     log = home / "stack.log"
@@ -103,15 +148,13 @@ async def start_stack(home: Path, extra_env: dict[str, str] | None = None) -> Ru
         handle.write(f"{name:>9} | {line}\n")
         handle.flush()
 
-    config = StackConfig.on_free_ports(
-        home, extra_env={"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})}
-    )
+    config = stack_config(home, services, {"SIARAN_LOG_LEVEL": "INFO", **(extra_env or {})})
     key = ensure_dev_key(home).read_text().strip()
     stack = Stack(config, printer)
     running = RunningStack(stack, key, log, handle)
     try:
-        await stack.start_broker()
-        await stack.start_services()
+        await provide_broker(stack)
+        await stack.start_services(services)
         await stack.wait_ready(90)
     except BaseException:
         await running.stop()

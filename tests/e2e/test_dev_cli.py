@@ -14,7 +14,7 @@ import pytest
 from siaran_cli.stack import free_port, port_in_use
 from siaran_shared.settings import SERVICE_PORTS
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
 
 def _processes_with(marker: str) -> list[int]:

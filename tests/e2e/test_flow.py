@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.harness import Receiver, RunningStack, eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_announcement_reaches_webhook_once_and_report_says_delivered(

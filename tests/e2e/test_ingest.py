@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from tests.e2e.harness import Receiver, RunningStack, eventually, read_to_end
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def channel(stack: RunningStack, receiver: Receiver, run: str, region: str) -> str:

@@ -17,7 +17,7 @@ from siaran_shared.metric_names import ALL_METRICS
 
 from tests.e2e.harness import Receiver, RunningStack, eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 CHANNELS = {"web": "73.03", "x": "73.71", "facebook": "73.01"}
 

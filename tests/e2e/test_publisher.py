@@ -20,15 +20,15 @@ import pytest_asyncio
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from siaran_cli.dlq import DeadLetter, read_dead_letters, replay
-from siaran_cli.stack import Stack, StackConfig, free_port
+from siaran_cli.stack import Stack, free_port
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, utcnow
 from siaran_shared.events.topics import DELIVERIES, DLQ, RESULTS
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.settings import Settings
 
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, provide_broker, stack_config
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 ENV = {
     "SIARAN_RETRY_BASE_SECONDS": "0.2",
@@ -129,14 +129,14 @@ async def _collect(bootstrap: str, topic: str, sink: list[Any], model: Any = Non
 async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     home = tmp_path_factory.mktemp("siaran-publisher-e2e")
     log = (home / "stack.log").open("a", encoding="utf-8")
-    config = StackConfig.on_free_ports(home, ("publisher",), ENV)
+    config = stack_config(home, ("publisher",), ENV)
     stack = Stack(config, lambda name, line: (log.write(f"{name:>9} | {line}\n"), log.flush()))
     receiver = Receiver()
     await receiver.start()
     collectors: list[asyncio.Task[None]] = []
     producer = AIOKafkaProducer(bootstrap_servers=config.bootstrap, linger_ms=2)
     try:
-        await stack.start_broker()
+        await provide_broker(stack)
         await stack.start_services(("publisher",))
         await stack.wait_ready(90)
         await producer.start()

@@ -14,7 +14,7 @@ from siaran_shared.events.topics import DELIVERIES
 
 from tests.e2e.harness import Receiver, RunningStack, eventually, read_to_end
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def put_channel(stack: RunningStack, channel_id: str, **body: Any) -> None:

@@ -14,7 +14,7 @@ from siaran_shared.events.topics import TOPICS
 from tests.e2e.conftest import SECRETS
 from tests.e2e.harness import Receiver, RunningStack, eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def _all_topic_bytes(bootstrap: str) -> bytes:

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from tests.e2e.harness import Receiver, RunningStack, eventually, start_stack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -21,7 +21,7 @@ from tests.faults.helpers import (
     register_national,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(240)]
 
 
 async def test_receiver_down_30s_others_unaffected_then_all_delivered(

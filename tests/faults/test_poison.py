@@ -39,7 +39,7 @@ from siaran_shared.events.topics import (
 from tests.e2e.harness import Receiver, eventually
 from tests.faults.helpers import fault_stack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(180)]
 
 #: The event type each topic carries, for poison that claims to be one.
 TOPIC_TYPES = {

@@ -20,7 +20,7 @@ from tests.faults.helpers import (
     register_national,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(240)]
 
 
 async def test_second_publisher_joins_mid_fanout(

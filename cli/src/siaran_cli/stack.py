@@ -120,6 +120,8 @@ class StackConfig:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_format: str = "json"
+    #: a running broker to use instead of the bundled one on `kafka_port` (tests)
+    external_bootstrap: str | None = None
 
     @classmethod
     def on_free_ports(
@@ -135,7 +137,7 @@ class StackConfig:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return self.external_bootstrap or f"127.0.0.1:{self.kafka_port}"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -179,6 +181,8 @@ class Stack:
 
     async def start_broker(self) -> None:
         c = self.config
+        if c.external_bootstrap:
+            raise RuntimeError(f"the stack uses the broker at {c.external_bootstrap}")
         if port_in_use("127.0.0.1", c.kafka_port):
             raise RuntimeError(
                 f"port {c.kafka_port} is in use: stop what listens there "

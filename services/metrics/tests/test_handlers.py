@@ -28,7 +28,7 @@ from siaran_shared.events.topics import (
     DELIVERIES,
     RESULTS,
 )
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 

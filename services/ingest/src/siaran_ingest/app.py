@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import Event
 from siaran_shared.events.topics import ANNOUNCEMENTS, INBOUND
-from siaran_shared.kafka import Outgoing, dead_letter, publish_all, subscriber
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Outgoing, dead_letter, publish_all, subscriber
+from siaran_shared.retention import RetentionSettings, prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
@@ -40,7 +41,11 @@ def build_archive(
         key = getattr(event, "announcement_id", None) or event.announcement.id  # type: ignore[attr-defined]
         await publish_all(runtime.broker, runtime.source, [Outgoing(ANNOUNCEMENTS, key, event)])
 
-    collection = runtime.store.collection("announcements", indexes=("accepted_at", "status"))
+    collection = runtime.store.collection(
+        "announcements",
+        indexes=("accepted_at", "status"),
+        expiry=RetentionSettings().keep("archive", "accepted_at"),
+    )
     return Archive(
         Submissions(collection),
         wrap_publish(publish) if wrap_publish else publish,
@@ -59,6 +64,7 @@ def create_app(
     intake = Intake(
         build_archive(runtime, config, wrap_publish), max_cap_bytes=config.max_body_bytes
     )
+    prune_in_background(runtime)
 
     async def sweep_pending() -> None:
         while True:

@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.metrics import Meter
-from siaran_shared.kafka import Poison, dead_letter, subscriber
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Poison, dead_letter, subscriber
+from siaran_shared.retention import prune_in_background
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
@@ -34,9 +35,22 @@ def create_app(
     """The metrics service; `meter` replaces the process's meter (tests read exact counts)."""
     runtime = build_runtime("metrics", settings)
     store = runtime.store
+    retention = prune_in_background(runtime)
     ledger = Ledger(
-        Deliveries(store.collection("deliveries", indexes=("announcement_id", "status"))),
-        Announcements(store.collection("announcements", indexes=("accepted_at",))),
+        Deliveries(
+            store.collection(
+                "deliveries",
+                indexes=("announcement_id", "status"),
+                expiry=retention.keep("ledger", "completed_at"),
+            )
+        ),
+        Announcements(
+            store.collection(
+                "announcements",
+                indexes=("accepted_at",),
+                expiry=retention.keep("ledger", "accepted_at"),
+            )
+        ),
     )
     registry = Registry(
         store.collection("channels", indexes=("region",)), store.collection("channel_health")

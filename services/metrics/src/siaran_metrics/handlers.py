@@ -22,7 +22,7 @@ from siaran_shared.events import (
     DeliveryPlanned,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, DELIVERIES, RESULTS
-from siaran_shared.kafka import Poison, decode
+from siaran_shared.messaging import Poison, decode
 from siaran_shared.telemetry import counter, gauge, histogram
 
 from siaran_metrics.gauges import channels_active
