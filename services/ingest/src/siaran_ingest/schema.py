@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -45,19 +46,71 @@ def _non_blank(text: str) -> str:
     return text
 
 
+#: What the OpenAPI says of text that must not be blank: a character that is not whitespace
+#: (in Python's terms, which the code strips; an OpenAPI tester matches with Python's re too).
+NON_BLANK = r"\S"
+
 NormText = Annotated[str, AfterValidator(_normalise)]
-Title = Annotated[NormText, AfterValidator(_non_blank), Field(max_length=TITLE_MAX * 4)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# The length limits apply after normalisation (checked below); raw input may be longer.
+Title = Annotated[
+    NormText,
+    AfterValidator(_non_blank),
+    Field(
+        max_length=TITLE_MAX * 4, json_schema_extra={"pattern": NON_BLANK, "maxLength": TITLE_MAX}
+    ),
+]
+Body = Annotated[
+    NormText,
+    AfterValidator(_non_blank),
+    Field(json_schema_extra={"pattern": NON_BLANK, "maxLength": BODY_MAX}),
+]
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(json_schema_extra={"pattern": NON_BLANK}),
+]
+
+
+def _codes(which: str) -> Callable[[dict[str, Any]], None]:
+    """The official province or regency codes, as the enum of a list's items in the OpenAPI
+    (looked up when the schema is made, not at import)."""
+
+    def add(schema: dict[str, Any]) -> None:
+        known = regions()
+        provinces = list(known.regencies_by_province)
+        codes = (
+            provinces
+            if which == "provinces"
+            else [c for c in known.by_code if c not in known.regencies_by_province]
+        )
+        schema["items"] = {"type": "string", "enum": codes}
+
+    return add
+
+
+def _selects_a_region(schema: dict[str, Any]) -> None:
+    """The OpenAPI of a target: national, or at least one province, regency or zone."""
+    schema["anyOf"] = [
+        {"required": ["national"], "properties": {"national": {"const": True}}},
+        *(
+            {"required": [name], "properties": {name: {"minItems": 1}}}
+            for name in ("provinces", "regencies", "zones")
+        ),
+    ]
 
 
 class TargetIn(BaseModel):
     """Which regions to reach, and which of their channels."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_selects_a_region)
 
     national: bool = Field(False, description="Every province and regency, plus national channels.")
-    provinces: list[str] = Field([], max_length=38, examples=[["73"]])
-    regencies: list[str] = Field([], max_length=514, examples=[["71.71"]])
+    provinces: list[str] = Field(
+        [], max_length=38, examples=[["73"]], json_schema_extra=_codes("provinces")
+    )
+    regencies: list[str] = Field(
+        [], max_length=514, examples=[["71.71"]], json_schema_extra=_codes("regencies")
+    )
     zones: list[Literal["WIB", "WITA", "WIT"]] = Field([], max_length=3)
     kinds: list[Label] = Field([], max_length=32, examples=[["web", "x"]])
     tags: list[Label] = Field([], max_length=32, examples=[["official"]])
@@ -124,16 +177,23 @@ class AnnouncementIn(BaseModel):
         None, pattern=ID_PATTERN, description="Your id; the server makes one if absent."
     )
     title: Title
-    body: Annotated[NormText, AfterValidator(_non_blank)]
-    summary: NormText | None = None
+    body: Body
+    summary: NormText | None = Field(None, json_schema_extra={"maxLength": SUMMARY_MAX})
     link: HttpUrl | None = Field(None, description="http or https URL")
     category: Label | None = None
     priority: Priority = Priority.NORMAL
-    hashtags: list[str] = Field([], max_length=30, description="Words without '#'.")
+    hashtags: list[str] = Field(
+        [],
+        max_length=30,
+        description="Words without '#'.",
+        json_schema_extra={"items": {"type": "string", "pattern": r"^\s*\w{1,100}\s*$"}},
+    )
     target: TargetIn
     publish_at: AwareDatetime | None = Field(None, description="Hold deliveries until then.")
     publish_local_time: str | None = Field(
-        None, description="HH:MM: release each region's deliveries at that local time."
+        None,
+        description="HH:MM: release each region's deliveries at that local time.",
+        json_schema_extra={"pattern": _LOCAL_TIME.pattern},
     )
     expires_at: AwareDatetime | None = Field(None, description="Post nothing after this.")
 
