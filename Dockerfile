@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image per Siaran service, from this one file. Build from the repository root:
 #   docker build --build-arg SERVICE=ingest --build-arg PORT=8000 -t siaran/ingest .
-# SERVICE is ingest, router, publisher or metrics; PORT its contract port (8000-8003), checked
+# SERVICE is ingest, router, publisher, metrics or console; PORT its contract port, checked
 # against siaran_shared.settings.SERVICE_PORTS during the build. docker-compose.yml passes both.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
@@ -30,7 +30,7 @@ COPY services/metrics/pyproject.toml services/metrics/
 COPY services/console/pyproject.toml services/console/
 RUN --mount=type=cache,target=/root/.cache/uv \
     test -n "${SERVICE}" -a -d "services/${SERVICE}" \
-    || { echo "--build-arg SERVICE=ingest|router|publisher|metrics is required" >&2; exit 1; }; \
+    || { echo "--build-arg SERVICE=<a folder of services/> is required" >&2; exit 1; }; \
     uv sync --no-dev --no-install-workspace --package "siaran-${SERVICE}"
 
 # Step 2, the source: only the library and this service, installed as wheels (not editable).

@@ -23,6 +23,8 @@ from siaran_cli.demo import demo_channels
 from siaran_cli.stack import Stack, StackConfig, free_port
 from siaran_router.bulk import parse_rows
 from siaran_router.fanout import Fanout
+from siaran_router.outbox import Batches
+from siaran_router.plans import Plans
 from siaran_router.registry import Registry
 from siaran_router.release import Releaser
 from siaran_shared.events import (
@@ -34,16 +36,16 @@ from siaran_shared.events import (
     Target,
 )
 from siaran_shared.events.topics import DELIVERIES, RESULTS
-from siaran_shared.kafka import (
+from siaran_shared.logging import configure_logging
+from siaran_shared.messaging import (
     Outgoing,
-    _publish_each,
     aiokafka_producer,
     ce_headers,
     ensure_topics,
     make_broker,
     publish_all,
 )
-from siaran_shared.logging import configure_logging
+from siaran_shared.messaging.producer import _publish_each
 from siaran_shared.settings import Settings
 from siaran_shared.store import open_store
 from siaran_shared.telemetry import setup_telemetry
@@ -106,8 +108,8 @@ async def run(settings: Settings, home: Path) -> None:
     def router(chunk: int) -> tuple[Fanout, Releaser]:
         batches = store.collection("release_batches", ("status", "due", "announcement_id"))
         tasks = store.collection("release_tasks")
-        releaser = Releaser(batches, tasks, emit, owner="bench", chunk=chunk)
-        return Fanout(registry, store.collection("plans"), releaser, emit), releaser
+        releaser = Releaser(Batches(batches, tasks), emit, registry.get, owner="bench", chunk=chunk)
+        return Fanout(registry, Plans(store.collection("plans")), releaser, emit), releaser
 
     fanout, releaser = router(500)
     # warm-up: connections, rendering caches

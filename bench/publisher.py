@@ -255,7 +255,7 @@ class Siaran:
         return [make_task(run, c, k, f"{endpoint}/{c}") for c, k in channels(count)]
 
     def _encoded(self, tasks: Sequence[Any]) -> list[tuple[str, bytes, bytes, list[Any]]]:
-        from siaran_shared.kafka import ce_headers
+        from siaran_shared.messaging import ce_headers
 
         return [
             (t.delivery_id, t.channel_id.encode(), t.model_dump_json().encode(),

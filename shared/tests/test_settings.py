@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from siaran_shared.kafka import make_broker, producer_options
+from siaran_shared.messaging import make_broker, producer_options
 from siaran_shared.settings import BUNDLED_SESSION_TIMEOUT_MS, Settings
 
 

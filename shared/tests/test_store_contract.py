@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,14 @@ async def test_increment_refuses_bad_fields_and_deltas(store: Store) -> None:
     with pytest.raises(TypeError, match="integer"):
         await c.increment_many({"a": {"n": True}})
     assert await c.get("a") == {"n": 1}
+
+
+async def test_increment_of_a_field_that_is_no_number_changes_nothing(store: Store) -> None:
+    c = store.collection("counters_typed")
+    await c.put_many({"a": {"n": 1}, "b": {"n": "one"}, "c": {"n": 1}})
+    with pytest.raises(ValueError, match=r"non-numeric|not a number"):
+        await c.increment_many({"a": {"n": 1}, "b": {"n": 1}, "c": {"n": 1}})
+    assert await c.get_many(["a", "b", "c"]) == {"a": {"n": 1}, "b": {"n": "one"}, "c": {"n": 1}}
 
 
 async def test_increment_many_names_the_documents_that_exist(store: Store) -> None:
@@ -466,3 +475,101 @@ def test_an_expiry_must_be_positive_and_name_a_field() -> None:
         Expiry(timedelta(0))
     with pytest.raises(ValueError, match="invalid field name"):
         Expiry(timedelta(days=1), "a b")
+
+
+# --- random queries: the backend agrees with the reference semantics --------------------------
+
+_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    1.0,
+    -2,
+    2.5,
+    "",
+    "1",
+    "a",
+    "web",
+    "ü",
+    '["a",1]',
+    "{}",
+]
+_SHAPES: list[Any] = [*_VALUES, ["a", 1], [], {"k": "a"}, {}, [{"k": "a"}]]
+_FIELDS = ["f", "g", "o.k", "o.j"]
+
+
+def _random_doc(rng: random.Random, i: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": f"d{i:03}"}
+    for field in ("f", "g"):
+        if rng.random() < 0.8:
+            doc[field] = rng.choice(_SHAPES)
+    roll = rng.random()
+    if roll < 0.6:
+        doc["o"] = {k: rng.choice(_SHAPES) for k in ("k", "j") if rng.random() < 0.7}
+    elif roll < 0.8:
+        doc["o"] = rng.choice([[{"k": "a"}], "a", None, 1])
+    return doc
+
+
+def _random_condition(rng: random.Random) -> Any:
+    op = rng.choice(["eq", "$lt", "$lte", "$gt", "$gte", "$ne", "$in"])
+    if op == "eq":
+        return rng.choice(_VALUES)
+    if op == "$ne":
+        return {op: rng.choice(_VALUES)}
+    if op == "$in":
+        return {op: rng.sample([v for v in _VALUES if v is not None], rng.randint(0, 3))}
+    return {
+        op: rng.choice(
+            [v for v in _VALUES if isinstance(v, str | int | float) and not isinstance(v, bool)]
+        )
+    }
+
+
+def _random_where(rng: random.Random, depth: int = 0) -> dict[str, Any]:
+    where: dict[str, Any] = {
+        field: _random_condition(rng) for field in rng.sample(_FIELDS, rng.randint(1, 2))
+    }
+    if depth == 0 and rng.random() < 0.2:
+        where["$or"] = [_random_where(rng, 1) for _ in range(rng.randint(1, 3))]
+    return where
+
+
+async def test_random_queries_agree_with_the_reference_semantics(store: Store) -> None:
+    rng = random.Random(20261201)
+    c = store.collection("random", indexes=("f", "o.k"))
+    docs = {f"d{i:03}": _random_doc(rng, i) for i in range(80)}
+    await c.put_many(docs)
+    for _ in range(400):
+        where = _random_where(rng)
+        expected = sorted(k for k, d in docs.items() if matches(d, where))
+        found = sorted(d["id"] for d in await c.find(where))
+        assert found == expected, where
+
+
+async def test_sqlite_many_document_writes_are_all_or_none(tmp_path: Path) -> None:
+    """A write that fails half-way (here a trigger refuses one key of the second chunk) is
+    rolled back: the next operation's commit must not commit the first half."""
+    from siaran_shared.store import StoreError
+    from siaran_shared.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "atomic.db")
+    c = s.collection("claims")
+    await s.connect()
+    try:
+        await s.db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON claims WHEN NEW.key = 'k450' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        await s.db.commit()
+        with pytest.raises(StoreError, match="refused"):
+            await c.insert_many({f"k{i}": {"i": i} for i in range(500)})
+        await c.put("other", {"i": -1})
+        assert await c.count() == 1
+        with pytest.raises(StoreError, match="refused"):
+            await c.put_many({f"k{i}": {"i": i} for i in range(500)})
+        assert await c.count() == 1
+    finally:
+        await s.close()

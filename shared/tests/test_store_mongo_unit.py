@@ -20,7 +20,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
     WriteConcernError,
 )
-from siaran_shared.store import Expiry, StoreError, StoreUnavailable
+from siaran_shared.store import Expiry, StoreError, StoreUnavailable, open_store
 from siaran_shared.store.mongo import TTL_INDEX, MongoStore
 from siaran_shared.store.mongo_query import client_options, mongo_filter, store_error
 
@@ -61,6 +61,11 @@ def test_a_url_may_set_its_own_timeouts() -> None:
 def test_a_url_may_not_weaken_durability(query: str) -> None:
     with pytest.raises(ValueError, match="weaker than the store needs"):
         client_options(f"{URL}?{query}", "x")
+
+
+def test_a_service_with_a_weaker_url_refuses_to_start() -> None:
+    with pytest.raises(ValueError, match=r"w=1 is weaker"):
+        open_store("mongodb://mongo:27017/?replicaSet=rs0&w=1", "ingest")
 
 
 def test_a_url_may_repeat_what_the_store_requires() -> None:
@@ -130,6 +135,7 @@ def test_queries_become_guarded_filters(where: Any, expected: dict[str, Any]) ->
         (OperationFailure("not authorized on siaran_ingest", 13), StoreError),
         (OperationFailure("bad value", 2), StoreError),
         (InvalidDocument("key must not contain '.'"), ValueError),
+        (OperationFailure("Cannot apply $inc to a value of non-numeric type", 14), ValueError),
     ],
 )
 def test_driver_errors_become_the_stores_own(error: Exception, expected: type[Exception]) -> None:
@@ -251,3 +257,40 @@ async def test_driver_failures_reach_callers_as_store_errors(
     driver.colls["things"].update_one.side_effect = OperationFailure("not authorized", 13)
     with pytest.raises(StoreError, match="not authorized"):
         await c.update("k", {"a": 2})
+
+
+class FakeSession:
+    """An AsyncClientSession whose with_transaction runs the callback once, recording it."""
+
+    def __init__(self) -> None:
+        self.transactions = 0
+
+    async def __aenter__(self) -> FakeSession:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def with_transaction(self, callback: Any) -> Any:
+        self.transactions += 1
+        return await callback(self)
+
+
+async def test_writes_of_many_documents_run_in_one_transaction(
+    mocked: tuple[MongoStore, FakeDriver],
+) -> None:
+    store, driver = mocked
+    session = FakeSession()
+    driver.start_session = MagicMock(return_value=session)  # type: ignore[attr-defined]
+    c = store.collection("bulk")
+    await store.connect()
+    coll = driver.colls["bulk"]
+    await c.put("one", {"n": 1})  # one document: no transaction needed
+    assert session.transactions == 0
+    await c.put_many({"a": {"n": 1}, "b": {"n": 2}})
+    assert session.transactions == 1
+    assert coll.bulk_write.await_args.kwargs == {"ordered": True, "session": session}
+    coll.bulk_write.return_value = MagicMock(matched_count=2)
+    assert await c.increment_many({"a": {"n": 1}, "b": {"n": 1}}) == {"a", "b"}
+    assert session.transactions == 2
+    assert coll.bulk_write.await_args.kwargs == {"ordered": True, "session": session}

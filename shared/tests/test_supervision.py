@@ -54,7 +54,8 @@ async def test_a_crashed_scheduler_loop_fails_healthz(tmp_path: Path) -> None:
         r = await client.get("/healthz")
     await runtime.supervisor.stop()
     assert r.status_code == 503
-    assert r.json()["problems"] == {"schedule": "crashed: RuntimeError: store gone"}
+    # the exception's text stays in the log: /healthz answers anyone
+    assert r.json()["problems"] == {"schedule": "crashed: RuntimeError"}
     assert stopped == [True]  # run_service shuts the server down: the process exits
 
 

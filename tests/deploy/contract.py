@@ -37,7 +37,7 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
 # What each service may do on Kafka (its KafkaUser's ACLs): topics read, topics written, after
 # the services' code (subscribers, the publisher's own consumer, Outgoing(...) and dead_letter
 # calls). Each service's consumer group is siaran-<service>; the router reads the registry and
-# channel health without a group.
+# channel health without a group, the publisher the registry.
 KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ingest": (
         frozenset({"siaran.inbound.v1"}),
@@ -50,7 +50,9 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         ),
     ),
     "publisher": (
-        frozenset({"siaran.deliveries.v1", "siaran.deliveries.retry.v1"}),
+        # channels.v1 without a group: each send follows the channel as it is now (the
+        # publisher branch's subscriber, wt-publisher 2747f22)
+        frozenset({"siaran.deliveries.v1", "siaran.deliveries.retry.v1", "siaran.channels.v1"}),
         frozenset(
             {
                 "siaran.deliveries.retry.v1",

@@ -23,7 +23,7 @@ from siaran_cli.dlq import DeadLetter, read_dead_letters, replay
 from siaran_cli.stack import Stack, free_port
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, utcnow
 from siaran_shared.events.topics import DELIVERIES, DLQ, RESULTS
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.settings import Settings
 
 from tests.e2e.harness import eventually, provide_broker, stack_config

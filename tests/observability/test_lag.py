@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aiokafka import TopicPartition
-from siaran_shared.kafka import make_broker, subscriber
-from siaran_shared.lag import grouped_topics, lag_by_topic
+from siaran_shared.messaging import make_broker, subscriber
+from siaran_shared.messaging.lag import grouped_topics, lag_by_topic
 from siaran_shared.settings import Settings
 
 

@@ -21,7 +21,7 @@ from siaran_shared.events import (
     utcnow,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNELS
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.regions import NATIONAL, regions, select_regions
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 

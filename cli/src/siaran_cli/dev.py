@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from siaran_shared.auth import KeyRing
-from siaran_shared.kafka import ensure_topics
+from siaran_shared.messaging import ensure_topics
 from siaran_shared.settings import Settings
 
 from siaran_cli.demo import DEMO_PORT, demo_channels
@@ -26,8 +26,9 @@ from siaran_cli.stack import SERVICES, Stack, StackConfig, port_in_use
 
 console = Console(highlight=False)
 COLOURS = {"broker": "magenta", "ingest": "cyan", "router": "green", "publisher": "yellow",
-           "metrics": "blue", "demo": "white"}  # fmt: skip
+           "metrics": "blue", "console": "bright_blue", "demo": "white"}  # fmt: skip
 MAX_RESTARTS_PER_MINUTE = 5
+WEB_APIS = ("ingest", "router", "metrics")  # what the web console calls
 
 
 def _printer(name: str, line: str) -> None:
@@ -62,6 +63,7 @@ def dev(
     """Start the broker and the four services, wait until ready, supervise until Ctrl-C."""
     log_format = "console" if sys.stdout.isatty() else "json"
     config = StackConfig(home=home.resolve(), kafka_port=kafka_port, log_format=log_format)
+    config.extra_env = {f"SIARAN_CONSOLE_{s.upper()}_URL": config.url(s) for s in WEB_APIS}
     try:
         asyncio.run(_run(config, demo_port if demo else None))
     except KeyboardInterrupt:
@@ -86,7 +88,7 @@ async def _run(config: StackConfig, demo_port: int | None = None) -> None:
             _printer("demo", f"port {demo_port} is in use: demo receiver not started")
         elif demo_port is not None:
             await stack.start_demo_receiver(demo_port)
-        await stack.start_services()
+        await stack.start_services((*SERVICES, "console"))
         started = time.monotonic()
         await _until(stack.wait_ready(60), stop)
         if stop.is_set():
@@ -178,6 +180,7 @@ def _banner(config: StackConfig, key_path: Path, seconds: float) -> None:
         table.add_row(name, url, url + "/docs")
     table.add_row("broker", f"kafka://{config.bootstrap}", "")
     console.print(table)
+    console.print(f"web console: [bold]{config.url('console')}[/] (sign in with the admin key)")
     console.print(
         f"admin API key: [bold]{key_path}[/] (use: Authorization: Bearer $(cat {key_path}))"
     )

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from siaran_shared.events import utcnow
 from siaran_shared.events.topics import DLQ
-from siaran_shared.kafka_client import aiokafka_options
+from siaran_shared.messaging import aiokafka_options, producer_options
 from siaran_shared.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -102,7 +102,9 @@ async def read_dead_letters(settings: Settings) -> list[DeadLetter]:
 
 async def replay(settings: Settings, letters: list[DeadLetter]) -> int:
     """Produce each dead letter's original bytes and headers to its origin topic."""
-    producer = AIOKafkaProducer(**aiokafka_options(settings), linger_ms=5)
+    producer = AIOKafkaProducer(
+        **aiokafka_options(settings), **producer_options(settings), linger_ms=5
+    )
     await producer.start()
     try:
         futures = [

@@ -33,8 +33,9 @@ def settings(home: Path, **extra: object) -> ConsoleSettings:
 class Browser:
     """An httpx client on the console app that keeps its cookie and reads CSRF tokens."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
         self.client = client
+        self.app = app
 
     async def csrf(self, path: str = "/signin") -> str:
         page = await self.client.get(path)
@@ -64,5 +65,5 @@ def app(apis: FakeApis, tmp_path: Path) -> FastAPI:
 async def browser(app: FastAPI) -> AsyncIterator[Browser]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
-        yield Browser(client)
+        yield Browser(client, app)
     await app.state.console.backends.close()

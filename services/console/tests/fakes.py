@@ -4,10 +4,13 @@ the contract's shapes and error bodies, for the console's handler tests."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from siaran_shared.regions import NATIONAL
+from siaran_shared.regions import regions as all_regions
 
 ADMIN_KEY = "admin-key-0123456789"
 REGIONAL_KEY = "sulsel-key-0123456789"
@@ -31,6 +34,7 @@ class FakeApis:
     calls: list[httpx.Request] = field(default_factory=list)
     submit_answer: httpx.Response | None = None
     revoked: set[str] = field(default_factory=set)
+    on_report: Callable[[], None] | None = None  # called on every report read
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -99,34 +103,42 @@ class FakeApis:
     def metrics(self, request: httpx.Request, scope: str) -> httpx.Response:
         path = request.url.path
         if path == "/v1/coverage":
-            regions: dict[str, Any] = {}
-            for c in self.channels.values():
-                if c.get("enabled", True):
-                    kinds = regions.setdefault(c["region"], {"name": c["region"], "kinds": {}})
-                    kinds["kinds"][c["kind"]] = kinds["kinds"].get(c["kind"], 0) + 1
-            reconnect = [
-                {"id": i, "region": self.channels[i]["region"], "kind": self.channels[i]["kind"]}
-                for i in sorted(self.needs_reconnect)
-            ]
-            return httpx.Response(
-                200,
-                json={
-                    "regions_total": 553,
-                    "regions_covered": len(regions),
-                    "channels_active": len(self.channels),
-                    "regions": regions,
-                    "regions_without_channels": [],
-                    "needs_reconnect": reconnect,
-                },
-            )
+            return httpx.Response(200, json=self.coverage(scope))
         if path == "/v1/announcements":
             items = [self.summary(a) for a in self.announcements.values()]
             return httpx.Response(200, json={"since": "x", "items": items})
         announcement_id = path.split("/")[3]
+        if self.on_report is not None:
+            self.on_report()
         report = self.reports.get(announcement_id)
         if report is None:
             return error(404, f"no announcement {announcement_id!r} in the ledger (yet)")
         return httpx.Response(200, json=report)
+
+    def coverage(self, scope: str) -> dict[str, Any]:
+        """The coverage answer of metrics, cut to the key's scope like metrics does."""
+
+        def in_scope(region: str) -> bool:
+            return scope == "admin" or region.split(".")[0] == scope.removeprefix("province:")
+
+        regions: dict[str, Any] = {}
+        for c in self.channels.values():
+            if c.get("enabled", True) and in_scope(c["region"]):
+                kinds = regions.setdefault(c["region"], {"name": c["region"], "kinds": {}})["kinds"]
+                kinds[c["kind"]] = kinds.get(c["kind"], 0) + 1
+        every = [r for r in (NATIONAL, *all_regions().by_code) if in_scope(r)]
+        reconnect = [
+            {"id": i, "region": self.channels[i]["region"], "kind": self.channels[i]["kind"]}
+            for i in sorted(self.needs_reconnect)
+        ]
+        return {
+            "regions_total": len(every),
+            "regions_covered": len(regions),
+            "channels_active": sum(sum(r["kinds"].values()) for r in regions.values()),
+            "regions": regions,
+            "needs_reconnect": reconnect,
+            "regions_without_channels": [{"code": r, "name": r} for r in every if r not in regions],
+        }
 
     def summary(self, announcement: dict[str, Any]) -> dict[str, Any]:
         report = self.reports.get(announcement["id"], {})

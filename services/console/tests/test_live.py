@@ -65,3 +65,19 @@ async def test_list_stream_and_not_in_ledger_yet(browser: Browser, apis: FakeApi
 async def test_stream_needs_a_session(browser: Browser) -> None:
     response = await browser.client.get("/announcements/a1/events")
     assert response.status_code == 303
+
+
+async def test_stream_ends_when_the_session_ends(browser: Browser, apis: FakeApis) -> None:
+    apis.announcements["a1"] = {
+        "id": "a1",
+        "status": "accepted",
+        "accepted_at": "2026-12-01T01:00:00Z",
+    }
+    apis.reports["a1"] = report("a1", delivered=1, planned=4)
+    await browser.sign_in()
+    token = browser.client.cookies["siaran_console"]
+    sessions = browser.app.state.console.sessions
+    apis.on_report = lambda: sessions.end(token)  # signed out elsewhere after the first read
+    sent = events((await browser.client.get("/announcements/a1/events")).text)
+    assert [name for name, _ in sent] == ["report", "end"]
+    assert sent[1][1] == {"reason": "signed_out"}

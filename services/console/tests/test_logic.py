@@ -48,10 +48,10 @@ def test_sign_in_replaces_the_token_and_keeps_preferences() -> None:
     sessions = Sessions(lifetime=100, idle=100, max_sessions=10)
     old, anonymous = sessions.new()
     anonymous.prefer(locale="en", zone="WIT")
-    new, session = sessions.sign_in(old, "key-value-42", is_admin=True)
+    new, session = sessions.sign_in(old, "key-value-42", manages_channels=True)
     assert sessions.get(old) is None
     assert sessions.get(new) is session
-    assert (session.locale, session.zone, session.key, session.is_admin) == (
+    assert (session.locale, session.zone, session.key, session.manages_channels) == (
         "en",
         "WIT",
         "key-value-42",

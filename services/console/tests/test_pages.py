@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
+from pydantic import ValidationError
+from siaran_console.app import create_app
+from siaran_console.config import ConsoleSettings
 from siaran_console.security import CONTENT_SECURITY_POLICY
 
-from services.console.tests.conftest import Browser
+from services.console.tests.conftest import Browser, settings
 from services.console.tests.fakes import ADMIN_KEY, REGIONAL_KEY, FakeApis, report
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -254,6 +260,7 @@ async def test_channels_add_edit_disable_delete(browser: Browser, apis: FakeApis
 
 async def test_a_regional_key_sees_the_apis_refusal_on_channels(browser: Browser) -> None:
     await browser.sign_in(REGIONAL_KEY)
+    assert 'href="/channels"' not in (await browser.client.get("/announcements")).text
     response = await browser.client.get("/channels")
     assert response.status_code == 403
     assert "needs an admin key" in response.text
@@ -276,3 +283,59 @@ async def test_a_revoked_key_ends_the_session(browser: Browser, apis: FakeApis) 
     assert response.status_code == 303
     assert response.headers["location"] == "/signin"
     assert (await browser.client.get("/coverage")).status_code == 303
+
+
+async def test_outside_local_mode_the_cookie_is_secure_and_host_bound(
+    apis: FakeApis, tmp_path: Path
+) -> None:
+    app = create_app(settings(tmp_path, env="production"), transport=apis.transport())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+        secure = Browser(client, app)
+        response = await secure.sign_in()
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-siaran_console=")
+        assert "Secure" in cookie
+        assert "Path=/" in cookie
+        assert "Strict-Transport-Security" in response.headers
+        assert (await client.get("/announcements")).status_code == 200
+    await app.state.console.backends.close()
+
+
+def test_production_needs_the_service_urls(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="SIARAN_CONSOLE_INGEST_URL"):
+        ConsoleSettings(home=tmp_path, env="production")  # type: ignore[arg-type]
+
+
+async def test_compose_offers_only_the_regions_the_key_reaches(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.channels["c1"] = {"id": "c1", "region": "73.03", "kind": "web", "enabled": True}
+    apis.channels["c2"] = {"id": "c2", "region": "31", "kind": "x", "enabled": True}
+    await browser.sign_in(REGIONAL_KEY)
+    page = (await browser.client.get("/compose")).text
+    assert 'value="73"' in page
+    assert 'value="73.03"' in page
+    assert 'value="31"' not in page
+    assert 'value="31.71"' not in page
+    assert 'id="f-national"' not in page
+    assert 'id="f-zones"' not in page
+    coverage = (await browser.client.get("/coverage")).text
+    assert coverage.count("<tr data-province=") == 1
+    assert '<td class="cell s0">1/25</td>' in coverage
+    assert ">x</th>" not in coverage  # the kinds of other provinces are not the key's
+
+
+async def test_a_regional_officer_reads_dates_in_the_provinces_zone(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.announcements["a1"] = {
+        "id": "a1",
+        "title": "T",
+        "body": "B",
+        "status": "accepted",
+        "submitted_by": "k",
+        "accepted_at": "2026-12-01T01:00:00+00:00",
+    }
+    await browser.sign_in(REGIONAL_KEY)  # province:73, Sulawesi Selatan: WITA
+    assert "1 Des 2026, 09.00 WITA" in (await browser.client.get("/announcements")).text

@@ -3,8 +3,9 @@ helpers (clients, keys, the events produced) handed to tests as a fixture."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,23 +13,59 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from siaran_ingest.app import create_app
+from siaran_ingest.archive import Archive, Publish
 from siaran_ingest.config import IngestConfig
+from siaran_ingest.intake import Intake
 from siaran_shared.auth import KeyRing
-from siaran_shared.events import AnnouncementAccepted, AnnouncementCancelled
+from siaran_shared.events import AnnouncementAccepted, AnnouncementCancelled, Event
 from siaran_shared.events.topics import ANNOUNCEMENTS, DLQ
 from siaran_shared.settings import Settings
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 
-def factory(**config: Any) -> Callable[[Settings], FastAPI]:
+async def eventually(
+    check: Callable[[], bool], *, within: float = 5.0, what: str = "condition"
+) -> None:
+    """Wait until `check()` holds (polled), or fail saying what did not happen."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} not reached within {within}s")
+        await asyncio.sleep(0.005)
+
+
+class PublishFault:
+    """Stands between the archive and the broker (create_app's `wrap_publish` seam): passes
+    every event through, unless a test sets `fault`, which is then awaited instead."""
+
+    def __init__(self) -> None:
+        self.fault: Publish | None = None
+        self.attempts = 0
+
+    def around(self, real: Publish) -> Publish:
+        async def publish(event: Event) -> None:
+            self.attempts += 1
+            await (self.fault or real)(event)
+
+        return publish
+
+
+def factory(fault: PublishFault | None = None, **config: Any) -> Callable[[Settings], FastAPI]:
     """create_app with ingest settings (rate limit off unless asked for)."""
     values: dict[str, Any] = {"rate_per_second": 0} | config
-    return lambda settings: create_app(settings, IngestConfig(**values))
+    wrap = fault.around if fault else None
+    return lambda settings: create_app(settings, IngestConfig(**values), wrap_publish=wrap)
 
 
 @dataclass
 class Kit:
     sut: ServiceUnderTest
+    publish: PublishFault = field(default_factory=PublishFault)
+
+    @property
+    def archive(self) -> Archive:
+        intake: Intake = self.sut.app.state.intake
+        return intake.archive
 
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
         auth = {"Authorization": f"Bearer {token or self.sut.admin_key}"}
@@ -72,8 +109,9 @@ class Kit:
 
 @pytest.fixture
 async def kit(tmp_path: Path) -> AsyncIterator[Kit]:
-    async with service_under_test(factory(), tmp_path, observe=(ANNOUNCEMENTS, DLQ)) as sut:
-        yield Kit(sut)
+    fault = PublishFault()
+    async with service_under_test(factory(fault), tmp_path, observe=(ANNOUNCEMENTS, DLQ)) as sut:
+        yield Kit(sut, fault)
 
 
 def announcement(announcement_id: str | None = "a-1", **fields: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from siaran_shared.events import Priority
 from siaran_shared.events.topics import ANNOUNCEMENTS, DLQ
 from siaran_shared.testing import service_under_test
 
-from services.ingest.tests.conftest import Kit, factory
+from services.ingest.tests.conftest import Kit, PublishFault, eventually, factory
 
 Body = Callable[..., dict[str, Any]]
 
@@ -92,44 +92,46 @@ async def test_duplicates_wait_for_the_first_publication_and_share_its_failure(
     kit: Kit, make_announcement: Body
 ) -> None:
     """A repeat never answers 202 for an announcement whose publication then fails."""
-    archive = kit.sut.app.state.archive
-    real = archive._publish
     gate = asyncio.Event()
+    publishing = asyncio.Event()
 
     async def failing(event: Any) -> None:
+        publishing.set()
         await gate.wait()
         raise RuntimeError("broker down")
 
-    archive._publish = failing
+    kit.publish.fault = failing
     async with kit.client() as c:
         first = asyncio.create_task(c.post("/v1/announcements", json=make_announcement("f-1")))
-        await asyncio.sleep(0.05)
+        await publishing.wait()
         second = asyncio.create_task(c.post("/v1/announcements", json=make_announcement("f-1")))
-        await asyncio.sleep(0.05)
+        await eventually(lambda: kit.archive.waiting("f-1") == 1, what="the repeat waiting")
         gate.set()
         results = await asyncio.gather(first, second)
         for r in results:
             error = assert_error(r, 503, "unavailable")
             assert "retry with the same id" in error["message"]
         assert r.headers["Retry-After"] == "5"
+        assert kit.publish.attempts == 1, "the repeat published on its own"
         assert (await c.get("/v1/announcements/f-1")).status_code == 404
 
-        archive._publish = real
+        kit.publish.fault = None
         retried = await c.post("/v1/announcements", json=make_announcement("f-1"))
     assert retried.status_code == 202
     assert len(kit.accepted()) == 1
 
 
 async def test_publish_timeout_answers_503(tmp_path: Path, make_announcement: Body) -> None:
+    fault = PublishFault()
     async with service_under_test(
-        factory(publish_timeout_s=0.05), tmp_path, observe=(ANNOUNCEMENTS, DLQ)
+        factory(fault, publish_timeout_s=0.05), tmp_path, observe=(ANNOUNCEMENTS, DLQ)
     ) as sut:
-        kit = Kit(sut)
+        kit = Kit(sut, fault)
 
         async def hang(event: Any) -> None:
-            await asyncio.sleep(10)
+            await asyncio.Event().wait()  # never confirmed
 
-        sut.app.state.archive._publish = hang
+        fault.fault = hang
         async with kit.client() as c:
             r = await c.post("/v1/announcements", json=make_announcement("slow-1"))
     error = assert_error(r, 503, "unavailable")
@@ -417,8 +419,10 @@ async def test_openapi_documents_bodies_errors_and_cap(kit: Kit) -> None:
     submit = doc["paths"]["/v1/announcements"]["post"]
     content = submit["requestBody"]["content"]
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/AnnouncementIn"}
-    assert "<alert" in content["application/cap+xml"]["example"]
+    assert "<alert" in submit["requestBody"]["description"]
+    assert content["application/cap+xml"]["schema"] == {"$ref": "#/components/schemas/CapAlert"}
     schemas = doc["components"]["schemas"]
+    assert schemas["CapAlert"]["xml"]["name"] == "alert"
     assert schemas["AnnouncementIn"]["examples"][0]["id"] == "kominfo-2026-000123"
     assert "TargetIn" in schemas
     ok = submit["responses"]["202"]["content"]["application/json"]["schema"]

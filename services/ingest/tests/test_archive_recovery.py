@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from siaran_ingest.submissions import Archive
+from siaran_ingest.archive import Archive, Outcome
+from siaran_ingest.submissions import Submissions
 from siaran_shared.auth import ApiKey
 from siaran_shared.events import Announcement, AnnouncementAccepted, Event, Target, utcnow
 from siaran_shared.store import Collection, open_store
@@ -55,7 +56,7 @@ async def announcements(tmp_path: Path) -> AsyncIterator[Collection]:
 async def crash_between_write_and_produce(docs: Collection, announcement_id: str) -> None:
     """Replica A archives the submission, then dies before its produce is confirmed."""
     broker = Broker(hang=True)
-    replica_a = Archive(docs, broker.publish)
+    replica_a = Archive(Submissions(docs), broker.publish)
     submitting = asyncio.create_task(replica_a.submit(announcement(announcement_id), KEY))
     await broker.producing.wait()
     submitting.cancel()  # the process is gone: nothing after the store write ran
@@ -71,15 +72,15 @@ async def test_retry_on_another_replica_publishes_a_crashed_pending_submission(
 ) -> None:
     await crash_between_write_and_produce(announcements, "banjir-1")
     broker = Broker()
-    replica_b = Archive(announcements, broker.publish)
+    replica_b = Archive(Submissions(announcements), broker.publish)
     result = await replica_b.submit(announcement("banjir-1"), KEY)
-    assert result.outcome == "duplicate"
+    assert result.outcome is Outcome.DUPLICATE
     assert broker.accepted_ids() == ["banjir-1"], "a 202 with nothing published behind it"
     stored = await announcements.get("banjir-1")
     assert stored is not None
     assert stored["status"] == "accepted"
     again = await replica_b.submit(announcement("banjir-1"), KEY)
-    assert again.outcome == "duplicate"
+    assert again.outcome is Outcome.DUPLICATE
     assert broker.accepted_ids() == ["banjir-1"], "an accepted record is not published again"
 
 
@@ -93,7 +94,7 @@ async def test_sweep_publishes_a_crashed_pending_submission_nobody_retried(
         return clock[0]
 
     broker = Broker()
-    replica_b = Archive(announcements, broker.publish, publish_timeout=10, now=now)
+    replica_b = Archive(Submissions(announcements), broker.publish, publish_timeout=10, now=now)
     assert await replica_b.sweep() == 0, "a first attempt may still be publishing elsewhere"
     assert broker.accepted_ids() == []
     clock[0] += timedelta(minutes=1)
@@ -112,10 +113,10 @@ async def test_a_failed_recovery_leaves_the_submission_pending_for_the_next_try(
         raise RuntimeError("broker down")
 
     with pytest.raises(Exception, match="broker down"):
-        await Archive(announcements, down).submit(announcement("banjir-3"), KEY)
+        await Archive(Submissions(announcements), down).submit(announcement("banjir-3"), KEY)
     stored = await announcements.get("banjir-3")
     assert stored is not None
     assert stored["status"] == "pending"
     broker = Broker()
-    await Archive(announcements, broker.publish).submit(announcement("banjir-3"), KEY)
+    await Archive(Submissions(announcements), broker.publish).submit(announcement("banjir-3"), KEY)
     assert broker.accepted_ids() == ["banjir-3"]

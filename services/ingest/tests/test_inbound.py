@@ -99,17 +99,15 @@ async def test_conflict_is_dead_lettered_and_consumption_continues(kit: Kit) -> 
 
 async def test_publish_failure_fails_the_batch_instead_of_losing_it(kit: Kit) -> None:
     """No dead letter and no commit: the handler raises, so the batch is consumed again."""
-    archive = kit.sut.app.state.archive
-    real = archive._publish
 
     async def down(event: Any) -> None:
         raise RuntimeError("broker down")
 
-    archive._publish = down
+    kit.publish.fault = down
     body = json.dumps(announcement("p-1")).encode()
     with pytest.raises(Exception, match="broker down"):
         await send(kit, body, **auth(kit))
     assert kit.dead_letters == []
-    archive._publish = real
+    kit.publish.fault = None
     await send(kit, body, **auth(kit))  # the redelivery
     assert [e.announcement.id for e in kit.accepted()] == ["p-1"]

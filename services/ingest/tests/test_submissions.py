@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from siaran_ingest.submissions import GroupWriter, PublishFailed
+from siaran_ingest.submissions import ArchiveWriteFailed, GroupWriter
 
 
 class Docs:
@@ -35,7 +35,7 @@ async def test_a_failed_write_fails_every_waiter() -> None:
     results = await asyncio.gather(
         *(writer.put({"id": f"a{i}"}) for i in range(3)), return_exceptions=True
     )
-    assert all(isinstance(r, PublishFailed) for r in results)
+    assert all(isinstance(r, ArchiveWriteFailed) for r in results)
     assert "disk full" in str(results[0])
-    with pytest.raises(PublishFailed):
+    with pytest.raises(ArchiveWriteFailed):
         await writer.put({"id": "later"})

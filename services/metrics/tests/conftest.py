@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from siaran_metrics.ledger import Ledger
+from siaran_metrics.ledger_store import Announcements, Deliveries
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
@@ -30,8 +31,8 @@ class LedgerOnDisk:
     async def __aenter__(self) -> Ledger:
         await self.store.connect()
         return Ledger(
-            self.store.collection("deliveries", indexes=("announcement_id", "status")),
-            self.store.collection("announcements", indexes=("accepted_at",)),
+            Deliveries(self.store.collection("deliveries", indexes=("announcement_id", "status"))),
+            Announcements(self.store.collection("announcements", indexes=("accepted_at",))),
         )
 
     async def __aexit__(self, *_: object) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from siaran_metrics.app import create_app
+from siaran_shared import metric_names as m
 from siaran_shared.events import (
     Channel,
     ChannelConfigured,
@@ -25,14 +28,38 @@ from siaran_shared.events.topics import (
     DELIVERIES,
     RESULTS,
 )
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 
 @pytest.fixture
-async def metrics(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
-    async with service_under_test(create_app, tmp_path) as sut:
+def reader() -> InMemoryMetricReader:
+    """What the service under test records, apart from every other test's."""
+    return InMemoryMetricReader()
+
+
+@pytest.fixture
+async def metrics(tmp_path: Path, reader: InMemoryMetricReader) -> AsyncIterator[ServiceUnderTest]:
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    async with service_under_test(lambda s: create_app(s, meter=meter), tmp_path) as sut:
         yield sut
+
+
+def points(reader: InMemoryMetricReader, name: str) -> dict[frozenset[tuple[str, Any]], float]:
+    """The current value of each series of an instrument, by its labels."""
+    data = reader.get_metrics_data()
+    found: dict[frozenset[tuple[str, Any]], float] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == name:
+                    for point in metric.data.data_points:
+                        found[frozenset((point.attributes or {}).items())] = point.value  # type: ignore[union-attr]
+    return found
+
+
+def labels(**values: str) -> frozenset[tuple[str, Any]]:
+    return frozenset(values.items())
 
 
 def client(sut: ServiceUnderTest) -> httpx.AsyncClient:
@@ -65,7 +92,7 @@ async def test_report_and_recent_list_over_the_broker(
         r = await c.get("/v1/announcements/h1/report")
         assert r.status_code == 200, r.text
         assert (r.json()["delivered"], r.json()["pending"]) == (1, 1)
-        r = await c.get("/v1/announcements", params={"since": "2000-01-01T00:00:00"})
+        r = await c.get("/v1/announcements", params={"since": "2000-01-01T00:00:00Z"})
         assert r.status_code == 200, r.text
         [item] = [i for i in r.json()["items"] if i["id"] == "h1"]
         assert (item["planned"], item["delivered"], item["pending"]) == (2, 1, 1)
@@ -81,13 +108,27 @@ async def test_report_needs_a_key(metrics: ServiceUnderTest, make: SimpleNamespa
         assert (await c.get("/v1/announcements/h1/report")).status_code == 401
 
 
-async def test_bad_since_is_a_422_naming_the_field(
-    metrics: ServiceUnderTest, make: SimpleNamespace
+@pytest.mark.parametrize(
+    "since",
+    ["yesterday", "2000-01-01", "2000-01-01T00:00:00", "946684800", "2000-01-01T00:00Z"],
+)
+async def test_since_outside_its_schema_is_a_422_naming_the_field(
+    metrics: ServiceUnderTest, since: str
 ) -> None:
+    """The OpenAPI says RFC 3339 date-time (offset required): nothing else is taken."""
     async with client(metrics) as c:
-        r = await c.get("/v1/announcements", params={"since": "yesterday"})
-    assert r.status_code == 422
-    assert "since" in r.text
+        r = await c.get("/v1/announcements", params={"since": since})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"][0]["field"] == "query.since"
+
+
+async def test_since_takes_any_offset(metrics: ServiceUnderTest, make: SimpleNamespace) -> None:
+    await send(metrics, ANNOUNCEMENTS, make.accepted("s1"), "s1")
+    async with client(metrics) as c:
+        r = await c.get("/v1/announcements", params={"since": "2000-01-01T07:00:00+07:00"})
+    assert r.status_code == 200, r.text
+    assert r.json()["since"] == "2000-01-01T00:00:00+00:00"
+    assert [i["id"] for i in r.json()["items"]] == ["s1"]
 
 
 async def test_coverage_shows_channels_blank_regions_and_reconnects(
@@ -115,7 +156,7 @@ async def test_coverage_shows_channels_blank_regions_and_reconnects(
 
 
 async def test_delivery_metrics_counted_once_and_gauges_cover_every_province(
-    metrics: ServiceUnderTest, make: SimpleNamespace
+    metrics: ServiceUnderTest, make: SimpleNamespace, reader: InMemoryMetricReader
 ) -> None:
     await channel(metrics, "bantaeng-web", "73.03", "web")
     await channel(metrics, "national-x", "ID", "x")
@@ -124,23 +165,13 @@ async def test_delivery_metrics_counted_once_and_gauges_cover_every_province(
     done = make.outcome("bantaeng-web", DeliveryStatus.DELIVERED, announcement_id="g1")
     for _ in range(3):  # replays
         await send(metrics, RESULTS, done, "g1")
-    await metrics.app.state.refresh_gauges()
-    async with client(metrics) as c:
-        text = (await c.get("/metrics")).text
+    await metrics.app.state.handlers.refresh_gauges()
 
-    def value(series: str, **labels: str) -> float:
-        for line in text.splitlines():
-            if line.startswith(series + "{") and all(
-                f'{k}="{v}"' in line for k, v in labels.items()
-            ):
-                return float(line.rsplit(" ", 1)[1])
-        raise AssertionError(f"no {series} {labels} in /metrics")
-
-    # The counter is process-wide (other tests add to it): this test's own delta is what counts.
-    assert value("siaran_deliveries_total", status="delivered", kind="web", province="73") >= 1
-    assert value("siaran_channels_active", province="73", kind="web") == 1
-    assert value("siaran_channels_active", province="ID", kind="x") == 1
-    assert value("siaran_channels_active", province="11", kind="web") == 0
-    provinces = set(re.findall(r'siaran_channels_active\{[^}]*province="([^"]+)"', text))
-    assert len(provinces) == 39
-    assert re.search(r"^siaran_pending_deliveries(\{[^}]*\})? 1\.0$", text, re.M)
+    delivered = labels(status="delivered", kind="web", province="73")
+    assert points(reader, m.DELIVERIES) == {delivered: 1}
+    active = points(reader, m.CHANNELS_ACTIVE)
+    assert active[labels(province="73", kind="web")] == 1
+    assert active[labels(province="ID", kind="x")] == 1
+    assert active[labels(province="11", kind="web")] == 0
+    assert len({dict(series)["province"] for series in active}) == 39
+    assert points(reader, m.PENDING_DELIVERIES) == {frozenset(): 1}

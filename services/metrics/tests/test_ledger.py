@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from siaran_metrics.ledger import STATUSES, Ledger
+from siaran_metrics.ledger import Ledger
+from siaran_metrics.records import COUNTED, Totals
 from siaran_metrics.reports import announcement_report, announcement_summary
 from siaran_shared.events import (
     AnnouncementAccepted,
@@ -39,9 +40,22 @@ async def apply(ledger: Ledger, events: Sequence[Event]) -> None:
 
 
 async def report(ledger: Ledger, announcement_id: str = "a1") -> dict[str, Any]:
-    doc = await ledger.announcements.get(announcement_id)
-    deliveries = await ledger.deliveries.find({"announcement_id": announcement_id})
-    return announcement_report(announcement_id, doc, deliveries)
+    record = await ledger.announcements.get(announcement_id)
+    deliveries = await ledger.deliveries.of_announcement(announcement_id)
+    return announcement_report(announcement_id, record, deliveries).model_dump(mode="json")
+
+
+async def summary_of(ledger: Ledger, announcement_id: str = "a1") -> dict[str, Any]:
+    record = await ledger.announcements.get(announcement_id)
+    assert record is not None
+    return announcement_summary(record).model_dump(mode="json")
+
+
+async def totals_of(ledger: Ledger, announcement_id: str = "a1") -> Totals:
+    record = await ledger.announcements.get(announcement_id)
+    assert record is not None
+    assert record.totals is not None
+    return record.totals
 
 
 def story(make: SimpleNamespace) -> list[Event]:
@@ -84,11 +98,11 @@ async def test_report_has_every_contract_field(ledger: Ledger, make: SimpleNames
 async def test_replaying_everything_changes_nothing(ledger: Ledger, make: SimpleNamespace) -> None:
     await apply(ledger, story(make))
     first = await report(ledger)
-    summary = announcement_summary(await ledger.announcements.get("a1") or {})
+    summary = await summary_of(ledger)
     await apply(ledger, story(make))
     assert await ledger.record_outcomes([make.outcome("bantaeng-web", after=1.0)]) == []
     assert await report(ledger) == first
-    assert announcement_summary(await ledger.announcements.get("a1") or {}) == summary
+    assert await summary_of(ledger) == summary
 
 
 async def test_outcome_before_its_plan_is_kept(ledger: Ledger, make: SimpleNamespace) -> None:
@@ -113,14 +127,14 @@ async def test_retraction_outcome_does_not_undo_delivery(
 
 async def test_summary_totals_follow_the_deliveries(ledger: Ledger, make: SimpleNamespace) -> None:
     await apply(ledger, story(make))
-    summary = announcement_summary(await ledger.announcements.get("a1") or {})
+    summary = await summary_of(ledger)
     assert summary["planned"] == 3
     assert (summary["delivered"], summary["failed"], summary["pending"]) == (1, 1, 1)
     assert summary["complete"] is False
     await apply(ledger, [make.outcome("makassar-web")])
-    summary = announcement_summary(await ledger.announcements.get("a1") or {})
+    summary = await summary_of(ledger)
     assert (summary["delivered"], summary["pending"], summary["complete"]) == (2, 0, True)
-    assert await ledger.pending() == 0
+    assert await ledger.deliveries.pending() == 0
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -134,15 +148,13 @@ def test_any_order_with_replays_gives_the_same_report(
         with tempfile.TemporaryDirectory() as home:
             async with make.ledger_on_disk(Path(home)) as led:
                 await apply(led, [events[i] for i in [*order, *replays]])
-                doc = await led.announcements.get("a1") or {}
-                return await report(led), announcement_summary(doc)
+                return await report(led), await summary_of(led)
 
     async def reference() -> tuple[dict[str, Any], dict[str, Any]]:
         with tempfile.TemporaryDirectory() as home:
             async with make.ledger_on_disk(Path(home)) as led:
                 await apply(led, events)
-                doc = await led.announcements.get("a1") or {}
-                return await report(led), announcement_summary(doc)
+                return await report(led), await summary_of(led)
 
     assert asyncio.run(run()) == asyncio.run(reference())
 
@@ -154,17 +166,24 @@ ANNOUNCEMENTS = ("a1", "a2")
 
 async def recounted(ledger: Ledger, announcement_id: str) -> dict[str, int]:
     """The totals counted afresh from the announcement's delivery documents."""
-    docs = await ledger.deliveries.find({"announcement_id": announcement_id})
+    docs = await ledger.deliveries.docs.find({"announcement_id": announcement_id})
     by_status = Counter(d["status"] for d in docs)
-    return {"planned": len(docs)} | {s: by_status[s] for s in STATUSES}
+    return {"planned": len(docs)} | {s.value: by_status[s] for s in COUNTED}
 
 
 async def assert_totals_match_the_deliveries(ledger: Ledger) -> None:
-    for doc in await ledger.announcements.find():
+    for doc in await ledger.announcements.docs.find():
         assert doc["totals"] == await recounted(ledger, doc["id"]), doc["id"]
         assert doc.get("unsettled", 0) in (0, 1)  # 1: changed by the last batch
         counts = {k: v for k, v in (await report(ledger, doc["id"])).items() if k in doc["totals"]}
-        assert {k: announcement_summary(doc)[k] for k in counts} == counts
+        summary = await summary_of(ledger, doc["id"])
+        assert {k: summary[k] for k in counts} == counts
+
+
+async def unsettled(ledger: Ledger, announcement_id: str) -> int:
+    record = await ledger.announcements.get(announcement_id)
+    assert record is not None
+    return record.unsettled
 
 
 async def apply_in_batches(ledger: Ledger, events: Sequence[Event], sizes: Sequence[int]) -> None:
@@ -224,8 +243,8 @@ async def test_deliveries_before_their_announcement_are_counted_once(
     await apply(ledger, [make.planned("bantaeng-web"), make.outcome("bantaeng-x")])
     # the announcement and more deliveries in one batch, as the consumer handles it
     await apply_in_batches(ledger, [make.planned("makassar-web"), make.accepted()], [2])
-    totals = (await ledger.announcements.get("a1") or {})["totals"]
-    assert (totals["planned"], totals["pending"], totals["delivered"]) == (3, 2, 1)
+    totals = await totals_of(ledger)
+    assert (totals.planned, totals.pending, totals.delivered) == (3, 2, 1)
     await assert_totals_match_the_deliveries(ledger)
 
 
@@ -238,56 +257,58 @@ async def test_totals_added_but_deliveries_not_written_are_recounted(
     async def crash(docs: Mapping[str, dict[str, Any]]) -> None:
         raise ConnectionError("the store went away (or the process died) here")
 
-    monkeypatch.setattr(ledger.deliveries, "put_many", crash)
+    monkeypatch.setattr(ledger.deliveries.docs, "put_many", crash)
     with pytest.raises(ConnectionError):
         await ledger.record_outcomes([make.outcome("makassar-web")])
     monkeypatch.undo()
-    doc = await ledger.announcements.get("a1") or {}
-    assert doc["totals"]["delivered"] == 2  # counted, but the delivery was never written
-    assert doc["unsettled"] == 1
+    record = await ledger.announcements.get("a1")
+    assert record is not None
+    assert record.totals is not None
+    assert record.totals.delivered == 2  # counted, but the delivery was never written
+    assert record.unsettled == 1
 
     # The consumer replays the batch: after a restart (the same store, a new ledger) or at
     # once (the batch was nacked).
     again = Ledger(ledger.deliveries, ledger.announcements) if restart else ledger
     assert len(await again.record_outcomes([make.outcome("makassar-web")])) == 1
     await assert_totals_match_the_deliveries(again)
-    totals = (await again.announcements.get("a1") or {})["totals"]
-    assert (totals["delivered"], totals["pending"]) == (2, 0)
+    totals = await totals_of(again)
+    assert (totals.delivered, totals.pending) == (2, 0)
 
 
 async def test_a_write_failing_after_the_deliveries_counts_them_once(
     ledger: Ledger, make: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await apply(ledger, story(make))
-    put_many = ledger.deliveries.put_many
+    put_many = ledger.deliveries.docs.put_many
 
     async def written_then_lost(docs: Mapping[str, dict[str, Any]]) -> None:
         await put_many(docs)
         raise ConnectionError("the connection dropped after the commit")
 
-    monkeypatch.setattr(ledger.deliveries, "put_many", written_then_lost)
+    monkeypatch.setattr(ledger.deliveries.docs, "put_many", written_then_lost)
     with pytest.raises(ConnectionError):
         await ledger.record_outcomes([make.outcome("makassar-web", DeliveryStatus.FAILED)])
     monkeypatch.undo()
     # the replayed batch changes no delivery, and its totals were added before the write
     assert await ledger.record_outcomes([make.outcome("makassar-web", DeliveryStatus.FAILED)]) == []
     await assert_totals_match_the_deliveries(ledger)
-    totals = (await ledger.announcements.get("a1") or {})["totals"]
-    assert (totals["failed"], totals["pending"]) == (2, 0)
+    totals = await totals_of(ledger)
+    assert (totals.failed, totals.pending) == (2, 0)
 
 
 async def test_marks_are_cleared_by_the_next_batch_and_recounted_after_a_stop(
     ledger: Ledger, make: SimpleNamespace
 ) -> None:
     await apply(ledger, [make.accepted("a1"), make.accepted("a2"), make.planned("bantaeng-web")])
-    assert (await ledger.announcements.get("a1") or {})["unsettled"] == 1
+    assert await unsettled(ledger, "a1") == 1
     await apply(ledger, [make.planned("bantaeng-web", "a2")])
-    assert (await ledger.announcements.get("a1") or {})["unsettled"] == 0
-    assert (await ledger.announcements.get("a2") or {})["unsettled"] == 1
+    assert await unsettled(ledger, "a1") == 0
+    assert await unsettled(ledger, "a2") == 1
     # a stop after that batch: a new ledger recounts the one announcement still marked
     restarted = Ledger(ledger.deliveries, ledger.announcements)
     assert await restarted.settle() == 1
-    assert (await ledger.announcements.get("a2") or {})["unsettled"] == 0
+    assert await unsettled(ledger, "a2") == 0
     await assert_totals_match_the_deliveries(restarted)
 
 
@@ -295,8 +316,8 @@ async def test_an_announcement_stored_without_totals_gets_them_on_replay(
     ledger: Ledger, make: SimpleNamespace
 ) -> None:
     await apply(ledger, story(make))
-    doc = await ledger.announcements.get("a1") or {}
-    await ledger.announcements.put("a1", {k: v for k, v in doc.items() if k != "totals"})
+    doc = await ledger.announcements.docs.get("a1") or {}
+    await ledger.announcements.docs.put("a1", {k: v for k, v in doc.items() if k != "totals"})
     await apply(ledger, [make.accepted()])
     await assert_totals_match_the_deliveries(ledger)
 
@@ -311,7 +332,21 @@ async def test_recent_reads_past_a_page_of_announcements_the_reader_may_not_see(
     await ledger.record_announcements(events)
     since = make.ACCEPTED_AT.isoformat()
     visible = {"r000", "r001", "r002"}
-    found = await ledger.recent(since, 50, lambda doc: doc["id"] in visible)
-    assert [d["id"] for d in found] == ["r002", "r001", "r000"]
-    newest = await ledger.recent(since, 5)
-    assert [d["id"] for d in newest] == ["r449", "r448", "r447", "r446", "r445"]
+    found = await ledger.announcements.recent(since, 50, lambda r: r.id in visible)
+    assert [r.id for r in found] == ["r002", "r001", "r000"]
+    newest = await ledger.announcements.recent(since, 5)
+    assert [r.id for r in newest] == ["r449", "r448", "r447", "r446", "r445"]
+
+
+async def test_report_reads_the_ledgers_totals_and_recounts_only_unsettled_ones(
+    ledger: Ledger, make: SimpleNamespace
+) -> None:
+    await apply(ledger, story(make))
+    doc = await ledger.announcements.docs.get("a1") or {}
+    doc["totals"]["delivered"] = 99  # a stand-in: shows where the report's figure comes from
+    await ledger.announcements.docs.put("a1", doc)
+    assert await unsettled(ledger, "a1") == 1  # changed by the last batch: recounted
+    assert (await report(ledger))["delivered"] == 1
+    await apply(ledger, [make.planned("bantaeng-web", "a2")])  # the next batch settles a1
+    assert await unsettled(ledger, "a1") == 0
+    assert (await report(ledger))["delivered"] == 99

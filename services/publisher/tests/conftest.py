@@ -11,14 +11,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from siaran_publisher.apprise_sender import AppriseSender
-from siaran_publisher.backoff import RetryPolicy
-from siaran_publisher.breaker import Breakers
-from siaran_publisher.claims import INDEXES, Claims
+from siaran_publisher.claims import INDEXES
+from siaran_publisher.config import PublisherSettings
 from siaran_publisher.deliver import Deliverer
 from siaran_publisher.scheduler import Scheduler
-from siaran_publisher.secrets import Secrets
-from siaran_publisher.webhook import WebhookSender
+from siaran_publisher.wiring import Delivery, assemble
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, utcnow
 from siaran_shared.store import Collection, StoreUnavailable, open_store
 
@@ -165,10 +162,14 @@ class FlakyWrites:
 
 @dataclass
 class Harness:
-    deliverer: Deliverer
+    delivery: Delivery
     scheduler: Scheduler
     docs: FlakyWrites
     requeued: list[DeliveryPlanned] = field(default_factory=list)
+
+    @property
+    def deliverer(self) -> Deliverer:
+        return self.delivery.deliverer
 
     async def run(self, task: DeliveryPlanned, **headers: str) -> list[DeliveryCompleted]:
         """Handle a task, then every retry the schedule hands back, until nothing is due."""
@@ -195,21 +196,19 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     (tmp_path / "HOOK").write_text(SECRET)
     store = open_store(f"sqlite:///{tmp_path / 'publisher.db'}", "publisher")
     await store.connect()
-    webhooks = WebhookSender(read_timeout=5)
     docs = FlakyWrites(store.collection("deliveries", INDEXES))
-    deliverer = Deliverer(
-        claims=Claims(docs, "test:1", timedelta(seconds=30)),  # type: ignore[arg-type]
-        secrets=Secrets(tmp_path),
-        webhooks=webhooks,
-        apprise=AppriseSender(),
-        policy=RetryPolicy(max_attempts=4, max_age=timedelta(hours=1), base=0.01, cap=0.05),
-        breakers=Breakers(threshold=10, cooldown=1.0),
-    )
-    h = Harness(deliverer, Scheduler(deliverer.claims, lambda ts: _keep(h, ts), poll=0.05), docs)
+    settings = PublisherSettings(
+        secrets_dir=tmp_path, claim_lease_seconds=30, webhook_read_timeout_seconds=5,
+        retry_max_attempts=4, retry_base_seconds=0.01, retry_max_delay_seconds=0.05,
+        breaker_failures=10, breaker_cooldown_seconds=1.0,
+    )  # fmt: skip
+    delivery = assemble(docs, settings, owner="test:1")  # type: ignore[arg-type]
+    schedule = delivery.claims.schedule
+    h = Harness(delivery, Scheduler(schedule, lambda ts: _keep(h, ts), poll=0.05), docs)
     try:
         yield h
     finally:
-        await webhooks.close()
+        await delivery.transport.close()
         await store.close()
 
 

@@ -4,10 +4,13 @@ next copy of the task, never sent a second time once the claim's lease runs out.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from siaran_publisher.claims import INDEXES, Begun, Claim, Claims, ClaimState
 from siaran_shared.events import DeliveryStatus, utcnow
-from siaran_shared.store import StoreUnavailable
+from siaran_shared.store import StoreUnavailable, open_store
 
 from .conftest import Harness, ScriptedReceiver, task
 
@@ -40,3 +43,50 @@ async def test_an_outcome_stays_unrecorded_while_the_store_is_down_and_is_never_
     assert outcome.status is DeliveryStatus.DELIVERED
     assert outcome.attempts == 1
     assert len(receiver.at("/down")) == 1
+
+
+async def test_a_requeued_copy_arriving_before_the_queued_mark_is_still_claimed(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'claims.db'}", "publisher")
+    await store.connect()
+    docs = store.collection("deliveries", INDEXES)
+    now = utcnow()
+    planned = task("https://example.go.id/hook")
+    waiting = Claim(key="d1", state=ClaimState.WAITING, due=now - timedelta(seconds=1),
+                    attempts=1, version=3, task=planned)  # fmt: skip
+    await docs.put("d1", waiting.doc())
+
+    class SchedulerMarksMeanwhile:
+        """The scheduler's "queued" mark lands between the claim's read and its write."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(docs, name)
+
+        async def update(self, key: str, changes: Any, *, where: Any = None) -> bool:
+            if where == {"v": 3}:
+                await docs.update(key, {"state": "queued", "v": 4}, where={"v": 3})
+            return await docs.update(key, changes, where=where)
+
+    claims = Claims(SchedulerMarksMeanwhile(), "test:1", timedelta(seconds=30))  # type: ignore[arg-type]
+    try:
+        begun, claim = await claims.begin("d1", planned, now)
+        assert begun is Begun.CLAIMED
+        assert claim is not None
+        assert claim.attempts == 1
+        stored = await claims.get("d1")
+        assert stored is not None
+        assert stored.state is ClaimState.CLAIMED
+        assert stored.version == 5
+    finally:
+        await store.close()
+
+
+def test_a_claim_is_stored_as_the_store_compares_it() -> None:
+    now = utcnow()
+    claim = Claim(key="k", state=ClaimState.WAITING, due=now, version=2)
+    doc = claim.doc()
+    assert doc["due"] == now.isoformat()  # text that sorts as the times do
+    assert doc["v"] == 2
+    assert doc["state"] == "waiting"
+    assert Claim.model_validate(doc) == claim

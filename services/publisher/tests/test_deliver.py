@@ -7,7 +7,7 @@ import hmac
 import json
 from datetime import timedelta
 
-from siaran_publisher.deliver import REPLAY_HEADER
+from siaran_publisher.claiming import REPLAY_HEADER
 from siaran_shared.events import (
     ChannelHealth,
     DeliveryAction,
@@ -88,7 +88,7 @@ async def test_401_marks_the_channel_needs_reconnect(
     [outcome] = await harness.run(task(url))
     assert outcome.status is DeliveryStatus.FAILED
     assert "needs reconnect" in (outcome.response or "")
-    changes = harness.deliverer.breakers.drain_changes()
+    changes = harness.delivery.breakers.drain_changes()
     assert [c.state for c in changes] == [ChannelHealth.NEEDS_RECONNECT]
     later = await harness.deliverer.handle(task(url, delivery_id="a2:bantaeng-web"))
     assert later.results == []  # held until the circuit's probe, not posted

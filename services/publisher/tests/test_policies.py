@@ -14,6 +14,7 @@ from siaran_publisher.breaker import Breakers
 from siaran_publisher.offsets import PartitionOffsets
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.ratelimit import TokenBucket
+from siaran_publisher.tally import Tally
 from siaran_shared.events import ChannelHealth
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -126,3 +127,12 @@ def test_apprise_results_map_to_verdicts() -> None:
     down = classify_apprise(AppriseResultStatus.FAILURE, ["A Connection error occurred"])
     assert down.verdict is Verdict.RETRY
     assert classify_apprise(AppriseResultStatus.NOMATCH, []).verdict is Verdict.PERMANENT
+
+
+def test_tally_logs_the_first_outcome_of_an_announcement_and_counts_the_rest() -> None:
+    tally = Tally()
+    assert tally.add("a1", "delivered", "0" * 32) is True
+    assert tally.add("a1", "delivered") is False
+    assert tally.add("a2", "delivered") is True
+    tally.flush()
+    assert tally.add("a1", "delivered") is False  # still remembered after a flush

@@ -82,3 +82,10 @@ def test_endpoints_without_credentials_are_accepted(endpoint: str) -> None:
 def test_an_unknown_scheme_is_still_refused_with_a_placeholder() -> None:
     with pytest.raises(ValidationError, match="unknown endpoint scheme 'nosuch'"):
         ChannelIn.model_validate(channel("nosuch://{secret:TOKEN}/12345"))
+
+
+def test_the_id_in_the_host_of_a_fixed_api_scheme_is_not_checked_as_an_address() -> None:
+    endpoint = "whatsapp://{secret:WA_TOKEN}@123456/628123"  # 123456 is a phone number id
+    assert ChannelIn.model_validate(channel(endpoint)).endpoint == endpoint
+    with pytest.raises(ValidationError, match="not written in dotted decimal"):
+        ChannelIn.model_validate(channel("json://123456/hook"))  # json:// connects to its host

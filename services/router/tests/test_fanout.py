@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from siaran_router.fanout import Fanout
+from siaran_router.outbox import Batches
 from siaran_router.planning import render_texts
+from siaran_router.plans import Plans
 from siaran_router.registry import Registry
 from siaran_router.release import Releaser
 from siaran_shared.events import (
@@ -25,7 +27,7 @@ from siaran_shared.events import (
     DeliveryStatus,
     Target,
 )
-from siaran_shared.store import Store, open_store
+from siaran_shared.store import Store
 
 ENDPOINT = "https://example.go.id/hook"
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
@@ -50,15 +52,13 @@ class Sink:
         self.outcomes.extend(outcomes)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'router.db'}", "router")
-    await s.connect()
-    yield s
-    await s.close()
+class Router(NamedTuple):
+    fanout: Fanout
+    releaser: Releaser
+    registry: Registry
 
 
-async def fanout_over(store: Store, sink: Sink, **options: object) -> tuple[Fanout, Releaser]:
+async def fanout_over(store: Store, sink: Sink, **options: object) -> Router:
     registry = Registry(store.collection("channels", indexes=("region",)))
     await registry.save_many(
         [
@@ -66,14 +66,14 @@ async def fanout_over(store: Store, sink: Sink, **options: object) -> tuple[Fano
             for i, kind in enumerate(["web", "x", "web"])
         ]
     )
-    releaser = Releaser(
+    batches = Batches(
         store.collection("release_batches", indexes=("status", "due", "announcement_id")),
         store.collection("release_tasks"),
-        sink,
-        owner="test",
     )
-    plans = store.collection("plans", indexes=("status",))
-    return Fanout(registry, plans, releaser, sink, **options), releaser  # type: ignore[arg-type]
+    releaser = Releaser(batches, sink, registry.get, owner="test")
+    plans = Plans(store.collection("plans", indexes=("status",)))
+    fanout = Fanout(registry, plans, releaser, sink, **options)  # type: ignore[arg-type]
+    return Router(fanout, releaser, registry)
 
 
 def accepted(body: str = "Isi") -> AnnouncementAccepted:
@@ -95,7 +95,7 @@ async def test_rendering_runs_off_the_event_loop(store: Store) -> None:
         await asyncio.to_thread(started.wait, 10)
         loop_ran.set()
 
-    fanout, _ = await fanout_over(store, Sink(), render=render_waiting_for_the_loop)
+    fanout, _, _ = await fanout_over(store, Sink(), render=render_waiting_for_the_loop)
     answering = asyncio.create_task(answer())
     assert await fanout.on_accepted(accepted()) == 3
     await answering
@@ -111,7 +111,7 @@ async def test_a_cancellation_that_fails_to_produce_is_done_again_not_forgotten(
     store: Store,
 ) -> None:
     sink = Sink()
-    fanout, releaser = await fanout_over(store, sink)
+    fanout, releaser, _ = await fanout_over(store, sink)
     later = accepted().model_copy(
         update={"announcement": accepted().announcement.model_copy(update={"publish_at": FAR})}
     )
@@ -132,7 +132,7 @@ async def test_a_retraction_that_fails_to_produce_is_done_again_not_forgotten(
     store: Store,
 ) -> None:
     sink = Sink()
-    fanout, releaser = await fanout_over(store, sink)
+    fanout, releaser, _ = await fanout_over(store, sink)
     await fanout.on_accepted(accepted())
     assert await releaser.release_due() == 3
     sink.fail = 1
@@ -141,3 +141,25 @@ async def test_a_retraction_that_fails_to_produce_is_done_again_not_forgotten(
     await fanout.on_cancelled(CANCEL)
     retracted = [t.delivery_id for t in sink.tasks if t.action == DeliveryAction.RETRACT]
     assert sorted(retracted) == [f"a1:c{i}" for i in range(3)]
+
+
+async def test_held_deliveries_go_where_the_channel_points_at_release_time(store: Store) -> None:
+    sink = Sink()
+    fanout, releaser, registry = await fanout_over(store, sink)
+    await fanout.on_accepted(accepted())  # due now, held until the loop releases it
+    c1, c2 = registry.get("c1"), registry.get("c2")
+    assert c1 is not None
+    assert c2 is not None
+    registry.apply(None, "c0")  # removed
+    registry.apply(c1.model_copy(update={"enabled": False}), "c1")
+    moved = {"endpoint": "https://moved.go.id/h", "secret": "MOVED", "rate_per_minute": 5}
+    registry.apply(c2.model_copy(update=moved), "c2")
+    await releaser.release_due()
+    assert [(o.delivery_id, o.status, o.response) for o in sink.outcomes] == [
+        ("a1:c0", DeliveryStatus.SKIPPED, "channel removed before release"),
+        ("a1:c1", DeliveryStatus.SKIPPED, "channel disabled before release"),
+    ]
+    [task] = sink.tasks
+    assert (task.channel_id, task.endpoint, task.secret, task.rate_per_minute) == (
+        "c2", "https://moved.go.id/h", "MOVED", 5,
+    )  # fmt: skip

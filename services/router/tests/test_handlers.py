@@ -17,7 +17,7 @@ from siaran_shared.events import (
     Target,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 

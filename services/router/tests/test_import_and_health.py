@@ -4,7 +4,7 @@ and channel health from the publisher's topic."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from siaran_shared.events import (
     utcnow,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, DELIVERIES, RESULTS
-from siaran_shared.kafka import ce_headers
+from siaran_shared.messaging import ce_headers
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 
@@ -149,11 +149,22 @@ async def test_expired_announcement_posts_nothing_and_says_expired(
 
 
 async def test_local_time_sets_not_before_per_region(router: ServiceUnderTest) -> None:
-    await import_rows(router, [row("a")])
-    await announce(router, accepted("morning", publish_local_time="09:00"))
-    pending = await router.app.state.releaser.pending()
-    released = router.events(DELIVERIES, DeliveryPlanned)
-    assert pending + len(released) == 1  # due now only if it is 09:00 WITA this minute
+    regions = {"makassar": "73.03", "jakarta": "31.71", "jayapura": "91.71", "nasional": "ID"}
+    await import_rows(router, [row(name, region=code) for name, code in regions.items()])
+    # accepted at 07:30 WIB, 08:30 WITA, 09:30 WIT: 09:00 comes next that day in WIB and
+    # WITA, the day after in WIT; all in the past now, so the releaser releases them at once
+    accepted_at = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
+    a = Announcement(id="morning", title="Judul", body="Isi", target=Target(national=True),
+                     publish_local_time="09:00")  # fmt: skip
+    await announce(router, AnnouncementAccepted(announcement=a, submitted_by="test",
+                                                accepted_at=accepted_at))  # fmt: skip
+    not_before = {t.channel_id: t.not_before for t in router.events(DELIVERIES, DeliveryPlanned)}
+    assert not_before == {
+        "jayapura": datetime(2026, 3, 1, 0, 0, tzinfo=UTC) + timedelta(days=1),  # 09:00 WIT
+        "makassar": datetime(2026, 3, 1, 1, 0, tzinfo=UTC),  # 09:00 WITA
+        "jakarta": datetime(2026, 3, 1, 2, 0, tzinfo=UTC),  # 09:00 WIB
+        "nasional": datetime(2026, 3, 1, 2, 0, tzinfo=UTC),  # national channels: WIB
+    }
 
 
 async def test_channel_health_is_shown_on_the_channel(router: ServiceUnderTest) -> None:
@@ -169,5 +180,9 @@ async def test_channel_health_is_shown_on_the_channel(router: ServiceUnderTest) 
                              headers=ce_headers(e, source="test"))  # fmt: skip
     async with client(router) as c:
         health = (await c.get("/v1/channels/a")).json()["health"]
-    assert health["state"] == "open"
-    assert health["consecutive_failures"] == 5
+    assert health == {
+        "state": "open",
+        "reason": "HTTP 503 five times",
+        "consecutive_failures": 5,
+        "changed_at": event.changed_at.isoformat(),
+    }

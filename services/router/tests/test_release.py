@@ -3,24 +3,32 @@ nothing after a cancellation, urgent before normal, and a restart loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
-from siaran_router.release import Batch, Releaser
+from siaran_router.outbox import Batch, Batches
+from siaran_router.release import Releaser
 from siaran_shared import tracing
-from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, Priority
-from siaran_shared.store import Store, open_store
+from siaran_shared.events import (
+    Channel,
+    DeliveryCompleted,
+    DeliveryPlanned,
+    DeliveryStatus,
+    Priority,
+)
+from siaran_shared.store import Store
 
 T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+ENDPOINT = "https://example.go.id/h"
 
 
+@dataclass
 class Clock:
-    def __init__(self) -> None:
-        self.now = T0
+    now: datetime = T0
 
     def __call__(self) -> datetime:
         return self.now
@@ -48,19 +56,19 @@ class Sink:
         return [t.delivery_id for t in self.tasks]
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'router.db'}", "router")
-    await s.connect()
-    yield s
-    await s.close()
+def configured(channel_id: str) -> Channel:
+    """Every channel exists, enabled, as the tasks were planned."""
+    return Channel(id=channel_id, region="73.03", kind="web", name=channel_id, endpoint=ENDPOINT)
 
 
 def releaser(store: Store, sink: Sink, clock: Clock, owner: str = "a", chunk: int = 10) -> Releaser:
     return Releaser(
-        store.collection("release_batches", indexes=("status", "due", "announcement_id")),
-        store.collection("release_tasks"),
+        Batches(
+            store.collection("release_batches", indexes=("status", "due", "announcement_id")),
+            store.collection("release_tasks"),
+        ),
         sink,
+        configured,
         owner=owner,
         clock=clock,
         chunk=chunk,
@@ -76,21 +84,12 @@ def batch(
 ) -> Batch:
     tasks = [
         DeliveryPlanned(
-            delivery_id=f"{announcement_id}:c{i}",
-            announcement_id=announcement_id,
-            channel_id=f"c{i}",
-            region="73.03",
-            province="73",
-            kind="web",
-            endpoint="https://example.go.id/h",
-            title="t",
-            text="t",
-            priority=priority,
-            accepted_at=T0,
-            expires_at=expires_at,
+            delivery_id=f"{announcement_id}:c{i}", announcement_id=announcement_id,
+            channel_id=f"c{i}", region="73.03", province="73", kind="web", endpoint=ENDPOINT,
+            title="t", text="t", priority=priority, accepted_at=T0, expires_at=expires_at,
         )
         for i in range(n)
-    ]
+    ]  # fmt: skip
     return Batch(announcement_id, due, priority, tasks)
 
 
@@ -209,16 +208,14 @@ async def test_urgent_arriving_during_a_large_normal_release_preempts_it(store: 
 
 
 async def test_a_crashed_release_is_resumed_after_its_lease(store: Store) -> None:
-    sink, clock = Sink(), Clock()
-    crashed = releaser(store, Sink(), clock, owner="crashed", chunk=10)
+    sink, clock, crashed_sink = Sink(), Clock(), Sink()
+    crashed = releaser(store, crashed_sink, clock, owner="crashed", chunk=10)
     await crashed.hold([batch("a", T0, 25)])
 
     async def crash() -> None:
         raise RuntimeError("process died")
 
-    crashed_sink = Sink()
-    crashed._emit = crashed_sink
-    crashed_sink.on_emit.extend([lambda: _noop(), crash])
+    crashed_sink.on_emit.extend([_noop, crash])
     with pytest.raises(RuntimeError):
         await crashed.release_due()
     other = releaser(store, sink, clock, owner="other", chunk=10)
@@ -228,14 +225,13 @@ async def test_a_crashed_release_is_resumed_after_its_lease(store: Store) -> Non
     assert sink.ids == [f"a:c{i}" for i in range(10, 25)]
 
 
-async def _noop() -> None:
-    return None
+async def _noop() -> None: ...
 
 
 async def test_a_batch_larger_than_one_stored_piece_is_restored_whole_and_in_order(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("siaran_router.release.PIECE", 4)
+    monkeypatch.setattr("siaran_router.outbox.PIECE", 4)
     sink, clock = Sink(), Clock()
     await releaser(store, sink, clock, owner="before").hold([batch("a", T0, 10)])
     pieces = await store.collection("release_tasks").find()
@@ -254,22 +250,6 @@ async def test_a_replayed_hold_keeps_the_tasks_first_held(store: Store) -> None:
     clock.now = due
     assert await releaser(store, sink, clock, owner="after").release_due() == 2
     assert sink.ids == ["a:c0", "a:c1"]
-
-
-async def test_batches_held_before_tasks_were_stored_in_pieces_are_still_released(
-    store: Store,
-) -> None:
-    sink, clock = Sink(), Clock()
-    old = batch("a", T0, 3)
-    await store.collection("release_tasks").put(
-        old.key, {"tasks": [t.model_dump(mode="json") for t in old.tasks]}
-    )
-    batches = store.collection("release_batches", indexes=("status", "due", "announcement_id"))
-    doc = {"id": old.key, "announcement_id": "a", "due": old.key.split("@")[1], "rank": 2,
-           "priority": "normal", "status": "held", "size": 3, "sent": 0}  # fmt: skip
-    await batches.insert(old.key, doc)
-    assert await releaser(store, sink, clock).release_due() == 3
-    assert sink.ids == ["a:c0", "a:c1", "a:c2"]
 
 
 async def test_a_release_after_a_restart_stays_in_the_announcements_trace(store: Store) -> None:

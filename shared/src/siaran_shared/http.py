@@ -214,7 +214,7 @@ def create_http_app(
     app.state.keyring = keyring
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    _install_http_metrics(app, service)
+    app.add_middleware(HttpMetrics, service=service)
     # The plain ASGI instrumentation, not FastAPIInstrumentor: the latter walks every route on
     # each request to name the span (a tenth of ingest's CPU in the profile). HttpMetrics names
     # the span after the matched route template instead; no spans per receive/send message.
@@ -225,21 +225,17 @@ def create_http_app(
         exclude_spans=["receive", "send"],
     )
 
-    @app.get(
-        "/healthz",
-        tags=["operations"],
-        summary="The process is alive: its consumers and background loops run",
-        responses={503: {"description": "a consumer or background loop ended"}},
-    )
+    @app.get("/healthz", tags=["operations"], summary="Alive: its consumers and loops run",
+             responses={503: {"description": "a consumer or background loop ended"}})  # fmt: skip
     async def healthz() -> JSONResponse:
-        problems = live_problems()
-        if problems:
-            return JSONResponse(
-                {"status": "unavailable", "service": service, "problems": problems}, 503
-            )
-        return JSONResponse({"status": "ok", "service": service})
+        return _answer(service, "ok", live_problems())
 
-    @app.get("/readyz", tags=["operations"], summary="Broker and store are reachable")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Broker and store are reachable",
+        responses={503: {"description": "the broker or the store does not answer"}},
+    )
     async def readyz() -> JSONResponse:
         async def run(check: ReadyCheck) -> str | None:
             try:
@@ -252,21 +248,28 @@ def create_http_app(
 
         answers = await asyncio.gather(*(run(check) for check in ready_checks.values()))
         problems = {n: a for n, a in zip(ready_checks, answers, strict=True) if a is not None}
-        if problems:
-            return JSONResponse(
-                {"status": "unavailable", "service": service, "problems": problems}, 503
-            )
-        return JSONResponse({"status": "ready", "service": service})
+        return _answer(service, "ready", problems)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"description": "Prometheus text format",
+                         "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )  # fmt: skip
     async def prometheus() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
-def _install_http_metrics(app: FastAPI, service: str) -> None:
-    app.add_middleware(HttpMetrics, service=service)
+def _answer(service: str, good: str, problems: Mapping[str, str]) -> JSONResponse:
+    """A health answer: `good`, or 503 naming each problem."""
+    if problems:
+        body = {"status": "unavailable", "service": service, "problems": dict(problems)}
+        return JSONResponse(body, 503)
+    return JSONResponse({"status": good, "service": service})
 
 
 class HttpMetrics:

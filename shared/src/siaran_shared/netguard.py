@@ -44,8 +44,8 @@ def refused_reason(host: str | None, allow: Iterable[str] = ()) -> str | None:
     """Why a destination host is refused, or None when it may be used.
 
     `allow` holds hostnames or CIDR networks an operator permits despite the rules
-    (SIARAN_ENDPOINT_ALLOWLIST). Answers are cached: the publisher asks before every send
-    (parsing the address was ~3 % of its CPU), and they depend on nothing else.
+    (SIARAN_ENDPOINT_ALLOWLIST). Answers are cached: the publisher asks before every send,
+    and they depend on nothing else.
     """
     return _refused_reason(host, tuple(allow))
 

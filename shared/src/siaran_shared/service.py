@@ -15,9 +15,9 @@ from faststream.kafka import KafkaBroker
 
 from siaran_shared.auth import KeyRing
 from siaran_shared.http import create_http_app
-from siaran_shared.kafka import ensure_topics, make_broker
-from siaran_shared.lag import report_consumer_lag
 from siaran_shared.logging import configure_logging, get_logger
+from siaran_shared.messaging import ensure_topics, make_broker
+from siaran_shared.messaging.lag import report_consumer_lag
 from siaran_shared.settings import Settings, load_settings
 from siaran_shared.store import Store, open_store
 from siaran_shared.telemetry import setup_telemetry, shutdown_telemetry
@@ -59,7 +59,7 @@ class Supervisor:
         if self._stopping:
             return
         if error is not None:
-            why = f"crashed: {type(error).__name__}: {error}"[:300]
+            why = f"crashed: {type(error).__name__}"  # /healthz is public: details in the log
             log.error("background_task_crashed", task=name, exc_info=error)
         else:
             why = "cancelled" if task.cancelled() else "returned"
@@ -200,9 +200,10 @@ def run_service(service: str, factory: str) -> None:
 
     def create_app() -> FastAPI:
         app: FastAPI = import_from_string(factory)()
-        runtime: Runtime = app.state.runtime
-        runtime.supervisor.on_failure = shut_down
-        runtimes.append(runtime)
+        runtime = getattr(app.state, "runtime", None)
+        if isinstance(runtime, Runtime):  # the console has no broker and no loops
+            runtime.supervisor.on_failure = shut_down
+            runtimes.append(runtime)
         return app
 
     config = uvicorn.Config(

@@ -107,16 +107,19 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer("siaran")
 
 
-def counter(name: str) -> metrics.Counter:
-    """A counter created from its entry in the metric catalogue."""
+def counter(name: str, source: metrics.Meter | None = None) -> metrics.Counter:
+    """A counter created from its entry in the metric catalogue (from `source`, a test's
+    meter, when given)."""
     spec = ALL_METRICS[name]
-    return meter().create_counter(spec.name, unit=spec.unit, description=spec.description)
+    return (source or meter()).create_counter(
+        spec.name, unit=spec.unit, description=spec.description
+    )
 
 
-def histogram(name: str) -> metrics.Histogram:
+def histogram(name: str, source: metrics.Meter | None = None) -> metrics.Histogram:
     """A histogram created from the catalogue, with its bucket boundaries."""
     spec = ALL_METRICS[name]
-    return meter().create_histogram(
+    return (source or meter()).create_histogram(
         spec.name,
         unit=spec.unit,
         description=spec.description,
@@ -124,7 +127,7 @@ def histogram(name: str) -> metrics.Histogram:
     )
 
 
-def gauge(name: str) -> metrics._Gauge:
+def gauge(name: str, source: metrics.Meter | None = None) -> metrics._Gauge:
     """A synchronous gauge created from the catalogue."""
     spec = ALL_METRICS[name]
-    return meter().create_gauge(spec.name, unit=spec.unit, description=spec.description)
+    return (source or meter()).create_gauge(spec.name, unit=spec.unit, description=spec.description)

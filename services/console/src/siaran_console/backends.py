@@ -97,8 +97,9 @@ class Backends:
 
     # --- sign-in -----------------------------------------------------------------------------
 
-    async def key_is_admin(self, key: str) -> bool:
-        """Check a key (ApiProblem 401 when invalid); True when it may manage the registry."""
+    async def key_manages_channels(self, key: str) -> bool:
+        """Check a key (ApiProblem 401 when invalid); True when the router lets it list the
+        channel registry (admin keys today; regional keys once the registry is self-service)."""
         await self.call("metrics", "GET", "/v1/announcements", key, params={"limit": 1})
         try:
             await self.call("router", "GET", "/v1/channels", key, params={"limit": 1})

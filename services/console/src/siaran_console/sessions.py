@@ -31,7 +31,7 @@ class Session:
     locale: str = DEFAULT_LOCALE
     zone: str = DEFAULT_ZONE
     key: str | None = field(default=None, repr=False)  # never rendered, logged or repr'd
-    is_admin: bool = False
+    manages_channels: bool = False  # the router lets this key list the registry
     flashes: list[str] = field(default_factory=list)
 
     @property
@@ -116,11 +116,13 @@ class Sessions:
         if token:
             self._by_digest.pop(_digest(token), None)
 
-    def sign_in(self, token: str | None, key: str, *, is_admin: bool) -> tuple[str, Session]:
+    def sign_in(
+        self, token: str | None, key: str, *, manages_channels: bool
+    ) -> tuple[str, Session]:
         """A new session holding `key`; the old token stops working (no session fixation)."""
         old = self.get(token, touch=False)
         self.end(token)
         new_token, session = self.new(like=old)
         session.key = key
-        session.is_admin = is_admin
+        session.manages_channels = manages_channels
         return new_token, session

@@ -6,90 +6,53 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from siaran_shared.auth import ApiKey
 from siaran_shared.http import ApiError, AuthKey
+from siaran_shared.responses import UNAUTHORIZED, Responses, error_doc, invalid
 
+from siaran_ingest.archive import PublishFailed
 from siaran_ingest.intake import CAP_TYPE, JSON_TYPE, Intake, Rejected
+from siaran_ingest.models import Accepted, ArchivedAnnouncement, CancelIn
 from siaran_ingest.ratelimit import RateLimiter
-from siaran_ingest.submissions import PublishFailed
 
 router = APIRouter(prefix="/v1/announcements", tags=["announcements"])
 
 
-class Accepted(BaseModel):
-    """202: the announcement is published for fan-out (or cancelled)."""
-
-    id: str = Field(examples=["kominfo-2026-000123"])
-    status: str = Field(description="accepted or cancelled", examples=["accepted"])
-    replaces: str | None = Field(
-        None, description="CAP Update only: the announcement this one replaces (now cancelled)."
-    )
-    cancelled: list[str] | None = Field(
-        None, description="CAP Cancel only: every referenced announcement now cancelled."
-    )
-
-
-class ErrorDetail(BaseModel):
-    field: str = Field(examples=["target.provinces"])
-    message: str = Field(examples=["unknown province code(s) '99'"])
-    type: str | None = Field(None, examples=["value_error"])
-
-
-class ErrorBody(BaseModel):
-    code: str = Field(examples=["invalid_request"])
-    message: str = Field(examples=["invalid announcement: check target.provinces"])
-    details: list[ErrorDetail] = []
-
-
-class ErrorResponse(BaseModel):
-    """The contract's error shape, for every 4xx and 5xx."""
-
-    error: ErrorBody
-
-
-class CancelIn(BaseModel):
-    reason: str | None = Field(None, max_length=500, examples=["diganti pengumuman baru"])
-
-
-def _error(description: str, code: str, message: str) -> dict[str, Any]:
-    example = {"error": {"code": code, "message": message, "details": []}}
-    return {
-        "model": ErrorResponse,
-        "description": description,
-        "content": {"application/json": {"example": example}},
-    }
-
-
-def _rate_limited(description: str = "Too many requests for this key") -> dict[str, Any]:
-    response = _error(description, "rate_limited", "rate limit exceeded; retry after 1 s")
-    response["headers"] = {
-        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-    }
-    return response
-
-
-COMMON: dict[int | str, dict[str, Any]] = {
-    401: _error(
-        "Missing, malformed or revoked API key", "unauthorized", "invalid or revoked API key"
-    ),
-    429: _rate_limited(),
-}
-SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+RATE_LIMITED = error_doc(
+    "Too many requests for this key",
+    "rate_limited",
+    "rate limit exceeded; retry after 1 s",
+    headers={"Retry-After": "Seconds to wait"},
+)
+COMMON: Responses = {**UNAUTHORIZED, 429: RATE_LIMITED}
+NOT_FOUND = error_doc("Unknown, or outside the key's scope", "not_found",
+                      "no announcement 'kominfo-2026-000123'")  # fmt: skip
+NOT_JSON = error_doc("The body is not JSON", "bad_request", "There was an error parsing the body")
+TOO_LARGE = error_doc("Body over the size limit", "payload_too_large",
+                      "request body is larger than the limit of 262144 bytes")  # fmt: skip
+UNAVAILABLE = error_doc(
+    "Kafka did not confirm; nothing was accepted, retry with the same id",
+    "unavailable",
+    "could not publish the announcement; retry with the same id",
+    headers={"Retry-After": "Seconds to wait"},
+)
+CANCEL_RESPONSES: Responses = {**COMMON, 400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE,
+                                **invalid("reason"), 503: UNAVAILABLE}  # fmt: skip
+SUBMIT_RESPONSES: Responses = {
     **COMMON,
-    403: _error("Target outside the key's scope", "forbidden",
-                "key 'sulsel' (province:73) may not target: 31"),
-    409: _error("Same id, different content", "conflict",
-                "announcement 'kominfo-2026-000123' was already submitted with different content"),
-    413: _error("Body over the size limit", "payload_too_large",
-                "request body is larger than the limit of 262144 bytes"),
-    415: _error("Neither JSON nor CAP", "unsupported_media_type",
-                "unsupported Content-Type 'text/plain'"),
-    422: _error("Invalid announcement or CAP alert; one detail per field path",
-                "invalid_request", "invalid announcement: check title, target"),
-    503: _error("Kafka did not confirm; nothing was accepted, retry with the same id",
-                "unavailable", "could not publish the announcement; retry with the same id"),
+    403: error_doc("Target outside the key's scope", "forbidden",
+                   "key 'sulsel' (province:73) may not target: 31"),
+    404: error_doc("CAP Cancel referencing no known announcement", "not_found",
+                   "CAP Cancel 'BMKG-1' references no known announcement"),
+    409: error_doc("Same id, different content", "conflict",
+                   "announcement 'kominfo-2026-000123' was already submitted with different "
+                   "content"),
+    413: TOO_LARGE,
+    415: error_doc("Neither JSON nor CAP", "unsupported_media_type",
+                   "unsupported Content-Type 'text/plain'"),
+    422: error_doc("Invalid announcement or CAP alert; one detail per field path",
+                   "invalid_request", "invalid announcement: check title, target"),
+    503: UNAVAILABLE,
 }  # fmt: skip
 
 CAP_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -120,13 +83,14 @@ SUBMIT_BODY: dict[str, Any] = {
     "required": True,
     "description": (
         "The announcement as JSON, or a CAP 1.2 alert (`Content-Type: application/cap+xml`): "
-        "msgType Alert submits, Update submits a replacement and cancels the referenced "
-        "announcements, Cancel cancels them. Area geocodes named KEMENDAGRI, BPS, region or "
-        "kode_wilayah carry region codes."
+        "msgType Alert submits, Update (with `references`) submits a replacement and cancels "
+        "the referenced announcements, Cancel (with `references`) cancels them. Area geocodes "
+        "named KEMENDAGRI, BPS, region or kode_wilayah carry region codes. For example:\n\n"
+        f"```xml\n{CAP_EXAMPLE}\n```"
     ),
     "content": {
         JSON_TYPE: {"schema": {"$ref": "#/components/schemas/AnnouncementIn"}},
-        CAP_TYPE: {"schema": {"type": "string"}, "example": CAP_EXAMPLE},
+        CAP_TYPE: {"schema": {"$ref": "#/components/schemas/CapAlert"}},
     },
 }
 
@@ -172,10 +136,10 @@ def _refused(exc: Rejected) -> ApiError:
     responses=SUBMIT_RESPONSES,
     openapi_extra={"requestBody": SUBMIT_BODY},
 )
-async def submit(request: Request, key: Key) -> JSONResponse:
+async def submit(request: Request, key: Key) -> Accepted:
     raw = await request.body()
     try:
-        outcome = await _intake(request).submit(raw, request.headers.get("content-type"), key)
+        answer = await _intake(request).submit(raw, request.headers.get("content-type"), key)
     except Rejected as exc:
         raise _refused(exc) from None
     except PublishFailed as exc:
@@ -185,22 +149,18 @@ async def submit(request: Request, key: Key) -> JSONResponse:
             "retry with the same id",
             headers={"Retry-After": "5"},
         ) from None
-    return JSONResponse(outcome.body(), status_code=202)
+    return answer.model()
 
 
 @router.get(
     "/{announcement_id}",
+    response_model=ArchivedAnnouncement,
     summary="The archived announcement, with its status",
-    responses={
-        **COMMON,
-        404: _error("Unknown, or outside the key's scope", "not_found",
-                    "no announcement 'kominfo-2026-000123'"),
-        422: _error("Invalid id", "invalid_request", "invalid request: check announcement_id"),
-    },
-)  # fmt: skip
-async def read(request: Request, key: Key, announcement_id: str) -> dict[str, Any]:
+    responses={**COMMON, 404: NOT_FOUND, **invalid("announcement_id")},
+)
+async def read(request: Request, key: Key, announcement_id: str) -> ArchivedAnnouncement:
     try:
-        return await _intake(request).read(announcement_id, key)
+        return ArchivedAnnouncement.of(await _intake(request).read(announcement_id, key))
     except Rejected as exc:
         raise _refused(exc) from None
 
@@ -212,24 +172,18 @@ async def read(request: Request, key: Key, announcement_id: str) -> dict[str, An
     response_model_exclude_none=True,
     summary="Cancel: pending deliveries stop, delivered ones are retracted",
     description="Cancelling again is harmless and answers 202 again.",
-    responses={
-        **COMMON,
-        404: _error("Unknown, or outside the key's scope", "not_found",
-                    "no announcement 'kominfo-2026-000123'"),
-        422: _error("Invalid body", "invalid_request", "invalid request: check reason"),
-        503: SUBMIT_RESPONSES[503],
-    },
-)  # fmt: skip
+    responses=CANCEL_RESPONSES,
+)
 async def cancel(
     request: Request,
     key: Key,
     announcement_id: str,
     body: Annotated[CancelIn | None, Body()] = None,
-) -> JSONResponse:
+) -> Accepted:
     try:
-        outcome = await _intake(request).cancel(announcement_id, key, body.reason if body else None)
+        answer = await _intake(request).cancel(announcement_id, key, body.reason if body else None)
     except Rejected as exc:
         raise _refused(exc) from None
     except PublishFailed as exc:
         raise ApiError(503, f"could not publish the cancellation ({exc}); retry") from None
-    return JSONResponse(outcome.body(), status_code=202)
+    return answer.model()

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import Event
 from siaran_shared.events.topics import ANNOUNCEMENTS, INBOUND
-from siaran_shared.kafka import Outgoing, dead_letter, publish_all, subscriber
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Outgoing, dead_letter, publish_all, subscriber
+from siaran_shared.retention import RetentionSettings, prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_ingest.api import router
+from siaran_ingest.archive import Archive, Publish
 from siaran_ingest.config import IngestConfig
 from siaran_ingest.inbound import accept_inbound
 from siaran_ingest.intake import Intake
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
-from siaran_ingest.submissions import Archive
+from siaran_ingest.submissions import Submissions
 
 log = get_logger(__name__)
 
@@ -28,21 +31,40 @@ log = get_logger(__name__)
 SWEEP_INTERVAL = 10.0
 
 
-def build_archive(runtime: Runtime, config: IngestConfig) -> Archive:
-    """The archive, publishing accepted and cancelled events on the announcements topic."""
+def build_archive(
+    runtime: Runtime, config: IngestConfig, wrap_publish: Callable[[Publish], Publish] | None
+) -> Archive:
+    """The archive, publishing accepted and cancelled events on the announcements topic
+    (through `wrap_publish`, a test's fault injector, when given)."""
 
     async def publish(event: Event) -> None:
         key = getattr(event, "announcement_id", None) or event.announcement.id  # type: ignore[attr-defined]
         await publish_all(runtime.broker, runtime.source, [Outgoing(ANNOUNCEMENTS, key, event)])
 
-    collection = runtime.store.collection("announcements", indexes=("accepted_at", "status"))
-    return Archive(collection, publish, publish_timeout=config.publish_timeout_s)
+    collection = runtime.store.collection(
+        "announcements",
+        indexes=("accepted_at", "status"),
+        expiry=RetentionSettings().keep("archive", "accepted_at"),
+    )
+    return Archive(
+        Submissions(collection),
+        wrap_publish(publish) if wrap_publish else publish,
+        publish_timeout=config.publish_timeout_s,
+    )
 
 
-def create_app(settings: Settings | None = None, config: IngestConfig | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    config: IngestConfig | None = None,
+    *,
+    wrap_publish: Callable[[Publish], Publish] | None = None,
+) -> FastAPI:
     runtime = build_runtime("ingest", settings)
     config = config or IngestConfig()
-    intake = Intake(build_archive(runtime, config), max_cap_bytes=config.max_body_bytes)
+    intake = Intake(
+        build_archive(runtime, config, wrap_publish), max_cap_bytes=config.max_body_bytes
+    )
+    prune_in_background(runtime)
 
     async def sweep_pending() -> None:
         while True:
@@ -73,7 +95,6 @@ def create_app(settings: Settings | None = None, config: IngestConfig | None = N
         max_body_bytes=config.max_body_bytes,
     )
     app.state.intake = intake
-    app.state.archive = intake.archive
     app.state.rate_limiter = RateLimiter(config.rate_per_second, config.rate_burst)
     app.state.runtime = runtime
     app.include_router(router)

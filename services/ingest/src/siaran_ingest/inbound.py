@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from siaran_shared.auth import KeyRing
-from siaran_shared.kafka import Poison
+from siaran_shared.messaging import Poison
 
 from siaran_ingest.intake import Intake, Rejected
 

@@ -22,10 +22,12 @@ from siaran_shared.metric_names import ANNOUNCEMENTS
 from siaran_shared.regions import regions
 from siaran_shared.telemetry import counter
 
+from siaran_ingest.archive import Archive, Outcome, new_id
 from siaran_ingest.cap import CapAlert, CapError, CapTooLargeError, parse_cap
-from siaran_ingest.schema import AnnouncementIn, TargetIn, is_expired
+from siaran_ingest.models import Accepted
+from siaran_ingest.schema import AnnouncementIn, is_expired
 from siaran_ingest.scopes import out_of_scope
-from siaran_ingest.submissions import Archive, new_id
+from siaran_ingest.submissions import Submission
 
 JSON_TYPE = "application/json"
 CAP_TYPE = "application/cap+xml"
@@ -52,7 +54,7 @@ class Rejected(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Answer:
     """What a successful submission or cancellation answers (202)."""
 
     id: str
@@ -61,14 +63,14 @@ class Outcome:
     replaces: str | None = None
     cancelled: tuple[str, ...] = field(default=())
 
-    def body(self) -> dict[str, Any]:
+    def model(self) -> Accepted:
         """The 202 body: always id and status; replaces/cancelled for CAP updates and cancels."""
-        out: dict[str, Any] = {"id": self.id, "status": self.status}
-        if self.replaces is not None:
-            out["replaces"] = self.replaces
-        if self.cancelled:
-            out["cancelled"] = list(self.cancelled)
-        return out
+        return Accepted(
+            id=self.id,
+            status=self.status,
+            replaces=self.replaces,
+            cancelled=list(self.cancelled) if self.cancelled else None,
+        )
 
 
 def media_type(content_type: str | None) -> str:
@@ -99,7 +101,7 @@ class Intake:
         """Add one to the announcements counter (accepted|rejected|duplicate|cancelled)."""
         self._counter.add(1, {"status": status})
 
-    async def submit(self, raw: bytes, content_type: str | None, key: ApiKey) -> Outcome:
+    async def submit(self, raw: bytes, content_type: str | None, key: ApiKey) -> Answer:
         """Submit a JSON or CAP body; raises Rejected when it cannot be accepted."""
         try:
             kind = media_type(content_type)
@@ -117,14 +119,14 @@ class Intake:
             self.count("rejected")
             raise
 
-    async def _json(self, raw: bytes, key: ApiKey) -> Outcome:
+    async def _json(self, raw: bytes, key: ApiKey) -> Answer:
         try:
             body = AnnouncementIn.model_validate_json(raw)
         except ValidationError as exc:
             raise _invalid(exc) from None
         return await self._accept(body, key)
 
-    async def _cap(self, raw: bytes, key: ApiKey) -> Outcome:
+    async def _cap(self, raw: bytes, key: ApiKey) -> Answer:
         try:
             alert = parse_cap(raw, is_region=regions().exists, max_bytes=self._max_cap_bytes)
         except CapTooLargeError as exc:
@@ -152,7 +154,7 @@ class Intake:
                 self.count("cancelled")
         return outcome
 
-    async def _cap_cancel(self, alert: CapAlert, key: ApiKey) -> Outcome:
+    async def _cap_cancel(self, alert: CapAlert, key: ApiKey) -> Answer:
         known = await self._referenced(alert, key)
         if not known:
             refs = ", ".join(alert.references)
@@ -164,16 +166,16 @@ class Intake:
         for old in known:
             await self.archive.cancel(old, key, f"cancelled by CAP alert {alert.identifier}")
             self.count("cancelled")
-        return Outcome(known[-1], "cancelled", cancelled=tuple(known))
+        return Answer(known[-1], "cancelled", cancelled=tuple(known))
 
     async def _referenced(self, alert: CapAlert, key: ApiKey) -> list[str]:
         known: list[str] = []
         forbidden: list[str] = []
         for ref in alert.references:
-            record = await self.archive.get(ref)
-            if record is None:
+            submission = await self.archive.get(ref)
+            if submission is None:
                 continue
-            (known if visible(key, record) else forbidden).append(ref)
+            (known if visible(key, submission) else forbidden).append(ref)
         if forbidden:
             raise Rejected(
                 403,
@@ -185,7 +187,7 @@ class Intake:
 
     async def _accept(
         self, body: AnnouncementIn, key: ApiKey, *, replaces: str | None = None
-    ) -> Outcome:
+    ) -> Answer:
         outside = out_of_scope(key.parsed_scope, body.target)
         if outside:
             raise Rejected(
@@ -202,47 +204,41 @@ class Intake:
             )
         announcement = body.to_announcement(body.id or new_id(now))
         result = await self.archive.submit(announcement, key, replaces=replaces)
-        if result.outcome == "conflict":
+        if result.outcome is Outcome.CONFLICT:
             raise Rejected(
                 409,
                 f"announcement {announcement.id!r} was already submitted with different "
                 "content; use a new id",
                 [{"field": "id", "message": "already used for a different announcement"}],
             )
-        duplicate = result.outcome == "duplicate"
-        self.count("duplicate" if duplicate else "accepted")
-        return Outcome(
-            announcement.id, "accepted", duplicate, result.record.get("replaces") or None
+        self.count(result.outcome.value)
+        return Answer(
+            announcement.id,
+            "accepted",
+            result.outcome is Outcome.DUPLICATE,
+            result.submission.replaces or None,
         )
 
-    async def cancel(self, announcement_id: str, key: ApiKey, reason: str | None = None) -> Outcome:
+    async def cancel(self, announcement_id: str, key: ApiKey, reason: str | None = None) -> Answer:
         """Cancel an announcement the key can see; repeating it is harmless."""
-        record = await self.archive.get(announcement_id)
-        if record is None or not visible(key, record):
+        submission = await self.archive.get(announcement_id)
+        if submission is None or not visible(key, submission):
             raise Rejected(404, f"no announcement {announcement_id!r}")
         await self.archive.cancel(announcement_id, key, reason)
         self.count("cancelled")
-        return Outcome(announcement_id, "cancelled")
+        return Answer(announcement_id, "cancelled")
 
-    async def read(self, announcement_id: str, key: ApiKey) -> dict[str, Any]:
+    async def read(self, announcement_id: str, key: ApiKey) -> Submission:
         """The archived announcement with its state, if the key can see it."""
-        record = await self.archive.get(announcement_id)
-        if record is None or not visible(key, record):
+        submission = await self.archive.get(announcement_id)
+        if submission is None or not visible(key, submission):
             raise Rejected(404, f"no announcement {announcement_id!r}")
-        return {
-            **record["announcement"],
-            "status": "cancelled" if record.get("cancelled_at") else record["status"],
-            "accepted_at": record["accepted_at"],
-            "cancelled_at": record.get("cancelled_at"),
-            "submitted_by": record["submitted_by"],
-            "replaces": record.get("replaces"),
-        }
+        return submission
 
 
-def visible(key: ApiKey, record: dict[str, Any]) -> bool:
+def visible(key: ApiKey, submission: Submission) -> bool:
     """A key sees announcements whose every target region is within its scope."""
-    target = TargetIn.model_validate(record["announcement"]["target"])
-    return not out_of_scope(key.parsed_scope, target)
+    return not out_of_scope(key.parsed_scope, submission.announcement.target)
 
 
 def _invalid(exc: ValidationError, prefix: str = "invalid announcement") -> Rejected:

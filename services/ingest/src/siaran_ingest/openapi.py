@@ -1,5 +1,5 @@
-"""The OpenAPI document: the JSON request body is read by hand (it may also be CAP XML), so
-its schema is added to the components here, where the operation's requestBody refers to it."""
+"""The OpenAPI document: the request body is read by hand (JSON or CAP XML), so the schemas
+of both are added to the components here, where the operation's requestBody refers to them."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from siaran_ingest.cap_schema import cap_alert_schema
 from siaran_ingest.schema import AnnouncementIn
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Make app.openapi() include AnnouncementIn and the models it refers to."""
+    """Make app.openapi() include AnnouncementIn (and the models it refers to) and CapAlert."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -22,6 +23,7 @@ def install_openapi(app: FastAPI) -> None:
         schema = AnnouncementIn.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas["AnnouncementIn"] = schema
+        schemas["CapAlert"] = cap_alert_schema()
         app.openapi_schema = document
         return document
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from siaran_shared.auth import Scope
+from siaran_shared.events import Target
 from siaran_shared.regions import NATIONAL, regions
 
 from siaran_ingest.schema import TargetIn
 
 
-def out_of_scope(scope: Scope, target: TargetIn) -> list[str]:
+def out_of_scope(scope: Scope, target: TargetIn | Target) -> list[str]:
     """The selectors of `target` outside `scope` (empty when the key may send it)."""
     if scope.is_national:
         return []

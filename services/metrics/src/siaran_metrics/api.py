@@ -1,15 +1,21 @@
-"""Reports and coverage."""
+"""Reports, the recent announcements and coverage, each scoped to the reader's key: an
+announcement is readable when every region it targets is inside the key's scope, coverage
+shows the regions inside it."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BeforeValidator
 from siaran_shared.events import utcnow
 from siaran_shared.http import ApiError, AuthKey
+from siaran_shared.responses import UNAUTHORIZED, error_doc, invalid
 
-from siaran_metrics.ledger import Ledger
+from siaran_metrics.handlers import Handlers
+from siaran_metrics.models import Coverage, Recent, Report
 from siaran_metrics.reports import (
     announcement_report,
     announcement_summary,
@@ -19,21 +25,54 @@ from siaran_metrics.reports import (
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
+#: RFC 3339 date-time (what the OpenAPI `format: date-time` promises), offset required.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
-def _ledger(request: Request) -> Ledger:
-    ledger: Ledger = request.app.state.ledger
-    return ledger
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, str):
+        if not _RFC3339.fullmatch(value):
+            raise ValueError(
+                "must be an RFC 3339 date-time with its UTC offset, e.g. 2026-01-15T08:00:00Z "
+                "(percent-encode '+' as %2B)"
+            )
+        return value.upper()
+    return value
 
 
-@router.get("/announcements/{announcement_id}/report", summary="Delivery report")
-async def report(request: Request, key: AuthKey, announcement_id: str) -> dict[str, Any]:
-    ledger = _ledger(request)
+Since = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+FORBIDDEN = error_doc(
+    "The announcement targets regions outside the key's scope",
+    "forbidden",
+    "key 'sulsel' (province:73) may not read announcement 'a1': it targets 31",
+)
+NOT_FOUND = error_doc("Not in the ledger (yet)", "not_found",
+                      "no announcement 'kominfo-2026-000123' in the ledger (yet)")  # fmt: skip
+
+
+def _handlers(request: Request) -> Handlers:
+    handlers: Handlers = request.app.state.handlers
+    return handlers
+
+
+@router.get(
+    "/announcements/{announcement_id}/report",
+    response_model=Report,
+    summary="Delivery report",
+    responses={**UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, **invalid("announcement_id")},
+)
+async def report(request: Request, key: AuthKey, announcement_id: str) -> Report:
+    ledger = _handlers(request).ledger
     announcement = await ledger.announcements.get(announcement_id)
-    deliveries = await ledger.deliveries.find({"announcement_id": announcement_id})
+    deliveries = await ledger.deliveries.of_announcement(announcement_id)
     if announcement is None and not deliveries:
         raise ApiError(404, f"no announcement {announcement_id!r} in the ledger (yet)")
-    targeted = targeted_regions(announcement, deliveries)
-    outside = sorted(r for r in targeted if not key.parsed_scope.covers(r))
+    outside = [
+        r for r in targeted_regions(announcement, deliveries) if not key.parsed_scope.covers(r)
+    ]
     if outside:
         raise ApiError(
             403,
@@ -43,30 +82,35 @@ async def report(request: Request, key: AuthKey, announcement_id: str) -> dict[s
     return announcement_report(announcement_id, announcement, deliveries)
 
 
-@router.get("/announcements", summary="Recent announcements with their totals")
+@router.get(
+    "/announcements",
+    response_model=Recent,
+    summary="Recent announcements with their totals",
+    responses={**UNAUTHORIZED, **invalid("since, limit")},
+)
 async def recent(
     request: Request,
     key: AuthKey,
     since: Annotated[
-        datetime | None, Query(description="ISO time; default: the last 24 hours")
+        Since | None,
+        Query(description="RFC 3339 date-time with its offset; default: the last 24 hours"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
-    ledger = _ledger(request)
-    start = since or utcnow() - timedelta(days=1)
-    # Stored times are UTC ISO strings: compare like with like (naive input is taken as UTC).
-    start = start.astimezone(UTC) if start.tzinfo else start.replace(tzinfo=UTC)
+) -> Recent:
+    start = (since or utcnow() - timedelta(days=1)).astimezone(UTC)
     scope = key.parsed_scope
-    docs = await ledger.recent(
-        start.isoformat(), limit, lambda doc: scope.covers_all(doc.get("regions_targeted") or ())
+    records = await _handlers(request).ledger.announcements.recent(
+        start.isoformat(), limit, lambda r: scope.covers_all(r.regions_targeted)
     )
-    items = [announcement_summary(doc) for doc in docs]
-    return {"since": start.isoformat(), "items": items}
+    return Recent(since=start, items=[announcement_summary(r) for r in records])
 
 
-@router.get("/coverage", summary="Active channels per region and kind; regions with none")
-async def coverage_view(request: Request, key: AuthKey) -> dict[str, Any]:
-    state = request.app.state
-    channels = await state.channels.find()
-    health = {h["id"]: h for h in await state.channel_health.find()}
-    return coverage(channels, health, key.parsed_scope.covers)
+@router.get(
+    "/coverage",
+    response_model=Coverage,
+    summary="Active channels per region and kind; regions with none",
+    responses=UNAUTHORIZED,
+)
+async def coverage_view(request: Request, key: AuthKey) -> Coverage:
+    registry = _handlers(request).registry
+    return coverage(await registry.channels(), await registry.health(), key.parsed_scope.covers)

@@ -13,7 +13,8 @@ recounting (a national announcement has 3,312 deliveries and a batch comes every
 - After that, every batch adds what it changed. The ledger reads each delivery document
   before writing it, so it sees each transition: a new document adds 1 to `planned` and to its
   status, a status change takes 1 from the old status and adds 1 to the new. The changes are
-  summed per announcement and added with one `increment_many`, which skips announcements
+  summed per announcement and added in one write (`Announcements.add_to_totals`), which skips
+  announcements
   whose document does not exist yet: those deliveries are counted when it is created.
 - A replay changes no delivery document, so it adds nothing.
 
@@ -39,8 +40,7 @@ announcement still marked (after a clean stop: those of the last batch).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from siaran_shared.events import (
     AnnouncementAccepted,
@@ -48,27 +48,9 @@ from siaran_shared.events import (
     DeliveryCompleted,
     DeliveryPlanned,
 )
-from siaran_shared.regions import target_regions
-from siaran_shared.store import Collection
 
-#: Delivery statuses in the ledger: pending until an outcome arrives, then the outcome's.
-STATUSES = ("delivered", "failed", "pending", "cancelled", "expired", "skipped")
-
-Doc = dict[str, Any]
-
-#: Announcements read per page by `recent`.
-_PAGE = 200
-
-
-def totals_of(by_status: Mapping[Any, int]) -> dict[str, int]:
-    """An announcement's totals from its delivery documents counted per status."""
-    return {"planned": sum(by_status.values())} | {s: by_status.get(s, 0) for s in STATUSES}
-
-
-def _counted_in(doc: Mapping[str, Any]) -> tuple[str, ...]:
-    """The totals fields a delivery document counts in."""
-    status = doc.get("status")
-    return ("totals.planned", f"totals.{status}") if status in STATUSES else ("totals.planned",)
+from siaran_metrics.ledger_store import Announcements, Deliveries
+from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryState
 
 
 class Transitions:
@@ -76,16 +58,18 @@ class Transitions:
 
     def __init__(self) -> None:
         self._deltas: dict[str, dict[str, int]] = {}
+        self.records: dict[str, DeliveryRecord] = {}
 
-    def add(self, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
-        """A delivery document replaced: it no longer counts as it did, it counts as it does."""
+    def add(self, before: DeliveryRecord | None, after: DeliveryRecord) -> None:
+        """A delivery record replaced: it no longer counts as it did, it counts as it does."""
         if before is not None:
             self._count(before, -1)
         self._count(after, 1)
+        self.records[after.delivery_id] = after
 
-    def _count(self, doc: Mapping[str, Any], sign: int) -> None:
-        deltas = self._deltas.setdefault(doc["announcement_id"], {})
-        for field in _counted_in(doc):
+    def _count(self, record: DeliveryRecord, sign: int) -> None:
+        deltas = self._deltas.setdefault(record.announcement_id, {})
+        for field in record.counted_in:
             deltas[field] = deltas.get(field, 0) + sign
 
     def deltas(self) -> dict[str, dict[str, int]]:
@@ -97,73 +81,50 @@ class Transitions:
 class Ledger:
     """Deliveries and announcements as the metrics service has seen them."""
 
-    def __init__(self, deliveries: Collection, announcements: Collection) -> None:
+    def __init__(self, deliveries: Deliveries, announcements: Announcements) -> None:
         self.deliveries = deliveries
         self.announcements = announcements
         self._settled = False  # announcements left marked by an earlier run are recounted
         self._marked: set[str] = set()  # marked by the last batch, cleared by the next
 
     async def record_announcements(self, events: Sequence[AnnouncementAccepted]) -> None:
-        docs: dict[str, Doc] = {}
-        for e in events:
-            a = e.announcement
-            docs[a.id] = {
-                "id": a.id,
-                "title": a.title,
-                "priority": a.priority.value,
-                "accepted_at": e.accepted_at.isoformat(),
-                "regions_targeted": sorted(target_regions(a.target)),
-            }
-        if not docs:
+        records = {e.announcement.id: AnnouncementRecord.of(e) for e in events}
+        if not records:
             return
         await self._settle_once()
-        existing = await self.announcements.get_many(list(docs))
-        # Replays keep what the ledger added (cancelled, totals); a document from before the
+        existing = await self.announcements.get_many(list(records))
+        # Replays keep what the ledger added (cancelled, totals); a record from before the
         # ledger kept totals gets them now.
-        for key, doc in docs.items():
+        for key, record in records.items():
             if key in existing:
-                if "totals" not in existing[key]:
-                    doc["totals"] = await self._count(key)
-                await self.announcements.update(key, doc)
+                missing = existing[key].totals is None
+                totals = await self.deliveries.count(key) if missing else None
+                await self.announcements.describe(record, totals)
         # New: counted from the deliveries that arrived first, and written with its totals.
-        created = {
-            key: doc | {"cancelled": False, "totals": await self._count(key)}
-            for key, doc in docs.items()
-            if key not in existing
-        }
-        await self.announcements.insert_many(created)
+        await self.announcements.create(
+            [
+                record.model_copy(update={"totals": await self.deliveries.count(key)})
+                for key, record in records.items()
+                if key not in existing
+            ]
+        )
 
     async def record_cancellations(self, announcement_ids: Sequence[str]) -> None:
         for announcement_id in announcement_ids:
-            await self.announcements.update(announcement_id, {"cancelled": True})
+            await self.announcements.cancel(announcement_id)
 
     async def record_planned(self, tasks: Sequence[DeliveryPlanned]) -> None:
         publish = {t.delivery_id: t for t in tasks if t.action is DeliveryAction.PUBLISH}
         if not publish:
             return
         existing = await self.deliveries.get_many(list(publish))
-        docs: dict[str, Doc] = {}
         transitions = Transitions()
         for key, task in publish.items():
             before = existing.get(key)
-            if before is not None and before.get("planned"):
+            if before is not None and before.planned:
                 continue  # a replay: nothing new
-            doc = dict(before or {})
-            doc.update(
-                {
-                    "delivery_id": key,
-                    "announcement_id": task.announcement_id,
-                    "channel_id": task.channel_id,
-                    "region": task.region,
-                    "province": task.province,
-                    "kind": task.kind,
-                    "planned": True,
-                }
-            )
-            doc.setdefault("status", "pending")  # an outcome that came first stays
-            docs[key] = doc
-            transitions.add(before, doc)
-        await self._write(docs, transitions)
+            transitions.add(before, (before or DeliveryRecord.first_seen(task)).planned_as(task))
+        await self._write(transitions)
 
     async def record_outcomes(
         self, outcomes: Sequence[DeliveryCompleted]
@@ -173,63 +134,35 @@ class Ledger:
         if not by_key:
             return []
         existing = await self.deliveries.get_many(list(by_key))
-        docs: dict[str, Doc] = {}
         transitions = Transitions()
         changed: list[DeliveryCompleted] = []
         for key, outcome in by_key.items():
             before = existing.get(key)
-            doc = dict(
-                before
-                or {
-                    "delivery_id": key,
-                    "announcement_id": outcome.announcement_id,
-                    "channel_id": outcome.channel_id,
-                    "region": outcome.region,
-                    "province": outcome.province,
-                    "kind": outcome.kind,
-                    "planned": False,
-                    "status": "pending",
-                }
-            )
+            record = before or DeliveryRecord.first_seen(outcome)
             if outcome.action is DeliveryAction.RETRACT:
-                if doc.get("retraction") == outcome.status.value:
+                if record.retraction == outcome.status:
                     continue
-                doc["retraction"] = outcome.status.value
+                after = record.retracted(outcome.status)
             else:
-                if doc.get("status") == outcome.status.value:
+                if record.status == DeliveryState(outcome.status.value):
                     continue
-                doc.update(
-                    {
-                        "status": outcome.status.value,
-                        "attempts": outcome.attempts,
-                        "completed_at": outcome.completed_at.isoformat(),
-                        "latency_seconds": outcome.latency_seconds,
-                        "response": outcome.response,
-                    }
-                )
+                after = record.completed(outcome)
                 changed.append(outcome)
-            docs[key] = doc
-            transitions.add(before, doc)
-        await self._write(docs, transitions)
+            transitions.add(before, after)
+        await self._write(transitions)
         return changed
 
-    async def _write(self, docs: Mapping[str, Doc], transitions: Transitions) -> None:
+    async def _write(self, transitions: Transitions) -> None:
         """Add a batch's transitions to the announcements' totals, then write its delivery
-        documents; one `increment_many` also marks the announcements changed and clears the
-        marks of the previous batch's (see the module docstring)."""
+        records; the one write of the totals also marks the announcements changed and
+        clears the marks of the previous batch's (see the module docstring)."""
         await self._settle_once()
-        if not docs:
+        if not transitions.records:
             return
         deltas = transitions.deltas()
-        changes = {a: d | {"unsettled": 1} for a, d in deltas.items()}
-        for a in self._marked:  # written completely by the previous batch
-            change = changes.setdefault(a, {})
-            change["unsettled"] = change.get("unsettled", 0) - 1
-            if not change["unsettled"]:
-                del change["unsettled"]  # changed again by this batch: stays marked
         try:
-            existed = await self.announcements.increment_many(changes)
-            await self.deliveries.put_many(docs)
+            existed = await self.announcements.add_to_totals(deltas, settled=self._marked)
+            await self.deliveries.write(transitions.records.values())
         except BaseException:
             self._settled = False  # the next write recounts what this one left marked
             raise
@@ -243,38 +176,10 @@ class Ledger:
     async def settle(self) -> int:
         """Recount the totals of every announcement still marked by a batch (the last ones
         before a stop, or a crash or failed write in between); how many there were."""
-        marked = await self.announcements.find({"unsettled": {"$gt": 0}})
-        for doc in marked:
-            totals = await self._count(doc["id"])
-            await self.announcements.update(doc["id"], {"totals": totals, "unsettled": 0})
+        marked = await self.announcements.unsettled()
+        for announcement_id in marked:
+            await self.announcements.settle(
+                announcement_id, await self.deliveries.count(announcement_id)
+            )
         self._marked = set()
         return len(marked)
-
-    async def _count(self, announcement_id: str) -> dict[str, int]:
-        where = {"announcement_id": announcement_id}
-        return totals_of(await self.deliveries.count_by("status", where))
-
-    async def recent(
-        self, since: str, limit: int, visible: Callable[[Doc], bool] = lambda _: True
-    ) -> list[Doc]:
-        """The newest announcements accepted at or after `since` that are `visible`, at
-        most `limit`; read in pages, so a reader who sees few still gets up to `limit`."""
-        seen: set[str] = set()
-        found: list[Doc] = []
-        until: str | None = None
-        while len(found) < limit:
-            when: dict[str, str] = {"$gte": since} | ({"$lte": until} if until else {})
-            page = await self.announcements.find(
-                {"accepted_at": when}, order_by="accepted_at", descending=True, limit=_PAGE
-            )
-            fresh = [doc for doc in page if doc["id"] not in seen]
-            seen.update(doc["id"] for doc in fresh)
-            found.extend(doc for doc in fresh if visible(doc))
-            if len(page) < _PAGE or not fresh:
-                break
-            until = page[-1]["accepted_at"]  # inclusive: ties at the boundary are not lost
-        return found[:limit]
-
-    async def pending(self) -> int:
-        """Planned deliveries with no final outcome yet, over the whole ledger."""
-        return await self.deliveries.count({"status": "pending"})

@@ -2,76 +2,50 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaMessage
 from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
-from siaran_shared.events import DeliveryPlanned
-from siaran_shared.events.topics import CHANNEL_HEALTH, DELIVERIES, DELIVERIES_RETRY, RESULTS
-from siaran_shared.kafka import (
+from siaran_shared.events import ChannelConfigured, ChannelRemoved, DeliveryPlanned
+from siaran_shared.events.topics import (
+    CHANNEL_HEALTH,
+    CHANNELS,
+    DELIVERIES,
+    DELIVERIES_RETRY,
+    RESULTS,
+)
+from siaran_shared.logging import get_logger
+from siaran_shared.messaging import (
     Outgoing,
     Poison,
     dead_letter,
     decode,
     publish_all,
+    subscriber,
     trace_context,
 )
-from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import CHANNEL_CIRCUIT_STATE
+from siaran_shared.retention import prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import gauge, tracer
 from siaran_shared.tracing import remember
 
-from siaran_publisher.apprise_sender import AppriseSender
-from siaran_publisher.backoff import RetryPolicy
-from siaran_publisher.breaker import Breakers
-from siaran_publisher.claims import INDEXES, Claims
-from siaran_publisher.config import PublisherSettings, publisher_settings
+from siaran_publisher.channels import CurrentChannels
+from siaran_publisher.claims import INDEXES
+from siaran_publisher.config import publisher_settings
 from siaran_publisher.consumer import ConcurrentConsumer
-from siaran_publisher.deliver import Deliverer
-from siaran_publisher.guard import GuardedResolver
 from siaran_publisher.records import ResultsProducer, read_task, record_headers
 from siaran_publisher.scheduler import Scheduler
-from siaran_publisher.secrets import Secrets
-from siaran_publisher.webhook import WebhookSender, event_id
+from siaran_publisher.webhook import event_id
+from siaran_publisher.wiring import Delivery, assemble
 
 log = get_logger(__name__)
-
-
-def build_deliverer(runtime: Runtime, settings: PublisherSettings) -> Deliverer:
-    """The delivery logic wired to this runtime's store and the settings."""
-    owner = f"{socket.gethostname()}:{os.getpid()}"
-    lease = timedelta(seconds=settings.claim_lease_seconds)
-    guard = GuardedResolver(settings.endpoint_allowlist)
-    return Deliverer(
-        claims=Claims(runtime.store.collection("deliveries", INDEXES), owner, lease),
-        secrets=Secrets(settings.secrets_dir),
-        webhooks=WebhookSender(
-            connect_timeout=settings.webhook_connect_timeout_seconds,
-            read_timeout=settings.webhook_read_timeout_seconds,
-            pool=max(256, settings.publisher_max_in_flight * 2),
-            guard=guard,
-        ),
-        apprise=AppriseSender(guard),
-        allowlist=tuple(settings.endpoint_allowlist),
-        policy=RetryPolicy(
-            max_attempts=settings.retry_max_attempts,
-            max_age=timedelta(seconds=settings.retry_max_age_seconds),
-            base=settings.retry_base_seconds,
-            cap=settings.retry_max_delay_seconds,
-        ),
-        breakers=Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds),
-        slots=asyncio.Semaphore(settings.publisher_max_in_flight),
-        inline_wait=settings.publisher_inline_wait_seconds,
-        send_timeout=settings.send_timeout_seconds,
-    )
 
 
 class Pipeline:
@@ -83,13 +57,14 @@ class Pipeline:
     the outcome records carry that span's `traceparent`, so the channel's server and the
     metrics service continue the announcement's trace from it."""
 
-    def __init__(self, runtime: Runtime, deliverer: Deliverer) -> None:
+    def __init__(self, runtime: Runtime, delivery: Delivery) -> None:
         self._broker = runtime.broker
         self._source = runtime.source
-        self.deliverer = deliverer
+        self.deliverer = delivery.deliverer
+        self.breakers = delivery.breakers
         self._circuit_gauge = gauge(CHANNEL_CIRCUIT_STATE)
         self._kinds_reported: set[str] = set()
-        self._tracer = tracer()  # looked up once: get_tracer per record showed in the profile
+        self._tracer = tracer()  # looked up once, not per record
         self._results = ResultsProducer(runtime.broker, runtime.source)
 
     async def process(self, raw: Any) -> Awaitable[Any] | None:
@@ -127,13 +102,13 @@ class Pipeline:
             return acked
 
     def _health_changes(self) -> list[Outgoing]:
-        changes = self.deliverer.breakers.drain_changes()
-        breakers = self.deliverer.breakers
+        breakers = self.breakers
+        changes = breakers.drain_changes()
         # every state of a kind is reported (0 included) from its first channel on
         new_kinds = breakers.kinds() - self._kinds_reported
         self._kinds_reported |= new_kinds
         for kind in {c.kind for c in changes} | new_kinds:
-            for state, count in self.deliverer.breakers.counts(kind).items():
+            for state, count in breakers.counts(kind).items():
                 self._circuit_gauge.set(count, {"kind": kind, "state": state})
         for c in changes:
             log.info("channel_health_changed", channel_id=c.channel_id, state=c.state.value,
@@ -149,12 +124,37 @@ class Pipeline:
         )
 
 
+def follow_channels(runtime: Runtime, channels: CurrentChannels) -> None:
+    """Keep `channels` at the registry's latest state: every instance reads the whole
+    compacted topic from its start, then each change as it comes."""
+
+    @subscriber(runtime.broker, runtime.settings, CHANNELS, grouped=False)
+    async def on_channels(_: Any, msg: KafkaMessage) -> None:
+        records, poison = decode(msg.raw_message, ChannelConfigured, ChannelRemoved)
+        for record in records:
+            event = record.event
+            if isinstance(event, ChannelConfigured):
+                channels.apply(event.channel.id, event.channel)
+            elif isinstance(event, ChannelRemoved):
+                channels.apply(event.channel_id, None)
+        if poison:
+            await dead_letter(runtime.broker, runtime.source, poison)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     config = publisher_settings(settings)
     runtime = build_runtime("publisher", config)
     config = publisher_settings(runtime.settings)
-    deliverer = build_deliverer(runtime, config)
-    pipeline = Pipeline(runtime, deliverer)
+    delivery = assemble(
+        runtime.store.collection(
+            "deliveries",
+            INDEXES,
+            expiry=prune_in_background(runtime).keep("claims", "outcome.completed_at"),
+        ),
+        config,
+        owner=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    pipeline = Pipeline(runtime, delivery)
     consumer = ConcurrentConsumer(
         runtime.settings,
         (DELIVERIES, DELIVERIES_RETRY),
@@ -166,19 +166,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         drain_seconds=config.publisher_drain_seconds,
     )
     scheduler = Scheduler(
-        deliverer.claims, pipeline.requeue, poll=config.publisher_schedule_poll_seconds
+        delivery.claims.schedule, pipeline.requeue, poll=config.publisher_schedule_poll_seconds
     )
+    follow_channels(runtime, delivery.channels)
     runtime.run_in_background("deliveries", consumer.run)
     runtime.run_in_background("schedule", scheduler.run)
-    runtime.run_in_background("delivery_tally", deliverer.tally.run)
-    runtime.on_start.append(deliverer.webhooks.start)
-    runtime.on_stop.append(deliverer.webhooks.close)
+    runtime.run_in_background("delivery_tally", delivery.tally.run)
+    runtime.on_start.append(delivery.transport.start)
+    runtime.on_stop.append(delivery.transport.close)
     app = create_service_app(
         runtime,
         title="Siaran publisher",
         description="Posts deliveries to webhooks and Apprise channels; health and metrics.",
     )
     app.state.runtime = runtime
-    app.state.pipeline = pipeline
-    app.state.scheduler = scheduler
+    app.state.delivery = delivery
     return app

@@ -45,7 +45,7 @@ class Breakers:
         self._circuits: dict[str, Circuit] = {}
         self._changes: list[ChannelHealthChanged] = []
         # (kind, circuit state label) -> channels, kept as circuits change: counting them
-        # anew per change was quadratic in a fan-out where every channel answers 429
+        # anew per change is quadratic in a fan-out where every channel answers 429
         self._counts: Counter[tuple[str, str]] = Counter()
 
     def circuit(self, channel_id: str, kind: str, province: str) -> Circuit:
@@ -91,10 +91,6 @@ class Breakers:
             c.failures = 0
             if c.state is not ChannelHealth.HEALTHY:
                 self._move(c, ChannelHealth.HEALTHY, None)
-
-    def release(self, c: Circuit) -> None:
-        """A probe slot taken but not used (the send did not happen)."""
-        c.probing = False
 
     def _move(self, c: Circuit, state: ChannelHealth, reason: str | None = None) -> None:
         if c.state is state:

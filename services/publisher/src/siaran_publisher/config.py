@@ -61,7 +61,6 @@ class PublisherSettings(Settings):
     send_timeout_seconds: float = Field(
         30.0, gt=0, description="Longest one send may take in all, through any transport."
     )
-    apprise_threads: int = Field(16, ge=1, description="Threads for Apprise's blocking sends.")
 
 
 def publisher_settings(settings: Settings | None) -> PublisherSettings:

@@ -8,12 +8,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from pydantic import ValidationError
 from siaran_shared.events import DeliveryPlanned, utcnow
 from siaran_shared.logging import get_logger
 from siaran_shared.tracing import restore
 
-from siaran_publisher.claims import Claims
+from siaran_publisher.claims import Claim, RetrySchedule
 
 log = get_logger(__name__)
 
@@ -21,32 +20,30 @@ Requeue = Callable[[Sequence[DeliveryPlanned]], Awaitable[None]]
 
 
 class Scheduler:
-    """Polls the claims for due work and hands it to `requeue`."""
+    """Polls the schedule for due work and hands it to `requeue`."""
 
-    def __init__(self, claims: Claims, requeue: Requeue, *, poll: float, batch: int = 500) -> None:
-        self._claims = claims
+    def __init__(
+        self, schedule: RetrySchedule, requeue: Requeue, *, poll: float, batch: int = 500
+    ) -> None:
+        self._schedule = schedule
         self._requeue = requeue
         self._poll = poll
         self._batch = batch
 
     async def tick(self, now: datetime) -> int:
         """Re-queue what is due now; how many were re-queued."""
-        ready = []
-        for key, doc in await self._claims.due(now, self._batch):
-            try:
-                task = DeliveryPlanned.model_validate(doc["task"])
-            except ValidationError as exc:
-                log.error("scheduled_task_unreadable", key=key, error=str(exc)[:300])
+        ready: list[tuple[Claim, DeliveryPlanned]] = []
+        for claim in await self._schedule.due(now, self._batch):
+            if claim.task is None:  # the schedule hands out only claims with a task
                 continue
-            restore(task.delivery_id, doc.get("trace"))  # the retry stays in the trace
-            attempt = int(doc.get("attempts", 0)) + 1
-            ready.append((key, doc, task.model_copy(update={"attempt": attempt})))
+            restore(claim.task.delivery_id, claim.trace)  # the retry stays in the trace
+            ready.append((claim, claim.task.model_copy(update={"attempt": claim.attempts + 1})))
         if not ready:
             return 0
         # Publish first, then mark: a crash in between re-queues twice, which claims absorb.
-        await self._requeue([task for _, _, task in ready])
-        for key, doc, _ in ready:
-            await self._claims.queued(key, doc, now)
+        await self._requeue([task for _, task in ready])
+        for claim, _ in ready:
+            await self._schedule.requeued(claim, now)
         return len(ready)
 
     async def run(self) -> None:

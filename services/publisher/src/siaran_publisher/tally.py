@@ -1,7 +1,8 @@
 """Deliveries that went well are logged per announcement and second; the others per delivery.
 
-A national fan-out is 3,312 deliveries; a line for each delivered one cost ~6 % of the
-publisher's CPU and buried the few lines an operator needs (failures, retries, expiries).
+A national fan-out is thousands of deliveries; a line for each delivered one cost CPU
+(bench/README.md, Publisher) and buried the few lines an operator needs (failures,
+retries, expiries).
 Every outcome is also an event on the results topic and a document in the store, so the
 delivered ones are counted here and logged as one `deliveries_finished` line per
 announcement and interval, carrying the announcement's trace id (so the line still leads

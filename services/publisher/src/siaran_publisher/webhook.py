@@ -3,8 +3,8 @@ the channel has a secret, X-Siaran-Signature (HMAC-SHA256 of the raw body) and t
 Webhooks headers (webhook-id, webhook-timestamp, webhook-signature over id, timestamp and
 body, so a receiver can reject stale or replayed requests), and the
 `traceparent` of the current span (the delivery's; see app.Pipeline), put on the request
-here rather than by the aiohttp instrumentation, which cost a span and ~12 % of the
-publisher's CPU per delivery."""
+here rather than by the aiohttp instrumentation, which would add a span per request
+(what that cost: bench/README.md, Publisher)."""
 
 from __future__ import annotations
 
@@ -59,15 +59,14 @@ def cloudevent_body(task: DeliveryPlanned) -> bytes:
         },
     }
     # pydantic-core's serialiser writes what json.dumps(ensure_ascii=False, separators=(",",
-    # ":")) writes, about 5x faster (it was ~5 % of the publisher's CPU per delivery)
+    # ":")) writes, in a fraction of the time (bench/README.md, Publisher)
     return to_json(event)
 
 
 @functools.lru_cache(maxsize=4096)
 def _parsed(url: str) -> URL:
-    """The endpoint as aiohttp's URL, parsed once per endpoint, not once per send. A parsed
-    URL with what aiohttp caches on it is ~900 bytes: 4,096 of them (the national registry
-    is 3,318 channels) are ~4 MB."""
+    """The endpoint as aiohttp's URL, parsed once per endpoint, not once per send; bounded
+    above the national registry's size (what one costs in memory: bench/README.md)."""
     return URL(url)
 
 

@@ -5,38 +5,52 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from siaran_shared.events import Channel
 from siaran_shared.http import AdminKey, ApiError
 
 from siaran_router.bulk import plan_import
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
-from siaran_router.service import ChannelService
+from siaran_router.registry_changes import RegistryChanges
+from siaran_router.views import (
+    ADMIN_ONLY,
+    INVALID,
+    NOT_FOUND,
+    TOO_LARGE,
+    ChannelList,
+    ChannelView,
+    ImportSummary,
+)
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
 MAX_IMPORT_ROWS = 50_000
 ChannelId = Path(pattern=CHANNEL_ID_PATTERN, description="Your id for the channel.")
 
 
-def _service(request: Request) -> ChannelService:
-    service: ChannelService = request.app.state.channels
+def _service(request: Request) -> RegistryChanges:
+    service: RegistryChanges = request.app.state.channels
     return service
 
 
-def _view(channel: Channel, health: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {**channel.model_dump(mode="json"), "health": health or {"state": "unknown"}}
-
-
-@router.put("/{channel_id}", summary="Create or replace a channel")
+@router.put(
+    "/{channel_id}",
+    summary="Create or replace a channel",
+    responses={201: {"model": ChannelView, "description": "Created"},
+               **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+)  # fmt: skip
 async def put_channel(
     request: Request, response: Response, _: AdminKey, body: ChannelIn, channel_id: str = ChannelId
-) -> dict[str, Any]:
+) -> ChannelView:
+    """200 when the channel existed (replaced), 201 when it is new."""
     channel = body.to_channel(channel_id)
     created = await _service(request).save(channel)
     response.status_code = 201 if created else 200
-    return _view(channel)
+    return ChannelView.of(channel)
 
 
-@router.post(":import", summary="Import many channels: all rows valid, or nothing changes")
+@router.post(
+    ":import",
+    summary="Import many channels: all rows valid, or nothing changes",
+    responses={**ADMIN_ONLY, **TOO_LARGE, **INVALID},
+)
 async def import_channels(
     request: Request,
     _: AdminKey,
@@ -50,7 +64,7 @@ async def import_channels(
     ],
     dry_run: Annotated[bool, Query(description="Only report what would change.")] = False,
     prune: Annotated[bool, Query(description="Also remove channels not in the rows.")] = False,
-) -> dict[str, Any]:
+) -> ImportSummary:
     service = _service(request)
     plan = plan_import(channels, service.registry, prune=prune)
     if plan.errors:
@@ -65,7 +79,7 @@ async def import_channels(
     return plan.summary(dry_run=dry_run, total=len(channels))
 
 
-@router.get("", summary="List channels")
+@router.get("", summary="List channels", responses={**ADMIN_ONLY, **INVALID})
 async def list_channels(
     request: Request,
     _: AdminKey,
@@ -74,7 +88,7 @@ async def list_channels(
     enabled: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> ChannelList:
     channels = [
         c
         for c in _service(request).registry.all()
@@ -83,20 +97,29 @@ async def list_channels(
         and (enabled is None or c.enabled == enabled)
     ]
     page = channels[offset : offset + limit]
-    return {"total": len(channels), "items": [_view(c) for c in page]}
+    return ChannelList(total=len(channels), items=[ChannelView.of(c) for c in page])
 
 
-@router.get("/{channel_id}", summary="One channel and its delivery health")
-async def get_channel(request: Request, _: AdminKey, channel_id: str) -> dict[str, Any]:
+@router.get(
+    "/{channel_id}",
+    summary="One channel and its delivery health",
+    responses={**ADMIN_ONLY, **NOT_FOUND, **INVALID},
+)
+async def get_channel(request: Request, _: AdminKey, channel_id: str = ChannelId) -> ChannelView:
     service = _service(request)
     channel = service.registry.get(channel_id)
     if channel is None:
         raise ApiError(404, f"no channel {channel_id!r}")
-    return _view(channel, await service.health(channel_id))
+    return ChannelView.of(channel, await service.health(channel_id))
 
 
-@router.delete("/{channel_id}", status_code=204, summary="Remove a channel")
-async def delete_channel(request: Request, _: AdminKey, channel_id: str) -> Response:
+@router.delete(
+    "/{channel_id}",
+    status_code=204,
+    summary="Remove a channel",
+    responses={**ADMIN_ONLY, **NOT_FOUND, **INVALID},
+)
+async def delete_channel(request: Request, _: AdminKey, channel_id: str = ChannelId) -> Response:
     if not await _service(request).remove(channel_id):
         raise ApiError(404, f"no channel {channel_id!r}")
     return Response(status_code=204)

@@ -5,43 +5,34 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import (
-    AnnouncementAccepted,
-    AnnouncementCancelled,
     ChannelConfigured,
-    ChannelHealthChanged,
-    ChannelRemoved,
     DeliveryCompleted,
     DeliveryPlanned,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, DELIVERIES, RESULTS
-from siaran_shared.kafka import Outgoing, dead_letter, decode, publish_all, subscriber
+from siaran_shared.events.topics import CHANNELS, DELIVERIES, RESULTS
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging import Outgoing, publish_all
+from siaran_shared.retention import prune_in_background
 from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_router.api import router
 from siaran_router.channels import ENDPOINT_ALLOWLIST
 from siaran_router.fanout import Fanout
-from siaran_router.health import record_health
+from siaran_router.handlers import subscribe
+from siaran_router.health import HealthReports
+from siaran_router.outbox import Batches
+from siaran_router.plans import Plans
 from siaran_router.registry import Registry
-from siaran_router.release import RANK, Releaser
-from siaran_router.service import ChannelService
+from siaran_router.registry_changes import RegistryChanges
+from siaran_router.release import Releaser
 
 log = get_logger(__name__)
 #: Bulk imports of the whole national registry (tens of thousands of rows) fit.
 MAX_BODY_BYTES = 32 << 20
-
-
-def _rank(event: AnnouncementAccepted | AnnouncementCancelled) -> int:
-    """Cancellations first, then announcements by priority (urgent first)."""
-    if isinstance(event, AnnouncementCancelled):
-        return -1
-    return RANK[event.announcement.priority]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,15 +55,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
 
-    health = store.collection("channel_health")
-    channels = ChannelService(registry, health, announce)
-    releaser = Releaser(
-        store.collection("release_batches", indexes=("status", "due", "announcement_id")),
-        store.collection("release_tasks"),
-        emit,
-        owner=f"{socket.gethostname()}:{os.getpid()}",
+    health = HealthReports(store.collection("channel_health"))
+    channels = RegistryChanges(registry, health, announce)
+    retention = prune_in_background(runtime)
+    batches = Batches(
+        store.collection(
+            "release_batches",
+            indexes=("status", "due", "announcement_id"),
+            expiry=retention.keep("batches"),
+        ),
+        store.collection("release_tasks", expiry=retention.keep("batches")),
     )
-    fanout = Fanout(registry, store.collection("plans", indexes=("status",)), releaser, emit)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    releaser = Releaser(batches, emit, registry.get, owner=owner)
+    plans = Plans(
+        store.collection(
+            "plans", indexes=("status",), expiry=retention.keep("plans", "accepted_at")
+        )
+    )
+    fanout = Fanout(registry, plans, releaser, emit)
 
     async def load_registry() -> None:
         log.info("registry_loaded", channels=await registry.load())
@@ -80,37 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.on_start.append(load_registry)
     runtime.run_in_background("releaser", releaser.run)
 
-    @subscriber(broker, runtime.settings, CHANNELS, grouped=False)
-    async def on_channels(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, ChannelConfigured, ChannelRemoved)
-        for record in records:
-            event = record.event
-            if isinstance(event, ChannelConfigured):
-                registry.apply(event.channel, event.channel.id)
-            else:
-                registry.apply(None, event.channel_id)
-        if poison:
-            await dead_letter(broker, source, poison)
-
-    @subscriber(broker, runtime.settings, ANNOUNCEMENTS, max_records=50)
-    async def on_announcements(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, AnnouncementAccepted, AnnouncementCancelled)
-        for record in sorted(records, key=lambda r: _rank(r.event)):
-            if isinstance(record.event, AnnouncementAccepted):
-                await fanout.on_accepted(record.event)
-            else:
-                await fanout.on_cancelled(record.event)
-        if poison:
-            await dead_letter(broker, source, poison)
-
-    # ungrouped like the registry: writes are idempotent (latest state wins) and no group
-    # join delays the start
-    @subscriber(broker, runtime.settings, CHANNEL_HEALTH, grouped=False)
-    async def on_channel_health(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, ChannelHealthChanged)
-        await record_health(health, [r.event for r in records])
-        if poison:
-            await dead_letter(broker, source, poison)
+    subscribe(runtime, registry, fanout, health)
 
     app = create_service_app(
         runtime,

@@ -17,6 +17,7 @@ from siaran_shared.http import validation_details
 
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
 from siaran_router.registry import Registry
+from siaran_router.views import ImportSummary, ImportUpdate
 
 
 class ChannelRow(ChannelIn):
@@ -39,15 +40,15 @@ class Plan:
     def changed(self) -> list[Channel]:
         return [*self.created, *(c for c, _ in self.updated)]
 
-    def summary(self, *, dry_run: bool, total: int) -> dict[str, Any]:
-        return {
-            "dry_run": dry_run,
-            "rows": total,
-            "created": [c.id for c in self.created],
-            "updated": [{"id": c.id, "fields": f} for c, f in self.updated],
-            "unchanged": len(self.unchanged),
-            "removed": self.removed,
-        }
+    def summary(self, *, dry_run: bool, total: int) -> ImportSummary:
+        return ImportSummary(
+            dry_run=dry_run,
+            rows=total,
+            created=[c.id for c in self.created],
+            updated=[ImportUpdate(id=c.id, fields=f) for c, f in self.updated],
+            unchanged=len(self.unchanged),
+            removed=self.removed,
+        )
 
 
 def parse_rows(rows: Sequence[Any]) -> tuple[list[Channel], list[dict[str, Any]]]:

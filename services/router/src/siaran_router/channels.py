@@ -11,7 +11,7 @@ from functools import cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 from siaran_shared.events import Channel
 from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import NATIONAL, regions
@@ -26,7 +26,19 @@ KINDS = frozenset(
     }
 )  # fmt: skip
 CHANNEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+REGION_PATTERN = r"^(ID|[0-9]{2}(\.[0-9]{2})?)$"
+#: A scheme, then no whitespace (surrounding whitespace is trimmed).
+ENDPOINT_PATTERN = r"^\s*[A-Za-z][A-Za-z0-9+.-]*:\S+\s*$"
+MAX_ENDPOINT = 2048
 SECRET_NAME = r"^[A-Za-z0-9_]{1,64}$"  # noqa: S105 - a pattern for names, not a secret
+#: Apprise schemes that call their platform's fixed API: the URL's "host" is an account id
+#: or a credential (whatsapp://TOKEN@PHONE_ID/..., discord://WEBHOOK_ID/...), not a server
+#: to connect to, so it is not checked as an address (the publisher connects to hosts of
+#: its self-hosted schemes only, and checks them when it does).
+FIXED_API_SCHEMES = frozenset(
+    {"tgram", "whatsapp", "discord", "slack", "twitter", "x", "tweet", "pover", "line",
+     "msteams", "bsky", "bluesky", "reddit", "pbul", "spush", "kumulos"}
+)  # fmt: skip
 #: What Apprise's URL check sees in place of each {secret:NAME}: the value is unknown here,
 #: and Apprise checks the shape of some credentials (a Telegram bot token is digits:token).
 STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check")
@@ -52,8 +64,10 @@ ENDPOINT_ALLOWLIST: set[str] = set()
 
 def check_endpoint(endpoint: str) -> str:
     """Refuse unknown schemes and raw secrets; returns the endpoint unchanged."""
-    if any(ch in endpoint for ch in "\r\n\t ") or len(endpoint) > 2048:
-        raise ValueError("endpoint must be one URL without spaces or line breaks, ≤ 2048 chars")
+    if any(ch in endpoint for ch in "\r\n\t ") or len(endpoint) > MAX_ENDPOINT:
+        raise ValueError(
+            f"endpoint must be one URL without spaces or line breaks, ≤ {MAX_ENDPOINT} chars"
+        )
     parts = urlsplit(endpoint)
     if not parts.scheme:
         raise ValueError("endpoint needs a scheme: https://… for webhooks or an Apprise URL")
@@ -63,7 +77,8 @@ def check_endpoint(endpoint: str) -> str:
             f"endpoint contains {raw}; write it as {{secret:NAME}} and put the value in "
             "SIARAN_SECRETS_DIR/NAME"
         )
-    refused = refused_reason(parts.hostname, ENDPOINT_ALLOWLIST) if parts.hostname else None
+    destination = parts.hostname if parts.scheme.lower() not in FIXED_API_SCHEMES else None
+    refused = refused_reason(destination, ENDPOINT_ALLOWLIST) if destination else None
     if refused:
         raise ValueError(
             f"endpoint refused: {refused}; an operator can permit it with "
@@ -102,10 +117,21 @@ class ChannelIn(BaseModel):
         },
     )
 
-    region: str = Field(description="Region code (e.g. 73 or 73.03) or ID for national.")
-    kind: str = Field(description="Platform; decides the rendering limits.")
+    # The schema states the shape; the validators below refuse with messages that say why.
+    region: str = Field(
+        description="Region code (e.g. 73 or 73.03) of shared/data/regions, or ID for national.",
+        json_schema_extra={"pattern": REGION_PATTERN},
+    )
+    kind: str = Field(
+        description="Platform; decides the rendering limits.",
+        json_schema_extra={"enum": list[JsonValue](sorted(KINDS))},
+    )
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    endpoint: str = Field(description="https webhook or Apprise URL; secrets as {secret:NAME}.")
+    endpoint: str = Field(
+        json_schema_extra={"minLength": 1, "maxLength": MAX_ENDPOINT, "pattern": ENDPOINT_PATTERN},
+        description="https webhook or Apprise URL (scheme://…, no spaces); secrets as "
+        "{secret:NAME}, never raw.",
+    )
     tags: list[Tag] = Field([], max_length=32)
     enabled: bool = True
     rate_per_minute: int | None = Field(None, ge=1, le=100_000)

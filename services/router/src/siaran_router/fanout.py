@@ -1,4 +1,4 @@
-"""Fan-out and cancellation, idempotent under replays (plain logic over the store)."""
+"""Fan-out and cancellation, idempotent under replays (plain logic over the repositories)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from siaran_shared.events import (
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
-    utcnow,
 )
 from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import FANOUT_CHANNELS
-from siaran_shared.store import Collection
 from siaran_shared.telemetry import histogram
 
+from siaran_router.outbox import Batch
 from siaran_router.planning import plan_deliveries, plan_retractions, render_texts
+from siaran_router.plans import Plans, PlanState
 from siaran_router.registry import Registry
-from siaran_router.release import Batch, Releaser, outcome
-from siaran_router.schedule import release_at
+from siaran_router.release import Releaser, outcome
+from siaran_router.release_times import release_at
 from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)
@@ -40,7 +40,7 @@ class Fanout:
     def __init__(
         self,
         registry: Registry,
-        plans: Collection,
+        plans: Plans,
         releaser: Releaser,
         emit: Emit,
         *,
@@ -59,7 +59,7 @@ class Fanout:
         a = accepted.announcement
         seen = await self._plans.get(a.id)
         if seen is not None:
-            log.info("fanout_skipped", announcement_id=a.id, status=seen["status"])
+            log.info("fanout_skipped", announcement_id=a.id, status=seen.status.value)
             return 0
         due: dict[str, datetime] = {}
 
@@ -77,17 +77,7 @@ class Fanout:
             by_due[release(task.region)].append(task)
         batches = [Batch(a.id, when, a.priority, group) for when, group in sorted(by_due.items())]
         await self._releaser.hold(batches)
-        await self._plans.put(
-            a.id,
-            {
-                "id": a.id,
-                "status": "planned",
-                "planned_at": utcnow().isoformat(),
-                "accepted_at": accepted.accepted_at.isoformat(),
-                "deliveries": len(tasks),
-                "batches": [b.key for b in batches],
-            },
-        )
+        await self._plans.plan(a.id, accepted.accepted_at, len(tasks), [b.key for b in batches])
         self._fanout_channels.record(len(tasks), {"priority": a.priority.value})
         log.info(
             "fanout_planned",
@@ -102,13 +92,11 @@ class Fanout:
     async def on_cancelled(self, cancelled: AnnouncementCancelled) -> int:
         """Stop held deliveries (reported cancelled) and retract released ones."""
         announcement_id = cancelled.announcement_id
-        doc = await self._plans.get(announcement_id)
-        if doc is None:  # cancelled before it was fanned out: it never will be
-            await self._plans.put(
-                announcement_id, {"id": announcement_id, "status": "cancelled", "batches": []}
-            )
+        plan = await self._plans.get(announcement_id)
+        if plan is None:  # cancelled before it was fanned out: it never will be
+            await self._plans.cancel(announcement_id)
             return 0
-        if doc["status"] == "cancelled":
+        if plan.status is PlanState.CANCELLED:
             return 0
         # produce first, then mark: a failure in between is a cancellation done again
         stopped = await self._releaser.stop(announcement_id)
@@ -116,7 +104,7 @@ class Fanout:
         ended = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
         await self._emit(plan_retractions(maybe), ended)
         await self._releaser.cancelled(stopped)
-        await self._plans.update(announcement_id, {"status": "cancelled"})
+        await self._plans.cancel(announcement_id)
         log.info(
             "fanout_cancelled",
             announcement_id=announcement_id,

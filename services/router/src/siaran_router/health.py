@@ -1,42 +1,57 @@
-"""Channel health as the publisher reports it, kept for GET /v1/channels/{id}."""
+"""Channel health as the publisher reports it, kept for GET /v1/channels/{id}; the only
+place that knows how it is stored."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from siaran_shared.events import ChannelHealthChanged
+from pydantic import BaseModel, ConfigDict, ValidationError
+from siaran_shared.channel_health import newest_health
+from siaran_shared.events import ChannelHealth, ChannelHealthChanged
 from siaran_shared.store import Collection
 
 
-async def record_health(health: Collection, events: Sequence[ChannelHealthChanged]) -> int:
-    """Keep the latest state per channel (older reports never overwrite newer ones)."""
-    latest: dict[str, ChannelHealthChanged] = {}
-    for event in events:
-        seen = latest.get(event.channel_id)
-        if seen is None or event.changed_at >= seen.changed_at:
-            latest[event.channel_id] = event
-    if not latest:
-        return 0
-    stored = await health.get_many(list(latest))
-    docs: dict[str, dict[str, Any]] = {}
-    for channel_id, event in latest.items():
-        old = stored.get(channel_id)
-        if old is not None and _when(old) > event.changed_at:
-            continue
-        docs[channel_id] = {
-            "state": event.state.value,
-            "reason": event.reason,
-            "consecutive_failures": event.consecutive_failures,
-            "changed_at": event.changed_at.isoformat(),
-        }
-    await health.put_many(docs)
-    return len(docs)
+class HealthReport(BaseModel):
+    """The latest state the publisher reported for a channel."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    state: ChannelHealth
+    reason: str | None = None
+    consecutive_failures: int = 0
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, event: ChannelHealthChanged) -> HealthReport:
+        return cls(state=event.state, reason=event.reason,
+                   consecutive_failures=event.consecutive_failures,
+                   changed_at=event.changed_at)  # fmt: skip
 
 
-def _when(doc: dict[str, Any]) -> datetime:
-    try:
-        return datetime.fromisoformat(doc["changed_at"])
-    except (KeyError, TypeError, ValueError):
-        return datetime.min.replace(tzinfo=UTC)
+class HealthReports:
+    """The health repository over the store's `channel_health` collection."""
+
+    def __init__(self, health: Collection) -> None:
+        self._health = health
+
+    async def get(self, channel_id: str) -> HealthReport | None:
+        doc = await self._health.get(channel_id)
+        try:
+            return None if doc is None else HealthReport.model_validate(doc)
+        except ValidationError:  # a state this version does not know: reported as unknown
+            return None
+
+    async def record(self, events: Sequence[ChannelHealthChanged]) -> int:
+        """Keep the latest state per channel (older reports never overwrite newer ones);
+        returns how many channels changed."""
+        newer = await newest_health(self._health, events)
+        await self._health.put_many(
+            {channel_id: _doc(HealthReport.of(event)) for channel_id, event in newer.items()}
+        )
+        return len(newer)
+
+
+def _doc(report: HealthReport) -> dict[str, object]:
+    # changed_at as isoformat() wrote it before: the API answers the string stored
+    return report.model_dump(mode="json") | {"changed_at": report.changed_at.isoformat()}

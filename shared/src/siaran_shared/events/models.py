@@ -220,14 +220,6 @@ class ChannelHealthChanged(Event):
     changed_at: datetime = Field(default_factory=utcnow)
 
 
-class DeadLetter(Event):
-    """Why a message was dead-lettered; the DLQ record itself keeps the original bytes."""
-
-    event_type: ClassVar[str] = "id.siaran.dead_letter.v1"
-    origin_topic: str
-    error: str
-
-
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (
@@ -238,6 +230,5 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DeliveryPlanned,
         DeliveryCompleted,
         ChannelHealthChanged,
-        DeadLetter,
     )
 }

@@ -12,6 +12,7 @@ from siaran_shared.store.base import (
     StoreError,
     StoreUnavailable,
 )
+from siaran_shared.store.group import GroupWriter
 from siaran_shared.store.query import Doc, Where, get_path, matches
 
 
@@ -37,6 +38,7 @@ __all__ = [
     "Collection",
     "Doc",
     "Expiry",
+    "GroupWriter",
     "Store",
     "StoreError",
     "StoreUnavailable",

@@ -32,6 +32,7 @@ DEFAULT_TIMEOUTS_MS = {
 #: What a URL may not weaken: an acknowledged write survives a failover and a crash.
 REQUIRED = {"w": "majority", "journal": True, "readConcernLevel": "majority"}
 _WEAKER = {"w": "majority", "journal": "true", "j": "true", "readconcernlevel": "majority"}
+_TYPE_MISMATCH = 14
 _NOT_SCALAR = {"$not": {"$type": ["array", "object"]}}
 _NOT_ARRAY = {"$not": {"$type": "array"}}
 
@@ -86,7 +87,7 @@ def mongo_filter(where: Where | None) -> dict[str, Any]:
 def store_error(exc: Exception) -> Exception:
     """A PyMongo (or BSON) error as the store's own: StoreUnavailable for what a retry may
     fix (no server, a timeout, a failover, an unconfirmed write concern), StoreError for a
-    refusal, ValueError for a document BSON cannot hold."""
+    refusal, ValueError for a document BSON cannot hold or a change its fields refuse."""
     if isinstance(exc, BSONError):
         return ValueError(f"document refused by MongoDB: {exc}")
     if not isinstance(exc, PyMongoError):
@@ -96,6 +97,8 @@ def store_error(exc: Exception) -> Exception:
         or exc.has_error_label("TransientTransactionError")
         or exc.has_error_label("RetryableWriteError")
     )
+    if isinstance(exc, OperationFailure) and exc.code == _TYPE_MISMATCH:  # $inc of a string
+        return ValueError(f"MongoDB refused a change: {exc}")
     message = f"MongoDB: {exc}"
     if isinstance(exc, OperationFailure) and exc.code is not None:
         message = f"MongoDB error {exc.code}: {exc}"

@@ -25,6 +25,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 #: Top-level names the store keeps for itself: MongoDB's key, the hidden expiry time.
 RESERVED = ("_id", "_final_at")
 
+_CONTAINERS = (dict, list, tuple)
 MISSING = object()  # what get_path answers for a field that is absent
 _NOT_SCALAR = object()  # an array or object, or a path through an array
 
@@ -62,7 +63,7 @@ def _check_condition(field: str, cond: Any) -> None:
         elif op == "$ne":
             _check_scalar(field, arg, op)
         elif op == "$in":
-            if isinstance(arg, (str, bytes, Mapping)) or not hasattr(arg, "__iter__"):
+            if not isinstance(arg, list | tuple | set | frozenset):
                 raise ValueError(f"{field}: $in takes a list of values")
             for value in arg:
                 if value is None:
@@ -105,26 +106,30 @@ def check_find(order_by: str | None, limit: int | None) -> None:
 
 def check_doc(doc: Mapping[str, Any]) -> None:
     """Refuse a document with keys both backends cannot store and query alike: keys that are
-    not strings, contain a dot, start with "$", or (at the top) are reserved by the store."""
+    not strings, contain a dot, start with "$", or (at the top) are reserved by the store.
+
+    It runs on every write, so it walks only the containers (documents are plain JSON:
+    dicts and lists), without recursion or abstract-class checks."""
     if not isinstance(doc, Mapping):
         raise TypeError(f"a document is a mapping, not {type(doc).__name__}")
-    for key in doc:
-        if key in RESERVED:
+    for key in RESERVED:
+        if key in doc:
             raise ValueError(f"document key {key!r} is reserved by the store")
-    _check_keys(doc, "")
-
-
-def _check_keys(value: Any, path: str) -> None:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"document key {key!r} at {path or 'top'} is not a string")
-            if "." in key or key.startswith("$"):
-                raise ValueError(f"document key {path + key!r} may not contain '.' or start '$'")
-            _check_keys(inner, f"{path}{key}.")
-    elif isinstance(value, (list, tuple)):
-        for inner in value:
-            _check_keys(inner, path)
+    pending: list[tuple[Any, str]] = [(doc if isinstance(doc, dict) else dict(doc), "")]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise TypeError(f"document key {key!r} at {path or 'top'} is not a string")
+                if "." in key or key[:1] == "$":
+                    raise ValueError(
+                        f"document key {path + key!r} may not contain '.' or start '$'"
+                    )
+                if isinstance(item, _CONTAINERS):
+                    pending.append((item, f"{path}{key}."))
+        else:
+            pending.extend((item, path) for item in value if isinstance(item, _CONTAINERS))
 
 
 def get_path(doc: Mapping[str, Any], path: str) -> Any:

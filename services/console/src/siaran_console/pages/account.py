@@ -7,11 +7,14 @@ from fastapi.responses import Response
 
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import text
+from siaran_console.scope import regions_in, zone_of
 from siaran_console.security import local_path
+from siaran_console.sessions import Session
 from siaran_console.web import (
     backends_of,
     checked_form,
     console_of,
+    key_of,
     redirect,
     render,
     session_of,
@@ -43,7 +46,7 @@ async def signin(request: Request) -> Response:
     if not key:
         return render(request, "signin.html", 422, error="missing", next=target)
     try:
-        is_admin = await backends_of(request).key_is_admin(key)
+        manages_channels = await backends_of(request).key_manages_channels(key)
     except ApiProblem as problem:
         error = "refused" if problem.status in (401, 403) else "unavailable"
         return render(
@@ -55,10 +58,20 @@ async def signin(request: Request) -> Response:
             next=target,
         )
     console = console_of(request)
-    token, _ = console.sessions.sign_in(
-        request.cookies.get(console.cookie_name), key, is_admin=is_admin
+    token, session = console.sessions.sign_in(
+        request.cookies.get(console.cookie_name), key, manages_channels=manages_channels
     )
+    await _local_zone(request, session)
     return redirect(request, target, token=token)
+
+
+async def _local_zone(request: Request, session: Session) -> None:
+    """Dates in the officer's own zone: WITA for a key of Sulawesi Selatan, and so on."""
+    try:
+        coverage = await backends_of(request).coverage(key_of(session))
+    except ApiProblem:
+        return
+    session.prefer(zone=zone_of(regions_in(coverage)))
 
 
 @router.post("/signout")

@@ -1,5 +1,5 @@
 """Channels: the registry within the key's scope (list, add, edit, disable, delete) with
-each channel's health, and coverage: the regions and kinds with no channel."""
+each channel's health and what to do when one needs reconnecting."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from siaran_shared.regions import NATIONAL, regions
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import CHANNEL_FIELDS, channel_body, channel_values, text
 from siaran_console.i18n import translations
-from siaran_console.pages.compose import province_choices
+from siaran_console.scope import province_choices
 from siaran_console.sessions import Session
-from siaran_console.tiles import percent, step
 from siaran_console.web import (
     backends_of,
     checked_form,
@@ -174,52 +173,3 @@ async def delete_channel(request: Request, session: SignedIn, channel_id: str) -
         return problem_page(request, problem)
     session.flash(_("Channel deleted."))
     return redirect(request, "/channels")
-
-
-def coverage_grid(coverage: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Kinds (columns) and one row per province: regions with a channel of each kind."""
-    known = regions()
-    covered: dict[str, dict[str, int]] = {
-        code: region.get("kinds", {}) for code, region in coverage.get("regions", {}).items()
-    }
-    kinds = sorted({k for region_kinds in covered.values() for k in region_kinds})
-    rows = []
-    for code in known.provinces:
-        area = (code, *known.regencies_of(code))
-        cells = []
-        for kind in kinds:
-            have = sum(1 for r in area if covered.get(r, {}).get(kind))
-            cells.append(
-                {
-                    "kind": kind,
-                    "have": have,
-                    "of": len(area),
-                    "step": step(have, len(area)),
-                    "percent": percent(have, len(area)),
-                }
-            )
-        without = [known.name_of(r) for r in area if r not in covered]
-        rows.append(
-            {
-                "code": code,
-                "name": known.name_of(code),
-                "zone": known.zone_of(code),
-                "cells": cells,
-                "without": without,
-                "regions": len(area),
-            }
-        )
-    return kinds, rows
-
-
-@router.get("/coverage")
-async def coverage_page(request: Request, session: SignedIn) -> Response:
-    try:
-        coverage = await backends_of(request).coverage(key_of(session))
-    except ApiProblem as problem:
-        return problem_page(request, problem)
-    kinds, rows = coverage_grid(coverage)
-    national = coverage.get("regions", {}).get(NATIONAL, {}).get("kinds", {})
-    return render(
-        request, "coverage.html", coverage=coverage, kinds=kinds, rows=rows, national=national
-    )

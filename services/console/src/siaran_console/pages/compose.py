@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from siaran_shared.regions import regions
 
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import COMPOSE_FIELDS, PRIORITIES, announcement_body, choices, text
 from siaran_console.i18n import translations
+from siaran_console.scope import kinds_in, national, province_choices, regions_in
 from siaran_console.sessions import Session
 from siaran_console.web import (
     backends_of,
@@ -28,36 +27,13 @@ router = APIRouter()
 SignedIn = Annotated[Session, Depends(signed_in)]
 
 
-@dataclass(frozen=True)
-class ProvinceChoice:
-    code: str
-    name: str
-    zone: str
-    regencies: tuple[tuple[str, str], ...]  # (code, name)
-
-
-def province_choices() -> list[ProvinceChoice]:
-    """The 38 provinces with their regencies and cities, for the target picker."""
-    known = regions()
-    return [
-        ProvinceChoice(
-            code,
-            known.name_of(code),
-            known.zone_of(code),
-            tuple((r, known.name_of(r)) for r in known.regencies_of(code)),
-        )
-        for code in known.provinces
-    ]
-
-
-async def known_kinds(request: Request, session: Session) -> list[str]:
-    """The channel kinds the registry has (from coverage): the kinds worth filtering by."""
+async def reach(request: Request, session: Session) -> tuple[list[str], frozenset[str] | None]:
+    """The kinds of channel and the regions the key reaches (None: unknown, offer all)."""
     try:
         coverage = await backends_of(request).coverage(key_of(session))
     except ApiProblem:
-        return []
-    kinds = {k for region in coverage.get("regions", {}).values() for k in region.get("kinds", {})}
-    return sorted(kinds)
+        return [], None
+    return kinds_in(coverage), regions_in(coverage)
 
 
 def _values(form: Any | None) -> dict[str, Any]:
@@ -88,6 +64,7 @@ async def _page(
     values = _values(form)
     if form is not None:
         values["national"] = form.get("national") == "on"
+    kinds, within = await reach(request, session)
     return render(
         request,
         "compose.html",
@@ -95,8 +72,9 @@ async def _page(
         values=values,
         errors=errors or {},
         problem=problem,
-        provinces=province_choices(),
-        kinds=await known_kinds(request, session),
+        provinces=province_choices(within),
+        national=national(within),
+        kinds=kinds,
         priorities=PRIORITIES,
     )
 

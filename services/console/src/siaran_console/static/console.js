@@ -87,6 +87,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // After a refused form, keyboard and screen-reader users start at what to fix.
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }
     document.querySelectorAll("[data-live]").forEach(live);
     document.querySelectorAll("input[data-filter]").forEach(search);
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {

@@ -27,14 +27,16 @@ from siaran_shared.events import (
     DeliveryPlanned,
     Target,
 )
-from siaran_shared.kafka import (
+from siaran_shared.messaging import (
+    InContext,
     Outgoing,
-    _produce_all,
+    SpanPerContext,
     aiokafka_producer,
     ce_headers,
     make_broker,
     publish_all,
 )
+from siaran_shared.messaging.producer import queue_all
 from siaran_shared.settings import Settings
 from siaran_shared.tracing import event_ids
 
@@ -103,6 +105,14 @@ def _tracer() -> tuple[trace.Tracer, InMemorySpanExporter]:
     return provider.get_tracer("test"), exporter
 
 
+async def _produce(producer: RecordingProducer, items: list[Outgoing], tracer: trace.Tracer) -> int:
+    """Queue the items, then await their acknowledgement (which ends the spans)."""
+    acked = await queue_all(producer, "siaran/router", items, SpanPerContext(tracer))
+    if acked is not None:
+        await acked
+    return len(producer.sent)
+
+
 def _headers(record: dict[str, Any]) -> dict[str, str]:
     return {k: v.decode() for k, v in record["headers"]}
 
@@ -121,7 +131,7 @@ async def test_records_share_one_producer_span_per_context_and_topic() -> None:
         Outgoing("channels", "ch-9", None, context=a2),
     ]
 
-    assert await _produce_all(producer, "siaran/router", items, tracer) == 10
+    assert await _produce(producer, items, tracer) == 10
 
     producer_spans = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]
     count = "messaging.batch.message_count"
@@ -165,9 +175,7 @@ async def test_without_a_context_the_current_one_is_the_parent() -> None:
     tracer, exporter = _tracer()
     producer = RecordingProducer()
     with tracer.start_as_current_span("release") as release:
-        await _produce_all(
-            producer, "siaran/router", [Outgoing("d", "k", _cancelled("x"))] * 3, tracer
-        )
+        await _produce(producer, [Outgoing("d", "k", _cancelled("x"))] * 3, tracer)
     (span,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]
     assert span.parent is not None
     assert span.parent.span_id == release.get_span_context().span_id
@@ -179,7 +187,7 @@ async def test_a_failed_send_fails_the_call_and_marks_the_span() -> None:
     producer.fail_at = 2
     items = [Outgoing("d", f"k{n}", _cancelled(f"x{n}")) for n in range(4)]
     with pytest.raises(ConnectionError):
-        await _produce_all(producer, "siaran/router", items, tracer)
+        await _produce(producer, items, tracer)
     (span,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]
     assert not span.status.is_ok
 
@@ -202,3 +210,18 @@ def test_event_ids_name_the_delivery_and_the_announcement() -> None:
     assert event_ids(task) == ["a1:c1", "a1"]
     assert event_ids(_cancelled("a2")) == ["a2"]
     assert event_ids(None) == []
+
+
+async def test_in_context_records_carry_the_given_context_and_start_no_span() -> None:
+    tracer, exporter = _tracer()
+    producer = RecordingProducer()
+    with tracer.start_as_current_span("publisher deliver") as deliver:
+        context = trace.set_span_in_context(deliver)
+    items = [Outgoing("results", "a1", _cancelled("a1"), event_id=f"e{n}") for n in range(2)]
+    acked = await queue_all(producer, "siaran/publisher", items, InContext(context))
+    assert acked is not None
+    await acked
+    assert not [s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]
+    ids = f"{deliver.get_span_context().trace_id:032x}-{deliver.get_span_context().span_id:016x}"
+    assert [_headers(r)["traceparent"][3:-3] for r in producer.sent] == [ids, ids]
+    assert [_headers(r)["ce_id"] for r in producer.sent] == ["e0", "e1"]

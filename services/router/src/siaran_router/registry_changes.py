@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from siaran_shared.events import Channel, ChannelConfigured
-from siaran_shared.store import Collection
 
+from siaran_router.health import HealthReport, HealthReports
 from siaran_router.registry import Registry
 
 #: Publishes (channel id, event or None for a tombstone) pairs, all awaited at once.
 Announce = Callable[[Sequence[tuple[str, ChannelConfigured | None]]], Awaitable[None]]
 
 
-class ChannelService:
+class RegistryChanges:
     """What the API does to the registry; every change reaches other instances by topic."""
 
-    def __init__(self, registry: Registry, health: Collection, announce: Announce) -> None:
+    def __init__(self, registry: Registry, health: HealthReports, announce: Announce) -> None:
         self.registry = registry
         self._health = health
         self._announce = announce
@@ -46,6 +45,6 @@ class ChannelService:
             await self._announce([(channel_id, None)])
         return existed
 
-    async def health(self, channel_id: str) -> dict[str, Any] | None:
+    async def health(self, channel_id: str) -> HealthReport | None:
         """The channel's delivery health as last reported by the publisher."""
         return await self._health.get(channel_id)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -22,6 +21,7 @@ from faststream.kafka import KafkaBroker
 
 from siaran_shared.events.topics import TOPICS
 from siaran_shared.logging import get_logger
+from siaran_shared.messaging.options import aiokafka_options
 from siaran_shared.metric_names import CONSUMER_LAG
 from siaran_shared.settings import Settings
 from siaran_shared.telemetry import gauge
@@ -65,8 +65,7 @@ class LagProbe:
 
     async def start(self) -> None:
         """Connect the admin client and the offsets-only consumer."""
-        options: dict[str, Any] = {"bootstrap_servers": self.settings.kafka_bootstrap}
-        options.update(_client_security(self.settings))
+        options = aiokafka_options(self.settings)
         self._admin = AIOKafkaAdminClient(client_id=f"{self.group}-lag", **options)
         await self._admin.start()
         self._consumer = AIOKafkaConsumer(
@@ -110,26 +109,6 @@ class LagProbe:
                 return {}
         end = await self._consumer.end_offsets(partitions)
         return lag_by_topic(committed, end)
-
-
-def _client_security(settings: Settings) -> dict[str, Any]:
-    """aiokafka connection options for the configured security protocol."""
-    protocol = settings.kafka_security_protocol
-    if protocol == "PLAINTEXT":
-        return {}
-    import ssl
-
-    options: dict[str, Any] = {"security_protocol": protocol}
-    if protocol.endswith("SSL"):
-        options["ssl_context"] = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
-    if protocol.startswith("SASL"):
-        password = settings.kafka_sasl_password
-        options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism or "PLAIN",
-            sasl_plain_username=settings.kafka_sasl_username or "",
-            sasl_plain_password=password.get_secret_value() if password else "",
-        )
-    return options
 
 
 async def report_consumer_lag(

@@ -11,7 +11,14 @@ from siaran_shared.events import (
     DeliveryCompleted,
 )
 from siaran_shared.events.topics import DLQ
-from siaran_shared.kafka import Poison, ce_headers, dead_letter, decode, make_broker, reason_kind
+from siaran_shared.messaging import (
+    Poison,
+    ce_headers,
+    dead_letter,
+    decode,
+    make_broker,
+    reason_kind,
+)
 from siaran_shared.settings import Settings
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from siaran_router.schedule import next_local_time, release_at, stamp, zone_of
+from siaran_router.release_times import next_local_time, release_at, stamp, zone_of
 from siaran_shared.events import Announcement, Target
 
 T0 = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)  # 07:30 WIB, 08:30 WITA, 09:30 WIT

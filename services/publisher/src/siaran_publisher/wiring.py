@@ -1,0 +1,79 @@
+"""The delivery logic assembled from the settings: one place, for the service and its tests."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from siaran_shared.store import Collection
+
+from siaran_publisher.apprise_sender import AppriseSender
+from siaran_publisher.attempts import Attempts
+from siaran_publisher.backoff import RetryPolicy
+from siaran_publisher.breaker import Breakers
+from siaran_publisher.channels import CurrentChannels
+from siaran_publisher.claiming import Claiming
+from siaran_publisher.claims import Claims
+from siaran_publisher.config import PublisherSettings
+from siaran_publisher.deliver import Deliverer
+from siaran_publisher.finishing import Finishing
+from siaran_publisher.guard import GuardedResolver
+from siaran_publisher.publishing import Publishing
+from siaran_publisher.retraction import Retraction
+from siaran_publisher.secrets import Secrets
+from siaran_publisher.tally import Tally
+from siaran_publisher.transport import Transport
+from siaran_publisher.webhook import WebhookSender
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The delivery logic and the parts the service runs or reports besides it."""
+
+    deliverer: Deliverer
+    claims: Claims
+    channels: CurrentChannels
+    breakers: Breakers
+    transport: Transport
+    tally: Tally
+
+
+def assemble(docs: Collection, settings: PublisherSettings, *, owner: str) -> Delivery:
+    """The delivery logic over the claims collection `docs`, as `owner` (host:pid)."""
+    claims = Claims(docs, owner, timedelta(seconds=settings.claim_lease_seconds))
+    channels = CurrentChannels()
+    guard = GuardedResolver(settings.endpoint_allowlist)
+    transport = Transport(
+        secrets=Secrets(settings.secrets_dir),
+        webhooks=WebhookSender(
+            connect_timeout=settings.webhook_connect_timeout_seconds,
+            read_timeout=settings.webhook_read_timeout_seconds,
+            pool=max(256, settings.publisher_max_in_flight * 2),
+            guard=guard,
+        ),
+        apprise=AppriseSender(guard),
+        allowlist=tuple(settings.endpoint_allowlist),
+        timeout=settings.send_timeout_seconds,
+    )
+    breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds)
+    finishing = Finishing(claims)
+    claiming = Claiming(claims, channels, finishing)
+    attempts = Attempts(
+        finishing,
+        transport,
+        RetryPolicy(
+            max_attempts=settings.retry_max_attempts,
+            max_age=timedelta(seconds=settings.retry_max_age_seconds),
+            base=settings.retry_base_seconds,
+            cap=settings.retry_max_delay_seconds,
+        ),
+        breakers,
+        inline_wait=settings.publisher_inline_wait_seconds,
+    )
+    deliverer = Deliverer(
+        Publishing(claiming, attempts),
+        Retraction(claiming, attempts),
+        slots=asyncio.Semaphore(settings.publisher_max_in_flight),
+    )
+    return Delivery(deliverer, claims, channels, breakers, transport, finishing.tally)

@@ -1,0 +1,89 @@
+"""Every page passes axe-core's automated checks (WCAG 2.x A and AA: labels, contrast,
+landmarks, names of controls), in Indonesian at desktop width and in English on a phone.
+axe.js comes from the axe-playwright-python wheel, injected by Playwright (not by the page,
+whose CSP admits only the console's own script)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page
+
+from tests.browser.conftest import DESKTOP, PHONE, Site
+from tests.browser.test_console import sign_in
+from tests.e2e.harness import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+async def announcement_id(site: Site) -> str:
+    """An announcement to Sulawesi Selatan, in the metrics list."""
+    new_id = f"browser-a11y-{uuid.uuid4().hex[:6]}"
+    body = {
+        "id": new_id,
+        "title": "Uji aksesibilitas",
+        "body": "Isi.",
+        "target": {"provinces": ["73"]},
+    }
+    async with site.stack.client("ingest") as ingest:
+        assert (await ingest.post("/v1/announcements", json=body)).status_code == 202
+
+    async def listed() -> bool:
+        async with site.stack.client("metrics") as metrics:
+            answer = (await metrics.get("/v1/announcements")).json()
+        return any(item["id"] == new_id for item in answer["items"])
+
+    await eventually(listed, what="announcement in the metrics list")
+    return new_id
+
+
+async def violations(page: Page, path: str) -> list[str]:
+    await page.goto(path)
+    results = await Axe().run(page, options=WCAG_AA)
+    return [
+        f"{path}: {v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in results.response["violations"]
+    ]
+
+
+async def test_the_check_finds_a_missing_label(browser: Browser) -> None:
+    """axe runs for real here: an input without a label is found."""
+    page = await browser.new_page()
+    try:
+        await page.set_content("<!doctype html><html lang=id><title>t</title><main><input>")
+        results = await Axe().run(page, options=WCAG_AA)
+        assert "label" in {v["id"] for v in results.response["violations"]}
+    finally:
+        await page.close()
+
+
+@pytest.mark.parametrize(("locale", "viewport"), [("id", DESKTOP), ("en", PHONE)])
+async def test_every_page_passes_axe(
+    browser: Browser, site: Site, locale: str, viewport: dict[str, int]
+) -> None:
+    context = await browser.new_context(base_url=site.url, viewport=viewport)  # type: ignore[arg-type]
+    try:
+        page = await context.new_page()
+        found = await violations(page, "/signin")
+        await sign_in(page, site.admin_key)
+        if locale == "en":
+            await page.get_by_label("Bahasa").select_option("en")
+            await page.get_by_role("button", name="Terapkan").click()
+        announcement = await announcement_id(site)
+        for path in (
+            "/announcements",
+            "/compose",
+            f"/announcements/{announcement}",
+            "/channels",
+            "/channels/new",
+            "/channels/browser-73",
+            "/coverage",
+        ):
+            found += await violations(page, path)
+        assert found == [], "\n".join(found)
+    finally:
+        await context.close()
