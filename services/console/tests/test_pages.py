@@ -324,6 +324,8 @@ async def test_compose_offers_only_the_regions_the_key_reaches(
     assert coverage.count("<tr data-province=") == 1
     assert '<td class="cell s0">1/25</td>' in coverage
     assert ">x</th>" not in coverage  # the kinds of other provinces are not the key's
+    assert coverage.count("<tr data-region=") == 25  # one province: its regions in detail
+    assert '<tr data-region="73.03">' in coverage
 
 
 async def test_a_regional_officer_reads_dates_in_the_provinces_zone(
