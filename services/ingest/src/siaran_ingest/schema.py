@@ -2,7 +2,8 @@
 
 Limits (documented in the README): title ≤ 200, summary ≤ 500, body ≤ 20,000 characters,
 after Unicode NFC normalisation and trimming; link http(s) only, ≤ 2,048 characters;
-at most 30 hashtags of ≤ 100 word characters without '#'; ids of 1–128 characters
+at most 30 hashtags of ≤ 100 word characters without '#'; at most 10 media (http(s)
+URLs, never link-local or metadata addresses); ids of 1–128 characters
 from letters, digits, '.', '_' and '-'.
 """
 
@@ -25,7 +26,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from siaran_shared.events import Announcement, Priority, Target
+from siaran_shared.events import Announcement, Media, Priority, Target
+from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import regions, select_regions
 
 TITLE_MAX = 200
@@ -151,6 +153,25 @@ class TargetIn(BaseModel):
         )
 
 
+class MediaIn(BaseModel):
+    """One picture or video: an http(s) URL the platforms fetch, never an internal address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl = Field(description="http or https URL of the file")
+    type: Literal["image", "video"]
+    alt: Annotated[NormText, Field(max_length=1000)] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _safe(cls, v: HttpUrl) -> HttpUrl:
+        if len(str(v)) > 2048:
+            raise ValueError("url is longer than 2048 characters")
+        if reason := refused_reason(v.host):  # the endpoint rules channels follow
+            raise ValueError(f"url refused: {reason}")
+        return v
+
+
 class AnnouncementIn(BaseModel):
     """POST /v1/announcements body."""
 
@@ -196,6 +217,7 @@ class AnnouncementIn(BaseModel):
         json_schema_extra={"pattern": _LOCAL_TIME.pattern},
     )
     expires_at: AwareDatetime | None = Field(None, description="Post nothing after this.")
+    media: list[MediaIn] = Field([], max_length=10, description="Pictures and videos.")
 
     @field_validator("title")
     @classmethod
@@ -269,6 +291,7 @@ class AnnouncementIn(BaseModel):
             publish_at=self.publish_at,
             publish_local_time=self.publish_local_time,
             expires_at=self.expires_at,
+            media=tuple(Media(url=str(m.url), type=m.type, alt=m.alt) for m in self.media),
         )
 
 
