@@ -30,7 +30,7 @@ DAY = timedelta(days=1)
                 "release_tasks": ("final_at", 14 * DAY),
             },
         ),
-        (publisher_app, {"deliveries": ("outcome.completed_at", 14 * DAY)}),
+        (publisher_app, {"deliveries": ("final_at", 14 * DAY)}),
         (
             metrics_app,
             {

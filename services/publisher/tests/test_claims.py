@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from siaran_publisher.claims import INDEXES, Begun, Claim, Claims, ClaimState
-from siaran_shared.events import DeliveryStatus, utcnow
+from siaran_shared.events import DeliveryCompleted, DeliveryStatus, utcnow
 from siaran_shared.store import Collection, StoreUnavailable, open_store
 
 from .conftest import Harness, ScriptedReceiver, task
@@ -114,3 +114,26 @@ async def test_a_record_whose_task_no_longer_reads_still_decides_who_sends(
     assert claim is not None
     assert claim.attempts == 2
     assert claim.task == planned
+
+
+async def test_done_and_cancelled_claims_carry_the_time_retention_counts_from(
+    docs: Collection,
+) -> None:
+    """Retention prunes claims by `final_at`: every way a claim ends sets it (a cancelled
+    claim used to keep only `at`, so it was never pruned)."""
+    now = utcnow()
+    claims = Claims(docs, "test:1", timedelta(seconds=30))
+    planned = task("https://example.go.id/hook")
+    begun, claim = await claims.begin("sent", planned, now)
+    assert begun is Begun.CLAIMED
+    assert claim is not None
+    outcome = DeliveryCompleted.of(planned, DeliveryStatus.DELIVERED, attempts=1, response="200")
+    await claims.finish(claim, outcome)
+    await claims.cancel_pending("never-sent", now)
+    waiting = Claim(key="waiting", state=ClaimState.WAITING, due=now, task=planned, version=1)
+    await docs.put("waiting", waiting.doc())
+    await claims.cancel_pending("waiting", now)
+    for key in ("sent", "never-sent", "waiting"):
+        stored = await claims.get(key)
+        assert stored is not None
+        assert stored.final_at is not None, key

@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.store.collection(
             "deliveries",
             INDEXES,
-            expiry=prune_in_background(runtime).keep("claims", "outcome.completed_at"),
+            expiry=prune_in_background(runtime).keep("claims"),
         ),
         config,
         owner=f"{socket.gethostname()}:{os.getpid()}",

@@ -57,6 +57,9 @@ class Claim(BaseModel):
     trace: dict[str, str] | None = None
     queued_at: Stamp | None = None
     at: Stamp | None = Field(None, description="when it was cancelled")
+    final_at: Stamp | None = Field(
+        None, description="when it became final (done or cancelled); retention counts from here"
+    )
 
     def doc(self, *fields: str) -> dict[str, Any]:
         """The stored form: the whole record (fields without a value left out, as a record

@@ -133,6 +133,7 @@ class Claims:
             "attempts": outcome.attempts,
             "lease_until": None,
             "task": None,
+            "final_at": outcome.completed_at,
         }
         held = self._local.held(key)
         if held is None:  # not claimed by this instance: change only these fields
@@ -146,15 +147,15 @@ class Claims:
 
     async def cancel_pending(self, key: str, now: datetime) -> tuple[Cancelled, Claim]:
         """Cancel a delivery not sent yet: "cancelled" here, "sending" now, or "finished"."""
-        cancelled = Claim(key=key, state=ClaimState.CANCELLED, at=now, version=1)
+        cancelled = Claim(key=key, state=ClaimState.CANCELLED, at=now, final_at=now, version=1)
         if await self._docs.insert(key, cancelled.doc()):
             return Cancelled.CANCELLED, cancelled
         current = await self._read(key)
         if current is None:
             return await self.cancel_pending(key, now)
         if current.state in (ClaimState.WAITING, ClaimState.QUEUED):
-            change: dict[str, Any] = {"state": ClaimState.CANCELLED, "at": now, "task": None,
-                                      "version": current.version + 1}  # fmt: skip
+            change: dict[str, Any] = {"state": ClaimState.CANCELLED, "at": now, "final_at": now,
+                                      "task": None, "version": current.version + 1}  # fmt: skip
             stopped = current.model_copy(update=change)
             if await self._docs.update(key, stopped.doc(*change), where={"v": current.version}):
                 return Cancelled.CANCELLED, current
