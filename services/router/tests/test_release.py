@@ -295,3 +295,23 @@ async def test_small_batches_due_together_go_out_in_one_emit_most_urgent_first(
     assert len(never) == 3
     assert await r.pending() == 0
     assert await r.release_due() == 0
+
+
+async def test_released_and_cancelled_batches_carry_the_time_retention_counts_from(
+    store: Store,
+) -> None:
+    """Retention prunes batches and their task pieces by `final_at`: released and cancelled
+    ones set it (nothing did, so the outbox grew forever); a held one has none."""
+    sink, clock = Sink(), Clock()
+    r = releaser(store, sink, clock)
+    await r.hold([batch("sent", T0, 2), batch("stopped", T0 + timedelta(hours=1), 2),
+                  batch("held", T0 + timedelta(days=1), 1)])  # fmt: skip
+    await r.release_due()
+    await cancel(r, "stopped")
+    batches, pieces = store.collection("release_batches"), store.collection("release_tasks")
+    for announcement_id, final in (("sent", True), ("stopped", True), ("held", False)):
+        [doc] = await batches.find({"announcement_id": announcement_id})
+        piece = await pieces.get(f"{doc['id']}#0")
+        assert piece is not None
+        assert (doc.get("final_at") is not None) is final, announcement_id
+        assert (piece.get("final_at") is not None) is final, announcement_id

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
-from siaran_shared.events import DeliveryPlanned, Priority
+from siaran_shared.events import DeliveryPlanned, Priority, utcnow
 from siaran_shared.logging import get_logger
 from siaran_shared.store import Collection
 from siaran_shared.tracing import trace_carrier
@@ -78,6 +78,7 @@ class HeldBatch(BaseModel):
     owner: str | None = None
     #: the state a stopped batch had: held (never released) or releasing/released
     was: BatchState | None = None
+    final_at: str | None = None  # released or cancelled: retention counts from here
     #: the announcement's trace, for a release after a restart
     trace: dict[str, str] | None = None
 
@@ -147,7 +148,13 @@ class Batches:
 
     async def release(self, key: str, owner: str, sent: int) -> bool:
         """Mark a batch released (a batch stopped meanwhile stays stopped)."""
-        return await self._releasing(key, owner, status=BatchState.RELEASED.value, sent=sent)
+        final = stamp(utcnow())
+        released = await self._releasing(
+            key, owner, status=BatchState.RELEASED.value, sent=sent, final_at=final
+        )
+        if released:
+            await self._final_pieces(key, final)
+        return released
 
     async def stop(self, batch: HeldBatch) -> BatchState | None:
         """Mark a batch cancelling so it is released no further; returns the state it had
@@ -158,7 +165,9 @@ class Batches:
                 return None
             if batch.status is BatchState.CANCELLING:
                 return batch.was or BatchState.RELEASED
-            changes = {"status": BatchState.CANCELLING.value, "was": batch.status.value}
+            # not final while its outcomes and retractions are being produced
+            changes = {"status": BatchState.CANCELLING.value, "was": batch.status.value,
+                       "final_at": None}  # fmt: skip
             if await self._batches.update(batch.id, changes, where={"status": batch.status.value}):
                 return batch.status
             # the release loop changed it meanwhile (claimed or released it): read it again
@@ -169,10 +178,12 @@ class Batches:
 
     async def cancel(self, key: str) -> None:
         """A stopped batch's outcomes and retractions are produced: it is cancelled."""
-        await self._batches.update(
-            key, {"status": BatchState.CANCELLED.value},
+        final = stamp(utcnow())
+        if await self._batches.update(
+            key, {"status": BatchState.CANCELLED.value, "final_at": final},
             where={"status": BatchState.CANCELLING.value},
-        )  # fmt: skip
+        ):  # fmt: skip
+            await self._final_pieces(key, final)
 
     async def tasks(self, batch: HeldBatch) -> list[DeliveryPlanned]:
         """The batch's tasks, in the order they were held."""
@@ -185,6 +196,13 @@ class Batches:
                 continue
             tasks.extend(_unpack(found[piece]))
         return tasks
+
+    async def _final_pieces(self, key: str, final: str | None) -> None:
+        """The batch's task pieces expire with it (retention counts from `final_at`)."""
+        doc = await self._batches.get(key)
+        pieces = int(doc.get("pieces", 0)) if doc else 0
+        for n in range(pieces):
+            await self._tasks.update(_piece_key(key, n), {"final_at": final})
 
     async def _releasing(self, key: str, owner: str, **changes: Any) -> bool:
         where = {"status": BatchState.RELEASING.value, "owner": owner}
