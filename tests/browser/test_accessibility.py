@@ -15,7 +15,7 @@ from tests.browser.conftest import DESKTOP, PHONE, Site
 from tests.browser.test_console import sign_in
 from tests.e2e.harness import eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.browser.conftest import DESKTOP, PHONE, Site
 from tests.e2e.harness import eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 
 XSS = '"><script>alert(1)</script><img src=x onerror="alert(2)">'
 
