@@ -117,3 +117,25 @@ async def test_records_written_before_retention_existed_expire_too(tmp_path: Pat
         assert set(await claims.get_many(["old", "recent", "open"])) == {"recent", "open"}
     finally:
         await store.close()
+
+
+async def test_a_large_prune_goes_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siaran_shared.store import sqlite_collection
+
+    monkeypatch.setattr(sqlite_collection, "PRUNE_CHUNK", 7)
+    store = SQLiteStore(tmp_path / "chunks.db")
+    c = store.collection("claims", expiry=RetentionSettings().keep("claims"))
+    await store.connect()
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=15)).isoformat()
+    await c.put_many({f"k{i}": {"final_at": old} for i in range(30)} | {"new": {"n": 1}})
+    statements: list[str] = []
+    await store.db.set_trace_callback(statements.append)
+    try:
+        assert await store.prune(now) == {"claims": 30}
+        assert await c.count() == 1
+    finally:
+        await store.close()
+    assert sum(s.startswith("DELETE") for s in statements) == 5  # 7+7+7+7+2: a short one is last

@@ -68,6 +68,11 @@ def test_a_service_with_a_weaker_url_refuses_to_start() -> None:
         open_store("mongodb://mongo:27017/?replicaSet=rs0&w=1", "ingest")
 
 
+def test_a_url_the_driver_cannot_read_is_a_setting_error() -> None:
+    with pytest.raises(ValueError, match=r"SIARAN_STORE_URL: .*hostname"):
+        open_store("mongodb://", "ingest")
+
+
 def test_a_url_may_repeat_what_the_store_requires() -> None:
     options = client_options(URL + "?w=majority&journal=true&readConcernLevel=majority", "x")
     assert options["w"] == "majority"

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,6 +48,52 @@ def siaran_variables() -> frozenset[str]:
     """Every SIARAN_* variable the services read: the fields of Settings."""
     prefix = Settings.model_config.get("env_prefix", "SIARAN_")
     return frozenset(f"{prefix}{name}".upper() for name in Settings.model_fields)
+
+
+def settings_class(service: str) -> type[Settings]:
+    """The settings a service reads: its own Settings subclass (siaran_<service>.config), if it
+    has one, else the shared ones."""
+    if importlib.util.find_spec(f"siaran_{service}") is None:
+        pytest.fail(f"siaran_{service} is not installed (make install)")
+    if importlib.util.find_spec(f"siaran_{service}.config") is None:
+        return Settings
+    module = importlib.import_module(f"siaran_{service}.config")
+    (own,) = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Settings)
+        and value.__module__ == module.__name__
+    ] or [Settings]
+    return own
+
+
+PREFIX = Settings.model_config.get("env_prefix", "SIARAN_")
+
+
+@pytest.fixture(scope="session")
+def service_variables() -> dict[str, frozenset[str]]:
+    """Every SIARAN_* variable each service reads: the fields of its settings class."""
+    return {
+        name: frozenset(f"{PREFIX}{field}".upper() for field in settings_class(name).model_fields)
+        for name in CONTRACT.SERVICES
+    }
+
+
+@pytest.fixture
+def load_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, dict[str, str]], Settings]:
+    """Load a service's settings from exactly these variables, as its process would (the
+    validators that refuse an incomplete production configuration included)."""
+
+    def load(service: str, variables: dict[str, str]) -> Settings:
+        for key in os.environ:
+            if key.startswith(PREFIX):
+                monkeypatch.delenv(key)
+        for key, value in variables.items():
+            monkeypatch.setenv(key, value)
+        return settings_class(service)()
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,37 @@ siaran_shared.events.topics.
 
 from __future__ import annotations
 
-SERVICES: dict[str, int] = {"ingest": 8000, "router": 8001, "publisher": 8002, "metrics": 8003}
+from siaran_shared.settings import SERVICE_PORTS
+
+# Every service on its contract port: a service added to SERVICE_PORTS (as the console was)
+# fails each deploy check until compose, Kubernetes and Prometheus all run it.
+SERVICES: dict[str, int] = dict(SERVICE_PORTS)
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 
-# Services whose HTTP API is meant to be reached from outside (the publisher has none).
-PUBLIC_APIS: frozenset[str] = frozenset({"ingest", "router", "metrics"})
+# Reachable from outside the namespace: the HTTP APIs and the web console (the publisher has
+# no API).
+PUBLIC: frozenset[str] = frozenset({"ingest", "router", "metrics", "console"})
 
-# Consumer groups and the topic each autoscaled service's lag is measured on.
-CONSUMER_GROUPS: dict[str, str] = {name: f"siaran-{name}" for name in SERVICES}
+# Clients of other services' HTTP APIs only (no Kafka, no store, no key file): the services
+# each calls, each named by its setting SIARAN_<CLIENT>_<SERVICE>_URL. Every other service is
+# on Kafka and the store (KAFKA_ACCESS below).
+API_CLIENTS: dict[str, frozenset[str]] = {"console": frozenset({"ingest", "router", "metrics"})}
+
+
+def api_url_variable(client: str, service: str) -> str:
+    """The setting that tells an API client where a service answers."""
+    return f"SIARAN_{client.upper()}_{service.upper()}_URL"
+
+
+# Where an API client's pod may connect besides those services and the trace collector of
+# OTEL_EXPORTER_OTLP_ENDPOINT: the cluster DNS, as (namespace, port, protocol).
+API_CLIENT_DNS: frozenset[tuple[str, int, str]] = frozenset(
+    {("kube-system", 53, "UDP"), ("kube-system", 53, "TCP")}
+)
+
+# The topics each autoscaled service's lag is measured on.
 LAG_TOPICS: dict[str, frozenset[str]] = {
     "router": frozenset({"siaran.announcements.v1"}),
     "publisher": frozenset({"siaran.deliveries.v1", "siaran.deliveries.retry.v1"}),
@@ -75,6 +96,9 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"siaran.dlq.v1"}),
     ),
 }
+
+# Consumer groups: one per service on Kafka.
+CONSUMER_GROUPS: dict[str, str] = {name: f"siaran-{name}" for name in KAFKA_ACCESS}
 
 # Standard OpenTelemetry SDK variables the deploy files may set (read by the SDK, not Settings).
 OTEL_VARIABLES: frozenset[str] = frozenset(

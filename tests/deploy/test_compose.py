@@ -6,11 +6,14 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
+from siaran_shared.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?+])([^}]*))?\}")
@@ -44,14 +47,13 @@ def test_every_siaran_service_runs_its_own_image_on_its_own_port(
 
 
 def test_environment_variables_are_ones_the_services_read(
-    compose: dict[str, Any], contract: ModuleType, siaran_variables: frozenset[str]
+    compose: dict[str, Any], contract: ModuleType, service_variables: dict[str, frozenset[str]]
 ) -> None:
     for name, service in services_of(compose, contract).items():
         env = service["environment"]
-        unknown = {
-            key for key in env if not (key in siaran_variables or key in contract.OTEL_VARIABLES)
-        }
-        assert not unknown, f"{name} sets variables no service reads: {sorted(unknown)}"
+        known = service_variables[name] | contract.OTEL_VARIABLES
+        unknown = set(env) - known
+        assert not unknown, f"{name} sets variables it does not read: {sorted(unknown)}"
         for key, allowed in contract.ALLOWED_VALUES.items():
             if key in env:
                 assert str(env[key]) in allowed, f"{name}: {key}={env[key]}"
@@ -62,7 +64,10 @@ def test_production_services_get_what_production_requires(
 ) -> None:
     for name, service in services_of(compose, contract).items():
         env = service["environment"]
-        assert env["SIARAN_ENV"] == "production"
+        # production: the services refuse local defaults, the console's cookie is Secure
+        assert env["SIARAN_ENV"] == "production", name
+        if name in contract.API_CLIENTS:
+            continue
         assert env["SIARAN_STORE_URL"].startswith("mongodb://"), name
         keys_file = Path(env["SIARAN_API_KEYS_FILE"])
         mounts = {v["target"] for v in service["volumes"] if isinstance(v, dict)}
@@ -70,6 +75,45 @@ def test_production_services_get_what_production_requires(
     publisher = compose["services"]["publisher"]
     mounts = {v["target"] for v in publisher["volumes"] if isinstance(v, dict)}
     assert publisher["environment"]["SIARAN_SECRETS_DIR"] in mounts
+
+
+def resolved(value: object) -> str:
+    """A compose value with each ${VAR:-default} as its default, any other ${VAR} as "x"."""
+    return VARIABLE.sub(lambda m: m.group(3) if m.group(2) in {"-", ":-"} else "x", str(value))
+
+
+def test_each_service_accepts_the_environment_compose_gives_it(
+    compose: dict[str, Any], contract: ModuleType, load_settings: Callable[..., Settings]
+) -> None:
+    # Each service's own settings class refuses a production configuration with something
+    # missing (the store, the key file, the console's API URLs): it would not start.
+    for name, service in services_of(compose, contract).items():
+        variables = {key: resolved(value) for key, value in service["environment"].items()}
+        settings = load_settings(name, variables)
+        assert settings.env.value == "production", name
+        assert settings.http_port == contract.SERVICES[name], name
+
+
+def test_api_clients_reach_only_the_apis_they_call(
+    compose: dict[str, Any], contract: ModuleType
+) -> None:
+    for client, called in contract.API_CLIENTS.items():
+        service = compose["services"][client]
+        env = service["environment"]
+        for target in called:
+            url = urlsplit(env[contract.api_url_variable(client, target)])
+            assert (url.scheme, url.hostname, url.port) == (
+                "http",
+                target,
+                contract.SERVICES[target],
+            )
+            assert service["depends_on"][target]["condition"] == "service_healthy", client
+        # no broker, no store, no key file, no secrets: nothing but the APIs to reach
+        assert not {k for k in env if k.startswith("SIARAN_KAFKA_")}, client
+        assert not {"SIARAN_STORE_URL", "SIARAN_API_KEYS_FILE", "SIARAN_SECRETS_DIR"} & set(env)
+        assert not service.get("volumes"), f"{client} mounts {service['volumes']}"
+        waits_for = set(service["depends_on"])
+        assert not waits_for & {"kafka", "kafka-init", "mongodb", "mongodb-init"}, client
 
 
 def test_long_running_services_have_healthchecks_restart_policies_and_limits(

@@ -1,17 +1,30 @@
 """deploy/k8s: every overlay renders, validates against the Kubernetes schemas, and agrees with
-the services (variables, ports, probes), the topic contract and the autoscaling limits."""
+the services (variables, ports, probes, images), the monitoring and the store credentials; Kafka
+(topics, autoscaling, ACLs) is test_kubernetes_kafka.py, the console is test_api_clients.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from types import ModuleType
-from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
+from siaran_shared.settings import Settings
 
-OVERLAYS = ("dev", "prod", "prod-hpa")
+from tests.deploy.manifests import (
+    OVERLAYS,
+    Docs,
+    config,
+    config_maps_of,
+    container,
+    env_of,
+    of_kind,
+    settings_maps,
+    settings_of,
+)
+
 # Custom resources: no upstream schema in kubernetes-validate; checked field by field below.
 CUSTOM_KINDS = {
     "ScaledObject",
@@ -23,34 +36,6 @@ CUSTOM_KINDS = {
     "ServiceMonitor",
     "PrometheusRule",
 }
-Docs = list[dict[str, Any]]
-
-
-def of_kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def settings_maps(docs: Docs) -> dict[str, dict[str, Any]]:
-    """The services' settings ConfigMaps (not the Grafana dashboards)."""
-    return {
-        name: doc
-        for name, doc in of_kind(docs, "ConfigMap").items()
-        if "grafana_dashboard" not in doc["metadata"].get("labels", {})
-    }
-
-
-def config(docs: Docs) -> dict[str, str]:
-    (configmap,) = settings_maps(docs).values()
-    return dict(configmap["data"])
-
-
-def container(deployment: dict[str, Any]) -> dict[str, Any]:
-    (only,) = deployment["spec"]["template"]["spec"]["containers"]
-    return dict(only)
-
-
-def env_of(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {item["name"]: item for item in container(deployment).get("env", [])}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -84,17 +69,39 @@ def test_variables_are_ones_the_services_read(
     rendered: dict[str, Docs],
     contract: ModuleType,
     siaran_variables: frozenset[str],
+    service_variables: dict[str, frozenset[str]],
 ) -> None:
-    known = siaran_variables | contract.OTEL_VARIABLES
     settings = config(rendered[overlay])
-    assert set(settings) <= known, sorted(set(settings) - known)
+    shared = siaran_variables | contract.OTEL_VARIABLES
+    assert set(settings) <= shared, sorted(set(settings) - shared)
     for key, allowed in contract.ALLOWED_VALUES.items():
         if key in settings:
             assert settings[key] in allowed, f"{key}={settings[key]}"
-    for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name in contract.SERVICES:
+        deployment = deployments[f"siaran-{name}"]
+        known = service_variables[name] | contract.OTEL_VARIABLES
         assert set(env_of(deployment)) <= known, name
-        refs = container(deployment)["envFrom"]
-        assert {r["configMapRef"]["name"] for r in refs} == set(settings_maps(rendered[overlay]))
+        assert config_maps_of(deployment) <= set(settings_maps(rendered[overlay])), name
+    loaded = set().union(*(config_maps_of(d) for d in deployments.values()))
+    assert loaded == set(settings_maps(rendered[overlay])), "a settings ConfigMap nobody loads"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_accepts_the_settings_its_pod_gets(
+    overlay: str,
+    rendered: dict[str, Docs],
+    contract: ModuleType,
+    load_settings: Callable[..., Settings],
+) -> None:
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name, port in contract.SERVICES.items():
+        seen = settings_of(rendered[overlay], deployments[f"siaran-{name}"])
+        # a Secret's value (None here) is only known in the cluster: any non-empty text
+        settings = load_settings(
+            name, {k: "from-a-secret" if v is None else v for k, v in seen.items()}
+        )
+        assert (settings.env.value, settings.http_port) == ("production", port), name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -119,6 +126,21 @@ def test_ports_and_probes_are_the_services_own(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_overlay_pins_every_services_image_to_one_release(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    releases = set()
+    for name in contract.SERVICES:
+        image = container(of_kind(rendered[overlay], "Deployment")[f"siaran-{name}"])["image"]
+        repository, _, tag = image.rpartition(":")
+        assert "/" not in tag, f"{overlay} leaves siaran-{name} on {image}: add it to `images:`"
+        prefix, _, last = repository.rpartition("/")
+        assert last == name, image
+        releases.add((prefix, tag))
+    assert len(releases) == 1, f"{overlay} mixes registries or versions: {sorted(releases)}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_pods_are_locked_down_and_sized(overlay: str, rendered: dict[str, Docs]) -> None:
     for name, deployment in of_kind(rendered[overlay], "Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
@@ -139,9 +161,8 @@ def test_pods_are_locked_down_and_sized(overlay: str, rendered: dict[str, Docs])
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_files_named_by_settings_are_mounted(overlay: str, rendered: dict[str, Docs]) -> None:
-    settings = config(rendered[overlay])
     for name, deployment in of_kind(rendered[overlay], "Deployment").items():
-        values = {**settings, **{k: v.get("value") for k, v in env_of(deployment).items()}}
+        values = settings_of(rendered[overlay], deployment)
         mounts = {m["mountPath"] for m in container(deployment)["volumeMounts"]}
         for variable in ("SIARAN_API_KEYS_FILE", "SIARAN_KAFKA_SSL_CAFILE"):
             if values.get(variable):
@@ -173,99 +194,9 @@ def test_only_the_apis_are_reachable(
     assert deny["policyTypes"] == ["Ingress"]
     assert "ingress" not in deny
     (expression,) = policies["siaran-allow-api"]["spec"]["podSelector"]["matchExpressions"]
-    assert set(expression["values"]) == {f"siaran-{name}" for name in contract.PUBLIC_APIS}
+    assert set(expression["values"]) == {f"siaran-{name}" for name in contract.PUBLIC}
     scrape = policies["siaran-allow-prometheus"]["spec"]["ingress"]
     assert all(rule.get("from") for rule in scrape), "scraping is limited to Prometheus"
-
-
-def test_topics_match_the_contract(rendered: dict[str, Docs], contract: ModuleType) -> None:
-    for overlay in OVERLAYS:
-        docs = rendered[overlay]
-        (cluster,) = of_kind(docs, "Kafka")
-        topics = of_kind(docs, "KafkaTopic")
-        brokers = sum(pool["spec"]["replicas"] for pool in of_kind(docs, "KafkaNodePool").values())
-        assert {t["spec"]["topicName"] for t in topics.values()} == set(contract.TOPICS)
-        for topic in topics.values():
-            partitions, configs = contract.TOPICS[topic["spec"]["topicName"]]
-            assert topic["metadata"]["labels"]["strimzi.io/cluster"] == cluster
-            assert topic["spec"]["partitions"] == partitions
-            assert (
-                configs.items() <= {k: str(v) for k, v in topic["spec"]["config"].items()}.items()
-            )
-            assert topic["spec"]["replicas"] <= brokers, overlay
-
-
-def scaled_objects(docs: Docs) -> dict[str, dict[str, Any]]:
-    return {
-        so["spec"]["scaleTargetRef"]["name"]: so for so in of_kind(docs, "ScaledObject").values()
-    }
-
-
-def test_router_and_publisher_scale_on_consumer_lag(
-    rendered: dict[str, Docs], contract: ModuleType
-) -> None:
-    docs = rendered["prod"]
-    settings = config(docs)
-    deployments = of_kind(docs, "Deployment")
-    objects = scaled_objects(docs)
-    assert set(objects) == {f"siaran-{name}" for name in contract.LAG_TOPICS}
-    auths = of_kind(docs, "TriggerAuthentication")
-    for name, topics in contract.LAG_TOPICS.items():
-        spec = objects[f"siaran-{name}"]["spec"]
-        assert "replicas" not in deployments[f"siaran-{name}"]["spec"], "owned by the autoscaler"
-        assert {t["type"] for t in spec["triggers"]} == {"kafka"}
-        assert {t["metadata"]["topic"] for t in spec["triggers"]} == topics
-        least = min(contract.TOPICS[topic][0] for topic in topics)
-        assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"] <= least
-        for trigger in spec["triggers"]:
-            meta = trigger["metadata"]
-            assert meta["consumerGroup"] == contract.CONSUMER_GROUPS[name]
-            assert meta["bootstrapServers"] == settings["SIARAN_KAFKA_BOOTSTRAP"]
-            assert int(meta["lagThreshold"]) > 0
-            if settings["SIARAN_KAFKA_SECURITY_PROTOCOL"].startswith("SASL"):
-                mechanism = settings["SIARAN_KAFKA_SASL_MECHANISM"].lower().replace("-", "_")
-                assert meta["sasl"] == mechanism.replace("scram_sha_", "scram_sha")
-                assert meta["tls"] == "enable"
-                assert trigger["authenticationRef"]["name"] in auths
-
-
-def test_hpa_fallback_replaces_keda(rendered: dict[str, Docs], contract: ModuleType) -> None:
-    docs = rendered["prod-hpa"]
-    assert not of_kind(docs, "ScaledObject")
-    hpas = of_kind(docs, "HorizontalPodAutoscaler")
-    assert set(hpas) == {f"siaran-{name}" for name in contract.LAG_TOPICS}
-    for name, topics in contract.LAG_TOPICS.items():
-        spec = hpas[f"siaran-{name}"]["spec"]
-        assert spec["scaleTargetRef"] == {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": f"siaran-{name}",
-        }
-        assert spec["maxReplicas"] <= min(contract.TOPICS[topic][0] for topic in topics)
-
-
-def test_dev_has_no_autoscaling(rendered: dict[str, Docs]) -> None:
-    assert not of_kind(rendered["dev"], "ScaledObject")
-    assert not of_kind(rendered["dev"], "HorizontalPodAutoscaler")
-
-
-def test_prod_talks_to_kafka_over_tls_with_scram(rendered: dict[str, Docs]) -> None:
-    docs = rendered["prod"]
-    settings = config(docs)
-    assert settings["SIARAN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
-    (cluster,) = of_kind(docs, "Kafka").values()
-    port = int(settings["SIARAN_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1])
-    (listener,) = [lsn for lsn in cluster["spec"]["kafka"]["listeners"] if lsn["port"] == port]
-    assert listener["tls"] is True
-    mechanism = settings["SIARAN_KAFKA_SASL_MECHANISM"].lower()
-    assert listener["authentication"]["type"] == mechanism
-    users = of_kind(docs, "KafkaUser")
-    for name, deployment in of_kind(docs, "Deployment").items():
-        env = env_of(deployment)
-        user = env["SIARAN_KAFKA_SASL_USERNAME"]["value"]
-        assert users[user]["spec"]["authentication"]["type"] == mechanism, name
-        password = env["SIARAN_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
-        assert password == {"name": user, "key": "password"}, "the Strimzi user secret"
 
 
 def test_service_monitor_scrapes_every_service_under_its_compose_job_name(
@@ -307,50 +238,11 @@ def test_prod_ships_the_alert_rules_and_dashboards(rendered: dict[str, Docs], ro
     assert boards == files, f"the dashboard ConfigMaps are out of date: {regenerate}"
 
 
-def acls_of(user: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
-    """(resource type, name) -> operations; only literal names are allowed."""
-    found: dict[tuple[str, str], set[str]] = {}
-    for acl in user["spec"]["authorization"]["acls"]:
-        resource = acl["resource"]
-        assert resource["patternType"] == "literal", f"no prefix grants: {resource}"
-        assert acl.get("type", "allow") == "allow"
-        found.setdefault((resource["type"], resource["name"]), set()).update(acl["operations"])
-    return found
-
-
-def test_each_service_may_touch_only_its_own_topics_and_group(
-    rendered: dict[str, Docs], contract: ModuleType
-) -> None:
-    users = of_kind(rendered["prod"], "KafkaUser")
-    assert set(users) == {f"siaran-{name}" for name in contract.SERVICES} | {"siaran-keda"}
-    for name, (reads, writes) in contract.KAFKA_ACCESS.items():
-        assert (reads | writes) <= set(contract.TOPICS), name
-        expected = {
-            ("topic", topic): {"Describe"}
-            | ({"Read"} if topic in reads else set())
-            | ({"Write"} if topic in writes else set())
-            for topic in reads | writes
-        }
-        expected[("group", contract.CONSUMER_GROUPS[name])] = {"Read", "Describe"}
-        assert acls_of(users[f"siaran-{name}"]) == expected, name
-
-
-def test_keda_may_only_describe_the_scaled_groups_and_topics(
-    rendered: dict[str, Docs], contract: ModuleType
-) -> None:
-    keda = acls_of(of_kind(rendered["prod"], "KafkaUser")["siaran-keda"])
-    expected = {("topic", t): {"Describe"} for ts in contract.LAG_TOPICS.values() for t in ts}
-    expected |= {
-        ("group", contract.CONSUMER_GROUPS[name]): {"Describe"} for name in contract.LAG_TOPICS
-    }
-    assert keda == expected
-
-
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_service_reaches_the_store_with_its_own_credentials(
     overlay: str, rendered: dict[str, Docs], contract: ModuleType
 ) -> None:
     deployments = of_kind(rendered[overlay], "Deployment")
-    for name in contract.SERVICES:
+    for name in contract.KAFKA_ACCESS:
         url = env_of(deployments[f"siaran-{name}"])["SIARAN_STORE_URL"]
         assert url["valueFrom"]["secretKeyRef"] == {"name": f"siaran-store-{name}", "key": "url"}

@@ -117,7 +117,7 @@ def test_compose_runs_a_replica_set_and_the_services_use_their_own_users(
     init = services["mongodb-init"]
     assert init["depends_on"]["mongodb"]["condition"] == "service_healthy"
     assert "mongodb-init.js" in " ".join(init["entrypoint"])
-    for name in contract.SERVICES:
+    for name in contract.KAFKA_ACCESS:  # the services on Kafka and the store
         env = services[name]["environment"]
         assert not any("MONGO_ROOT" in str(v) for v in env.values()), name
         variable = f"MONGO_{name.upper()}_PASSWORD"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
+from siaran_shared.settings import SERVICE_PORTS
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -42,12 +45,42 @@ def test_every_replica_of_every_service_is_scraped_on_its_port(deploy: Path) -> 
     # static target would scrape one replica of a scaled service (whichever the name hit).
     config = yaml.safe_load((deploy / "prometheus/prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    for name, port in {"ingest": 8000, "router": 8001, "publisher": 8002, "metrics": 8003}.items():
+    for name, port in SERVICE_PORTS.items():
         job = jobs[name]
         assert "static_configs" not in job, name
         assert job["dns_sd_configs"] == [
             {"names": [name], "type": "A", "port": port, "refresh_interval": "15s"}
         ]
+
+
+def _up_jobs(expr: str) -> set[str]:
+    """The jobs an expression watches through `up`: `up{job=~"a|b"}` and `up{job="c"}`."""
+    found = set()
+    for match in re.finditer(r'\bup\{job(=~|=)"([^"]*)"\}', expr):
+        found |= set(match[2].split("|")) if match[1] == "=~" else {match[2]}
+    return found
+
+
+def test_every_service_is_alerted_on_and_shown_by_its_job(deploy: Path) -> None:
+    # A service missing from one of these lists could stop, unscraped or unseen, with nobody
+    # paged: each list names every service of SERVICE_PORTS (the console too), as a scraped job.
+    rules = {rule["alert"]: rule["expr"] for rule in _rules(deploy) if "alert" in rule}
+    board = json.loads((deploy / "grafana/dashboards/service-health.json").read_text())
+    (up_panel,) = [panel for panel in board["panels"] if panel.get("title") == "Up"]
+    scraped = {
+        job["job_name"]
+        for job in yaml.safe_load((deploy / "prometheus/prometheus.yml").read_text())[
+            "scrape_configs"
+        ]
+    }
+    watched = {
+        "SiaranServiceDown": _up_jobs(rules["SiaranServiceDown"]),
+        "SiaranServiceMissing": _up_jobs(rules["SiaranServiceMissing"]),
+        "service-health Up panel": _up_jobs(" ".join(t["expr"] for t in up_panel["targets"])),
+    }
+    for where, jobs in watched.items():
+        assert set(SERVICE_PORTS) <= jobs, f"{where} leaves out {sorted(set(SERVICE_PORTS) - jobs)}"
+        assert jobs <= scraped, f"{where} names jobs nothing scrapes: {sorted(jobs - scraped)}"
 
 
 def test_lifecycle_and_admin_endpoints_are_off(root: Path) -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 from siaran_console.app import create_app
+from siaran_console.backends import ApiProblem, Backends
 from siaran_console.config import ConsoleSettings
 from siaran_console.security import CONTENT_SECURITY_POLICY
 
@@ -324,6 +325,8 @@ async def test_compose_offers_only_the_regions_the_key_reaches(
     assert coverage.count("<tr data-province=") == 1
     assert '<td class="cell s0">1/25</td>' in coverage
     assert ">x</th>" not in coverage  # the kinds of other provinces are not the key's
+    assert coverage.count("<tr data-region=") == 25  # one province: its regions in detail
+    assert '<tr data-region="73.03">' in coverage
 
 
 async def test_a_regional_officer_reads_dates_in_the_provinces_zone(
@@ -339,3 +342,20 @@ async def test_a_regional_officer_reads_dates_in_the_provinces_zone(
     }
     await browser.sign_in(REGIONAL_KEY)  # province:73, Sulawesi Selatan: WITA
     assert "1 Des 2026, 09.00 WITA" in (await browser.client.get("/announcements")).text
+
+
+async def test_a_service_that_is_down_or_garbled_is_a_problem_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    def garbled(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>")
+
+    for handler, status in ((down, 503), (garbled, 502)):
+        backends = Backends(settings(tmp_path), transport=httpx.MockTransport(handler))
+        with pytest.raises(ApiProblem) as refused:
+            await backends.coverage(ADMIN_KEY)
+        assert refused.value.status == status
+        await backends.close()

@@ -801,14 +801,14 @@ def test_cap_error_shapes() -> None:
     assert str(several) == "a: x; b: y"
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_raise_only_cap_error(data: bytes) -> None:
     with contextlib.suppress(CapError):
         parse(data)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     encoding=st.sampled_from(sorted(set(encodings.aliases.aliases.values()))),
     body=st.sampled_from([b"<alert/>", b"", b"\xff\xfe<\x00a\x00/\x00>\x00"])
@@ -820,7 +820,7 @@ def test_declared_encodings_raise_only_cap_error(encoding: str, body: bytes) -> 
         parse(data)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(value=st.text(max_size=12), value_name=st.sampled_from(["KEMENDAGRI", "BPS", "SAME"]))
 def test_arbitrary_geocodes_raise_only_cap_error(value: str, value_name: str) -> None:
     safe = "".join(c for c in value if c.isprintable())
@@ -837,7 +837,7 @@ def test_arbitrary_geocodes_raise_only_cap_error(value: str, value_name: str) ->
         assert target["national"] or codes
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     headline=st.text(
         st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn")), min_size=1, max_size=80

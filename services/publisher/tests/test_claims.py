@@ -3,6 +3,7 @@ next copy of the task, never sent a second time once the claim's lease runs out.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from siaran_publisher.claims import INDEXES, Begun, Claim, Claims, ClaimState
 from siaran_shared.events import DeliveryStatus, utcnow
-from siaran_shared.store import StoreUnavailable, open_store
+from siaran_shared.store import Collection, StoreUnavailable, open_store
 
 from .conftest import Harness, ScriptedReceiver, task
 
@@ -45,12 +46,19 @@ async def test_an_outcome_stays_unrecorded_while_the_store_is_down_and_is_never_
     assert len(receiver.at("/down")) == 1
 
 
-async def test_a_requeued_copy_arriving_before_the_queued_mark_is_still_claimed(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+async def docs(tmp_path: Path) -> AsyncIterator[Collection]:
     store = open_store(f"sqlite:///{tmp_path / 'claims.db'}", "publisher")
     await store.connect()
-    docs = store.collection("deliveries", INDEXES)
+    try:
+        yield store.collection("deliveries", INDEXES)
+    finally:
+        await store.close()
+
+
+async def test_a_requeued_copy_arriving_before_the_queued_mark_is_still_claimed(
+    docs: Collection,
+) -> None:
     now = utcnow()
     planned = task("https://example.go.id/hook")
     waiting = Claim(key="d1", state=ClaimState.WAITING, due=now - timedelta(seconds=1),
@@ -69,17 +77,14 @@ async def test_a_requeued_copy_arriving_before_the_queued_mark_is_still_claimed(
             return await docs.update(key, changes, where=where)
 
     claims = Claims(SchedulerMarksMeanwhile(), "test:1", timedelta(seconds=30))  # type: ignore[arg-type]
-    try:
-        begun, claim = await claims.begin("d1", planned, now)
-        assert begun is Begun.CLAIMED
-        assert claim is not None
-        assert claim.attempts == 1
-        stored = await claims.get("d1")
-        assert stored is not None
-        assert stored.state is ClaimState.CLAIMED
-        assert stored.version == 5
-    finally:
-        await store.close()
+    begun, claim = await claims.begin("d1", planned, now)
+    assert begun is Begun.CLAIMED
+    assert claim is not None
+    assert claim.attempts == 1
+    stored = await claims.get("d1")
+    assert stored is not None
+    assert stored.state is ClaimState.CLAIMED
+    assert stored.version == 5
 
 
 def test_a_claim_is_stored_as_the_store_compares_it() -> None:
@@ -89,4 +94,23 @@ def test_a_claim_is_stored_as_the_store_compares_it() -> None:
     assert doc["due"] == now.isoformat()  # text that sorts as the times do
     assert doc["v"] == 2
     assert doc["state"] == "waiting"
+    assert "outcome" not in doc  # what has no value is left out of a whole record
     assert Claim.model_validate(doc) == claim
+    assert claim.doc("state", "lease_until") == {"state": "waiting", "lease_until": None}
+
+
+async def test_a_record_whose_task_no_longer_reads_still_decides_who_sends(
+    docs: Collection,
+) -> None:
+    now = utcnow()
+    planned = task("https://example.go.id/hook")
+    due = (now - timedelta(seconds=1)).isoformat()
+    stale = {"key": "d1", "state": "waiting", "v": 2, "attempts": 2, "due": due,
+             "task": {"from": "elsewhere"}}  # fmt: skip
+    await docs.put("d1", stale)
+    claims = Claims(docs, "test:1", timedelta(seconds=30))
+    begun, claim = await claims.begin("d1", planned, now)
+    assert begun is Begun.CLAIMED  # sent with the task in hand, not dropped
+    assert claim is not None
+    assert claim.attempts == 2
+    assert claim.task == planned

@@ -93,7 +93,10 @@ class Backends:
             raise _problem(service, response)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiProblem(502, f"{service} answered something other than JSON") from None
 
     # --- sign-in -----------------------------------------------------------------------------
 

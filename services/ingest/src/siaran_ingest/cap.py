@@ -64,6 +64,17 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml  # type: ignore[import-untyped]
 import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
 
+from siaran_ingest.cap_elements import (
+    CAP_NAMESPACE,
+    NS,
+    Errors,
+    cap_datetime,
+    enum,
+    required,
+    text,
+)
+from siaran_ingest.cap_info import REGION_VALUE_NAMES, choose_info, info_fields
+
 __all__ = [
     "CAP_NAMESPACE",
     "MAX_CAP_BYTES",
@@ -74,14 +85,10 @@ __all__ = [
     "parse_cap",
 ]
 
-CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 #: Largest CAP document accepted, in bytes (checked before parsing). Real alerts are a few KB;
 #: 256 KiB leaves room for several languages and long area lists.
 MAX_CAP_BYTES = 256 * 1024
-#: ``geocode/valueName`` values (compared case-insensitively) whose values are region codes.
-REGION_VALUE_NAMES = frozenset({"kemendagri", "bps", "region", "kode_wilayah"})
 
-_NS = "{" + CAP_NAMESPACE + "}"
 _MSG_TYPES: dict[str, Literal["new", "update", "cancel"]] = {
     "alert": "new",
     "update": "update",
@@ -89,19 +96,6 @@ _MSG_TYPES: dict[str, Literal["new", "update", "cancel"]] = {
 }
 _STATUSES = {"actual", "exercise", "system", "test", "draft"}
 _SCOPES = {"public", "restricted", "private"}
-_URGENCIES = {"immediate", "expected", "future", "past", "unknown"}
-_SEVERITIES = {"extreme", "severe", "moderate", "minor", "unknown"}
-_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:[+-][0-9]{2}:[0-9]{2}|Z)"
-)
-_PROVINCE = re.compile(r"[0-9]{2}")
-_REGENCY = re.compile(r"[0-9]{2}\.[0-9]{2}")
-_NATIONAL = "ID"
-_LINK = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
-_REGION_HINT = (
-    "expected 'ID' (national), a 2-digit province code such as '73' "
-    "or a regency/city code such as '73.03'"
-)
 
 
 class CapError(ValueError):
@@ -112,7 +106,7 @@ class CapError(ValueError):
     Construct with ``CapError(path, message)`` or ``CapError([(path, message), ...])``.
     """
 
-    details: list[tuple[str, str]]
+    details: Errors
 
     def __init__(self, details: str | Sequence[tuple[str, str]], message: str = "") -> None:
         if isinstance(details, str):
@@ -148,56 +142,12 @@ def parse_cap(
     ``is_region(code)`` tells whether a province or regency code is an official one.
     """
     root = _parse_xml(data, max_bytes)
-    errors: list[tuple[str, str]] = []
-
-    identifier = _required(root, "identifier", "alert.identifier", errors)
-    if identifier is not None and re.search(r"[\s,<&]", identifier):
-        errors.append(
-            ("alert.identifier", "must not contain spaces, commas, '<' or '&' (CAP 1.2 §3.2.1)")
-        )
-    sender = _required(root, "sender", "alert.sender", errors)
-    if sender is not None and re.search(r"[\s,<&]", sender):
-        errors.append(("alert.sender", "must not contain spaces, commas, '<' or '&'"))
-    sent = _datetime(_required(root, "sent", "alert.sent", errors), "alert.sent", errors)
-
-    status = _enum(_required(root, "status", "alert.status", errors), _STATUSES, "alert.status")
-    if isinstance(status, tuple):
-        errors.append(status)
-    elif status is not None and status != "actual":
-        errors.append(
-            (
-                "alert.status",
-                f"only Actual alerts are published; this one is {_text(root, 'status')!r} "
-                "(Exercise, System, Test and Draft alerts are never published)",
-            )
-        )
-
-    msg_type: Literal["new", "update", "cancel"] | None = None
-    raw_type = _required(root, "msgType", "alert.msgType", errors)
-    if raw_type is not None:
-        msg_type = _MSG_TYPES.get(raw_type.lower())
-        if msg_type is None:
-            errors.append(
-                (
-                    "alert.msgType",
-                    f"{raw_type!r} is not accepted: expected Alert, Update or Cancel "
-                    "(Ack and Error messages are not announcements)",
-                )
-            )
-
-    scope = _enum(_required(root, "scope", "alert.scope", errors), _SCOPES, "alert.scope")
-    if isinstance(scope, tuple):
-        errors.append(scope)
-    elif scope is not None and scope != "public":
-        errors.append(
-            (
-                "alert.scope",
-                f"only Public alerts are published; this one is {_text(root, 'scope')!r}",
-            )
-        )
-
-    references = _references(_text(root, "references"), errors)
-    if msg_type in ("update", "cancel") and _text(root, "references") is None:
+    errors: Errors = []
+    identifier, sender, sent = _header(root, errors)
+    _check_published(root, errors)
+    msg_type = _msg_type(root, errors)
+    references = _references(text(root, "references"), errors)
+    if msg_type in ("update", "cancel") and text(root, "references") is None:
         errors.append(
             (
                 "alert.references",
@@ -205,16 +155,14 @@ def parse_cap(
                 "announcement it applies to (sender,identifier,sent)",
             )
         )
-
     announcement: dict[str, Any] = {"id": identifier}
-    infos = root.findall(_NS + "info")
+    infos = root.findall(NS + "info")
     if not infos:
         if msg_type != "cancel":
             errors.append(("alert.info", "an Alert or Update needs at least one info block"))
     else:
-        index = _choose_info(infos)
-        info_fields = _info(infos[index], f"alert.info[{index}]", is_region, errors)
-        announcement.update(info_fields)
+        index = choose_info(infos)
+        announcement.update(info_fields(infos[index], f"alert.info[{index}]", is_region, errors))
 
     # (the None checks only narrow types: a missing field has already added an error)
     if errors or identifier is None or sender is None or sent is None or msg_type is None:
@@ -227,6 +175,61 @@ def parse_cap(
         references=references,
         announcement=announcement,
     )
+
+
+def _header(root: Element, errors: Errors) -> tuple[str | None, str | None, datetime | None]:
+    """identifier, sender and sent, checked."""
+    identifier = required(root, "identifier", "alert.identifier", errors)
+    if identifier is not None and re.search(r"[\s,<&]", identifier):
+        errors.append(
+            ("alert.identifier", "must not contain spaces, commas, '<' or '&' (CAP 1.2 §3.2.1)")
+        )
+    sender = required(root, "sender", "alert.sender", errors)
+    if sender is not None and re.search(r"[\s,<&]", sender):
+        errors.append(("alert.sender", "must not contain spaces, commas, '<' or '&'"))
+    sent = cap_datetime(required(root, "sent", "alert.sent", errors), "alert.sent", errors)
+    return identifier, sender, sent
+
+
+def _check_published(root: Element, errors: Errors) -> None:
+    """Only Actual, Public alerts are published."""
+    status = enum(required(root, "status", "alert.status", errors), _STATUSES, "alert.status")
+    if isinstance(status, tuple):
+        errors.append(status)
+    elif status is not None and status != "actual":
+        errors.append(
+            (
+                "alert.status",
+                f"only Actual alerts are published; this one is {text(root, 'status')!r} "
+                "(Exercise, System, Test and Draft alerts are never published)",
+            )
+        )
+    scope = enum(required(root, "scope", "alert.scope", errors), _SCOPES, "alert.scope")
+    if isinstance(scope, tuple):
+        errors.append(scope)
+    elif scope is not None and scope != "public":
+        errors.append(
+            (
+                "alert.scope",
+                f"only Public alerts are published; this one is {text(root, 'scope')!r}",
+            )
+        )
+
+
+def _msg_type(root: Element, errors: Errors) -> Literal["new", "update", "cancel"] | None:
+    raw_type = required(root, "msgType", "alert.msgType", errors)
+    if raw_type is None:
+        return None
+    msg_type = _MSG_TYPES.get(raw_type.lower())
+    if msg_type is None:
+        errors.append(
+            (
+                "alert.msgType",
+                f"{raw_type!r} is not accepted: expected Alert, Update or Cancel "
+                "(Ack and Error messages are not announcements)",
+            )
+        )
+    return msg_type
 
 
 def _parse_xml(data: bytes, max_bytes: int) -> Element:
@@ -246,7 +249,7 @@ def _parse_xml(data: bytes, max_bytes: int) -> Element:
         # expat hands a declared encoding it cannot decode to Python's codecs: unknown names
         # (LookupError), multi-byte or non-text codecs (ValueError, UnicodeError).
         raise CapError("alert", f"unsupported character encoding ({exc}); send UTF-8") from None
-    if root.tag != _NS + "alert":
+    if root.tag != NS + "alert":
         raise CapError(
             "alert",
             f'not a CAP 1.2 document: the root element must be <alert xmlns="{CAP_NAMESPACE}">,'
@@ -262,53 +265,7 @@ def _describe_tag(tag: str) -> str:
     return f"<{tag}> without a namespace"
 
 
-def _text(parent: Element, name: str) -> str | None:
-    """Stripped text of the first child ``name``; None when absent or blank."""
-    child = parent.find(_NS + name)
-    if child is None or child.text is None:
-        return None
-    return child.text.strip() or None
-
-
-def _required(parent: Element, name: str, path: str, errors: list[tuple[str, str]]) -> str | None:
-    value = _text(parent, name)
-    if value is None:
-        errors.append((path, "required"))
-    return value
-
-
-def _enum(value: str | None, allowed: set[str], path: str) -> str | tuple[str, str] | None:
-    """Lowercased value, or an error detail when not one of ``allowed``."""
-    if value is None:
-        return None
-    if value.lower() not in allowed:
-        expected = ", ".join(sorted(v.capitalize() for v in allowed))
-        return (path, f"{value!r} is not a CAP value; expected one of {expected}")
-    return value.lower()
-
-
-def _datetime(value: str | None, path: str, errors: list[tuple[str, str]]) -> datetime | None:
-    if value is None:
-        return None
-    parsed: datetime | None = None
-    if _DATETIME.fullmatch(value):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        errors.append(
-            (
-                path,
-                f"{value!r} is not a CAP date-time; expected a time with its UTC offset, "
-                "such as 2003-04-02T14:39:01-05:00",
-            )
-        )
-        return None
-    return parsed
-
-
-def _references(value: str | None, errors: list[tuple[str, str]]) -> list[str]:
+def _references(value: str | None, errors: Errors) -> list[str]:
     if value is None:
         return []
     ids: list[str] = []
@@ -325,112 +282,3 @@ def _references(value: str | None, errors: list[tuple[str, str]]) -> list[str]:
         if parts[1] not in ids:
             ids.append(parts[1])
     return ids
-
-
-def _choose_info(infos: list[Element]) -> int:
-    """Index of the first Indonesian info block, else 0."""
-    for index, info in enumerate(infos):
-        language = (_text(info, "language") or "").lower()
-        if language == "id" or language.startswith("id-"):
-            return index
-    return 0
-
-
-def _priority(urgency: str | None, severity: str | None) -> str:
-    if urgency == "immediate" or severity == "extreme":
-        return "urgent"
-    if urgency == "expected" or severity == "severe":
-        return "high"
-    return "normal"
-
-
-def _info(
-    info: Element,
-    path: str,
-    is_region: Callable[[str], bool],
-    errors: list[tuple[str, str]],
-) -> dict[str, Any]:
-    category = _required(info, "category", f"{path}.category", errors)
-    event = _required(info, "event", f"{path}.event", errors)
-    urgency = _enum(
-        _required(info, "urgency", f"{path}.urgency", errors), _URGENCIES, f"{path}.urgency"
-    )
-    severity = _enum(
-        _required(info, "severity", f"{path}.severity", errors), _SEVERITIES, f"{path}.severity"
-    )
-    for checked in (urgency, severity):
-        if isinstance(checked, tuple):
-            errors.append(checked)
-    headline = _text(info, "headline")
-    description = _text(info, "description")
-    instruction = _text(info, "instruction")
-    web = _text(info, "web")
-    if web is not None and not _LINK.fullmatch(web):
-        errors.append((f"{path}.web", f"{web!r} is not an http or https URL"))
-        web = None
-
-    effective = _datetime(_text(info, "effective"), f"{path}.effective", errors)
-    _datetime(_text(info, "onset"), f"{path}.onset", errors)  # checked, never a delay
-    expires = _datetime(_text(info, "expires"), f"{path}.expires", errors)
-    publish_at = effective
-
-    title = headline or event or ""
-    body = "\n\n".join(part for part in (description, instruction) if part) or title
-    return {
-        "title": title,
-        "body": body,
-        "summary": headline,
-        "link": web,
-        "category": category.lower() if category else None,
-        "priority": _priority(
-            urgency if isinstance(urgency, str) else None,
-            severity if isinstance(severity, str) else None,
-        ),
-        "hashtags": [],
-        "target": _target(info, path, is_region, errors),
-        "publish_at": publish_at.isoformat() if publish_at else None,
-        "expires_at": expires.isoformat() if expires else None,
-    }
-
-
-def _target(
-    info: Element,
-    path: str,
-    is_region: Callable[[str], bool],
-    errors: list[tuple[str, str]],
-) -> dict[str, Any]:
-    national = False
-    provinces: list[str] = []
-    regencies: list[str] = []
-    found = False
-    for area_index, area in enumerate(info.findall(_NS + "area")):
-        geocode_path = f"{path}.area[{area_index}].geocode"
-        for geocode in area.findall(_NS + "geocode"):
-            value_name = (_text(geocode, "valueName") or "").lower()
-            if value_name not in REGION_VALUE_NAMES:
-                continue
-            found = True
-            value = _text(geocode, "value")
-            if value is None:
-                errors.append((geocode_path, "a region geocode needs a value"))
-            elif value.upper() == _NATIONAL:
-                national = True
-            elif _PROVINCE.fullmatch(value) or _REGENCY.fullmatch(value):
-                if not is_region(value):
-                    errors.append((geocode_path, f"{value!r} is not an official region code"))
-                    continue
-                codes = provinces if len(value) == 2 else regencies
-                if value not in codes:
-                    codes.append(value)
-            else:
-                errors.append((geocode_path, f"{value!r} is not a region code: {_REGION_HINT}"))
-    if not found:
-        errors.append(
-            (
-                f"{path}.area",
-                "no region geocode: add <geocode><valueName>KEMENDAGRI</valueName>"
-                "<value>73.03</value></geocode> to an area (valueName KEMENDAGRI, BPS, region "
-                f"or kode_wilayah; value {_REGION_HINT})",
-            )
-        )
-    return {"national": national, "provinces": provinces, "regencies": regencies}

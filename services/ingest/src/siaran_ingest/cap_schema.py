@@ -33,8 +33,8 @@ def _one_of(values: list[str], description: str) -> dict[str, Any]:
     return {"type": "string", "enum": values, "description": description}
 
 
-def cap_alert_schema() -> dict[str, Any]:
-    """The JSON schema (with OpenAPI `xml` keywords) of a CAP 1.2 alert ingest accepts."""
+def _info_schema() -> dict[str, Any]:
+    """An info block: what becomes the announcement, and the area it targets."""
     codes = [NATIONAL, *regions().by_code]
     geocode = {
         "type": "object",
@@ -47,13 +47,13 @@ def cap_alert_schema() -> dict[str, Any]:
     }  # fmt: skip
     area = {
         "type": "object",
-        "required": ["areaDesc", "geocode"],
+        "required": ["geocode"],
         "properties": {
             "areaDesc": {"type": "string", "description": "Not used."},
             "geocode": geocode,
         },
     }
-    info = {
+    return {
         "type": "object",
         "required": ["category", "event", "urgency", "severity", "area"],
         "properties": {
@@ -77,6 +77,10 @@ def cap_alert_schema() -> dict[str, Any]:
             "area": area,
         },
     }  # fmt: skip
+
+
+def cap_alert_schema() -> dict[str, Any]:
+    """The JSON schema (with OpenAPI `xml` keywords) of a CAP 1.2 alert ingest accepts."""
     return {
         "type": "object",
         "title": "CapAlert",
@@ -91,6 +95,6 @@ def cap_alert_schema() -> dict[str, Any]:
             "status": _one_of(["Actual"], "Exercise, System, Test and Draft are refused."),
             "msgType": _one_of(["Alert"], "Update and Cancel also need references."),
             "scope": _one_of(["Public"], "Restricted and Private are refused."),
-            "info": info,
+            "info": _info_schema(),
         },
     }  # fmt: skip

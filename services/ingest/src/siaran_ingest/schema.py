@@ -2,7 +2,8 @@
 
 Limits (documented in the README): title ≤ 200, summary ≤ 500, body ≤ 20,000 characters,
 after Unicode NFC normalisation and trimming; link http(s) only, ≤ 2,048 characters;
-at most 30 hashtags of ≤ 100 word characters without '#'; ids of 1–128 characters
+at most 30 hashtags of ≤ 100 word characters without '#'; at most 10 media (http(s)
+URLs, never link-local or metadata addresses); ids of 1–128 characters
 from letters, digits, '.', '_' and '-'.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +26,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from siaran_shared.events import Announcement, Priority, Target
+from siaran_shared.events import Announcement, Media, Priority, Target
+from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import regions, select_regions
 
 TITLE_MAX = 200
@@ -45,19 +48,71 @@ def _non_blank(text: str) -> str:
     return text
 
 
+#: What the OpenAPI says of text that must not be blank: a character that is not whitespace
+#: (in Python's terms, which the code strips; an OpenAPI tester matches with Python's re too).
+NON_BLANK = r"\S"
+
 NormText = Annotated[str, AfterValidator(_normalise)]
-Title = Annotated[NormText, AfterValidator(_non_blank), Field(max_length=TITLE_MAX * 4)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# The length limits apply after normalisation (checked below); raw input may be longer.
+Title = Annotated[
+    NormText,
+    AfterValidator(_non_blank),
+    Field(
+        max_length=TITLE_MAX * 4, json_schema_extra={"pattern": NON_BLANK, "maxLength": TITLE_MAX}
+    ),
+]
+Body = Annotated[
+    NormText,
+    AfterValidator(_non_blank),
+    Field(json_schema_extra={"pattern": NON_BLANK, "maxLength": BODY_MAX}),
+]
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(json_schema_extra={"pattern": NON_BLANK}),
+]
+
+
+def _codes(which: str) -> Callable[[dict[str, Any]], None]:
+    """The official province or regency codes, as the enum of a list's items in the OpenAPI
+    (looked up when the schema is made, not at import)."""
+
+    def add(schema: dict[str, Any]) -> None:
+        known = regions()
+        provinces = list(known.regencies_by_province)
+        codes = (
+            provinces
+            if which == "provinces"
+            else [c for c in known.by_code if c not in known.regencies_by_province]
+        )
+        schema["items"] = {"type": "string", "enum": codes}
+
+    return add
+
+
+def _selects_a_region(schema: dict[str, Any]) -> None:
+    """The OpenAPI of a target: national, or at least one province, regency or zone."""
+    schema["anyOf"] = [
+        {"required": ["national"], "properties": {"national": {"const": True}}},
+        *(
+            {"required": [name], "properties": {name: {"minItems": 1}}}
+            for name in ("provinces", "regencies", "zones")
+        ),
+    ]
 
 
 class TargetIn(BaseModel):
     """Which regions to reach, and which of their channels."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_selects_a_region)
 
     national: bool = Field(False, description="Every province and regency, plus national channels.")
-    provinces: list[str] = Field([], max_length=38, examples=[["73"]])
-    regencies: list[str] = Field([], max_length=514, examples=[["71.71"]])
+    provinces: list[str] = Field(
+        [], max_length=38, examples=[["73"]], json_schema_extra=_codes("provinces")
+    )
+    regencies: list[str] = Field(
+        [], max_length=514, examples=[["71.71"]], json_schema_extra=_codes("regencies")
+    )
     zones: list[Literal["WIB", "WITA", "WIT"]] = Field([], max_length=3)
     kinds: list[Label] = Field([], max_length=32, examples=[["web", "x"]])
     tags: list[Label] = Field([], max_length=32, examples=[["official"]])
@@ -98,6 +153,25 @@ class TargetIn(BaseModel):
         )
 
 
+class MediaIn(BaseModel):
+    """One picture or video: an http(s) URL the platforms fetch, never an internal address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl = Field(description="http or https URL of the file")
+    type: Literal["image", "video"]
+    alt: Annotated[NormText, Field(max_length=1000)] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _safe(cls, v: HttpUrl) -> HttpUrl:
+        if len(str(v)) > 2048:
+            raise ValueError("url is longer than 2048 characters")
+        if reason := refused_reason(v.host):  # the endpoint rules channels follow
+            raise ValueError(f"url refused: {reason}")
+        return v
+
+
 class AnnouncementIn(BaseModel):
     """POST /v1/announcements body."""
 
@@ -124,18 +198,26 @@ class AnnouncementIn(BaseModel):
         None, pattern=ID_PATTERN, description="Your id; the server makes one if absent."
     )
     title: Title
-    body: Annotated[NormText, AfterValidator(_non_blank)]
-    summary: NormText | None = None
+    body: Body
+    summary: NormText | None = Field(None, json_schema_extra={"maxLength": SUMMARY_MAX})
     link: HttpUrl | None = Field(None, description="http or https URL")
     category: Label | None = None
     priority: Priority = Priority.NORMAL
-    hashtags: list[str] = Field([], max_length=30, description="Words without '#'.")
+    hashtags: list[str] = Field(
+        [],
+        max_length=30,
+        description="Words without '#'.",
+        json_schema_extra={"items": {"type": "string", "pattern": r"^\s*\w{1,100}\s*$"}},
+    )
     target: TargetIn
     publish_at: AwareDatetime | None = Field(None, description="Hold deliveries until then.")
     publish_local_time: str | None = Field(
-        None, description="HH:MM: release each region's deliveries at that local time."
+        None,
+        description="HH:MM: release each region's deliveries at that local time.",
+        json_schema_extra={"pattern": _LOCAL_TIME.pattern},
     )
     expires_at: AwareDatetime | None = Field(None, description="Post nothing after this.")
+    media: list[MediaIn] = Field([], max_length=10, description="Pictures and videos.")
 
     @field_validator("title")
     @classmethod
@@ -209,6 +291,7 @@ class AnnouncementIn(BaseModel):
             publish_at=self.publish_at,
             publish_local_time=self.publish_local_time,
             expires_at=self.expires_at,
+            media=tuple(Media(url=str(m.url), type=m.type, alt=m.alt) for m in self.media),
         )
 
 

@@ -81,7 +81,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-_IDENTITY = {"delivery_id", "announcement_id", "channel_id", "region", "province", "kind"}
+def _identity(event: DeliveryPlanned | DeliveryCompleted) -> dict[str, str]:
+    """Which delivery an event is about (read from its attributes: the hot path)."""
+    return {
+        "delivery_id": event.delivery_id,
+        "announcement_id": event.announcement_id,
+        "channel_id": event.channel_id,
+        "region": event.region,
+        "province": event.province,
+        "kind": event.kind,
+    }
 
 
 class DeliveryRecord(_Record):
@@ -108,11 +117,11 @@ class DeliveryRecord(_Record):
     @classmethod
     def first_seen(cls, event: DeliveryPlanned | DeliveryCompleted) -> DeliveryRecord:
         """A delivery the ledger had not seen, from its plan or its outcome."""
-        return cls(**event.model_dump(include=_IDENTITY))
+        return cls.model_validate(_identity(event))
 
     def planned_as(self, task: DeliveryPlanned) -> DeliveryRecord:
         """The plan arrived (an outcome that came first keeps its status)."""
-        return self.model_copy(update=task.model_dump(include=_IDENTITY) | {"planned": True})
+        return self.model_copy(update=_identity(task) | {"planned": True})
 
     def completed(self, outcome: DeliveryCompleted) -> DeliveryRecord:
         """The delivery's outcome arrived."""

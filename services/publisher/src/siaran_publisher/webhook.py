@@ -56,6 +56,7 @@ def cloudevent_body(task: DeliveryPlanned) -> bytes:
             "link": task.link,
             "hashtags": list(task.hashtags),
             "priority": task.priority.value,
+            "media": [m.model_dump() for m in task.media],
         },
     }
     # pydantic-core's serialiser writes what json.dumps(ensure_ascii=False, separators=(",",

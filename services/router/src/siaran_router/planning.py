@@ -83,6 +83,7 @@ def plan_deliveries(
                 link=a.link,
                 hashtags=a.hashtags,
                 priority=a.priority,
+                media=a.media,
                 accepted_at=accepted.accepted_at,
                 not_before=not_before,
                 expires_at=a.expires_at,

@@ -45,6 +45,16 @@ class Target(BaseModel):
     tags: tuple[str, ...] = Field((), description="Only channels with one of these tags.")
 
 
+class Media(BaseModel):
+    """A picture or video travelling with an announcement (an http(s) URL platforms pull)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(description="http(s) URL of the file.")
+    type: Literal["image", "video"]
+    alt: str | None = Field(None, description="Text alternative for people who cannot see it.")
+
+
 class Announcement(BaseModel):
     """An announcement as accepted by ingest: validated, normalised content."""
 
@@ -64,6 +74,7 @@ class Announcement(BaseModel):
         None, description="HH:MM: release each region's deliveries at that local time."
     )
     expires_at: datetime | None = Field(None, description="Post nothing after this instant.")
+    media: tuple[Media, ...] = Field((), max_length=10, description="Pictures and videos.")
 
 
 class AnnouncementAccepted(Event):
@@ -142,6 +153,7 @@ class DeliveryPlanned(Event):
     link: str | None = None
     hashtags: tuple[str, ...] = ()
     priority: Priority = Priority.NORMAL
+    media: tuple[Media, ...] = Field((), max_length=10, description="The announcement's media.")
     accepted_at: datetime
     not_before: datetime | None = None
     expires_at: datetime | None = None

@@ -227,9 +227,12 @@ class MongoStore(Store):
     """A store in one MongoDB database (one per service on a shared cluster)."""
 
     def __init__(self, url: str, database: str) -> None:
-        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            url, **client_options(url, database.replace("_", "-"))
-        )
+        try:
+            self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+                url, **client_options(url, database.replace("_", "-"))
+            )
+        except PyMongoError as exc:  # a URL it cannot read: a setting to fix, not an outage
+            raise ValueError(f"SIARAN_STORE_URL: {exc}") from exc
         self._db_name = database
         self._collections: dict[str, MongoCollection] = {}
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from siaran_shared.store.sqlite import SQLiteStore
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PRUNE_CHUNK = 5000  # documents removed per transaction
 _CHUNK = 400  # keys per statement: well under SQLite's bound-variable limit
 #: Seconds since the epoch of an ISO-8601 time, in SQL (for rows written before the column).
 _EPOCH_SQL = "(julianday({}) - 2440587.5) * 86400.0"
@@ -244,11 +245,25 @@ class SQLiteCollection(Collection):
             counts[key] = counts.get(key, 0) + int(n)
         return counts
 
-    @_serialised
-    async def prune(self, db: aiosqlite.Connection, now: datetime) -> int:
+    async def prune(self, now: datetime) -> int:
+        """Remove expired documents PRUNE_CHUNK at a time, each chunk its own transaction, so
+        a large first prune never holds the store from the service's own writes for long."""
         if self.expiry is None:
             return 0
         cutoff = self.expiry.cutoff(now).timestamp()
-        cur = await db.execute(f"DELETE FROM {self.name} WHERE final_at < ?", (cutoff,))
+        removed = 0
+        while True:
+            chunk = await self._prune_chunk(cutoff)
+            removed += chunk
+            if chunk < PRUNE_CHUNK:
+                return removed
+
+    @_serialised
+    async def _prune_chunk(self, db: aiosqlite.Connection, cutoff: float) -> int:
+        cur = await db.execute(
+            f"DELETE FROM {self.name} WHERE key IN "
+            f"(SELECT key FROM {self.name} WHERE final_at < ? LIMIT ?)",
+            (cutoff, PRUNE_CHUNK),
+        )
         await db.commit()
         return max(cur.rowcount, 0)

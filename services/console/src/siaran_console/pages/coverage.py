@@ -50,6 +50,28 @@ def coverage_grid(coverage: dict[str, Any]) -> tuple[list[str], list[dict[str, A
     return kinds, rows
 
 
+def region_rows(coverage: dict[str, Any], kinds: list[str]) -> list[dict[str, Any]]:
+    """Channels per kind of every region in reach, for a key that reaches one province:
+    an officer sees which of their regencies and cities lack what."""
+    provinces = province_choices(regions_in(coverage))
+    if len(provinces) != 1:
+        return []
+    known = regions()
+    covered = coverage.get("regions", {})
+    province = provinces[0]
+    area = ((province.code,) if province.selectable else ()) + tuple(
+        code for code, _ in province.regencies
+    )
+    return [
+        {
+            "code": code,
+            "name": known.name_of(code),
+            "counts": [covered.get(code, {}).get("kinds", {}).get(kind, 0) for kind in kinds],
+        }
+        for code in area
+    ]
+
+
 @router.get("/coverage")
 async def coverage_page(request: Request, session: SignedIn) -> Response:
     try:
@@ -60,4 +82,5 @@ async def coverage_page(request: Request, session: SignedIn) -> Response:
     national = coverage.get("regions", {}).get(NATIONAL, {}).get("kinds", {})
     in_reach = NATIONAL in regions_in(coverage)
     return render(request, "coverage.html", coverage=coverage, kinds=kinds, rows=rows,
-                  national=national, national_in_reach=in_reach)  # fmt: skip
+                  national=national, national_in_reach=in_reach,
+                  regions=region_rows(coverage, kinds))  # fmt: skip

@@ -59,8 +59,13 @@ class Claim(BaseModel):
     at: Stamp | None = Field(None, description="when it was cancelled")
 
     def doc(self, *fields: str) -> dict[str, Any]:
-        """The stored form: every field, or only those named."""
-        return self.model_dump(mode="json", by_alias=True, include=set(fields) or None)
+        """The stored form: the whole record (fields without a value left out, as a record
+        replaced whole reads them back empty), or the named fields, empty ones included
+        (an update clears them)."""
+        if fields:
+            return self.model_dump(mode="json", by_alias=True, include=set(fields))
+        whole = self.model_dump(mode="json", by_alias=True)
+        return {name: value for name, value in whole.items() if value is not None}
 
     def posted(self) -> bool:
         """Whether it ended delivered (what a retraction may retract)."""

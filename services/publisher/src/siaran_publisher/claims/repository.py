@@ -19,6 +19,8 @@ from siaran_publisher.claims.records import REOPENABLE, Begun, Cancelled, Claim,
 from siaran_publisher.claims.schedule import RetrySchedule
 
 log = get_logger(__name__)
+#: The parts of a record another version may have written differently.
+_PAYLOAD = frozenset({"task", "outcome"})
 
 
 class Claims:
@@ -171,6 +173,8 @@ class Claims:
             return None
         try:
             return Claim.model_validate(doc)
-        except ValidationError as exc:  # written by an older version: treat as finished
+        except ValidationError as exc:
+            # a task or outcome another version wrote: the state and version still decide
+            # who may send (a record without even those fails loudly, and is retried)
             log.error("claim_unreadable", key=key, error=str(exc)[:300])
-            return Claim(key=key, state=ClaimState.DONE)
+            return Claim.model_validate({k: v for k, v in doc.items() if k not in _PAYLOAD})

@@ -1,0 +1,122 @@
+"""The transport of the native platform schemes (facebook://, instagram://, threads://,
+tiktok://, youtube://): one pooled aiohttp session whose connections resolve through the
+endpoint guard, the channel's token read from the secrets at send time, and each
+platform's module called for a post or a retraction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import aiohttp
+from siaran_publisher.guard import GuardedResolver, RefusedAddress
+from siaran_publisher.outcome import Attempt, Verdict
+from siaran_publisher.platforms import facebook, instagram, threads, tiktok, youtube
+from siaran_publisher.platforms.common import (
+    ChannelLineError,
+    PlatformError,
+    Posts,
+    Work,
+    delivered,
+    not_supported,
+    resolve_token,
+)
+from siaran_publisher.secrets import MissingSecret, Secrets
+from siaran_shared.events import DeliveryAction, DeliveryPlanned
+
+#: scheme → the module that posts there and the setting naming its API base URL
+MODULES: Mapping[str, ModuleType] = {
+    "facebook": facebook,
+    "instagram": instagram,
+    "threads": threads,
+    "tiktok": tiktok,
+    "youtube": youtube,
+}
+SCHEMES = frozenset(MODULES)
+
+
+@dataclass(frozen=True)
+class ApiBases:
+    """The API base URL of each platform, the version pinned in it (settings)."""
+
+    graph: str = "https://graph.facebook.com/v23.0"
+    threads: str = "https://graph.threads.net/v1.0"
+    tiktok: str = "https://open.tiktokapis.com"
+    youtube: str = "https://www.googleapis.com"
+
+    def of(self, scheme: str) -> str:
+        base = {"facebook": self.graph, "instagram": self.graph}.get(scheme)
+        return (base or getattr(self, scheme)).rstrip("/")
+
+
+def handles(endpoint: str) -> bool:
+    """Whether an endpoint is a native platform channel."""
+    return endpoint.split("://", 1)[0].lower() in SCHEMES
+
+
+@dataclass
+class PlatformSender:
+    """Posts to and retracts from the platforms; never raises for anything one answers."""
+
+    secrets: Secrets
+    posts: Posts
+    bases: ApiBases = field(default_factory=ApiBases)
+    guard: GuardedResolver = field(default_factory=GuardedResolver)
+    allow: tuple[str, ...] = ()
+    read_timeout: float = 30.0
+    _session: aiohttp.ClientSession | None = None
+
+    async def send(self, task: DeliveryPlanned) -> Attempt:
+        try:
+            account, token = resolve_token(task.endpoint, self.secrets)
+        except (ChannelLineError, MissingSecret) as exc:
+            return Attempt(Verdict.PERMANENT, str(exc))
+        module = MODULES[account.scheme]
+        work = Work(task, account, token, await self.session(), self.bases.of(account.scheme),
+                    self.posts, self.allow)  # fmt: skip
+        recorded = await self.posts.get(task.delivery_id)
+        post_id = recorded.get("post_id")
+        step: Callable[[], Awaitable[Attempt]]
+        if task.action is DeliveryAction.RETRACT:
+            if not post_id or post_id.startswith("container:"):
+                return not_supported(account.scheme)
+            step = lambda: module.retract(work, post_id)  # noqa: E731
+        elif post_id:  # posted already (recorded before a crash could finish the delivery)
+            return delivered(account.scheme, post_id)
+        else:
+            step = lambda: module.publish(work)  # noqa: E731
+        return await _answered(account.scheme, step)
+
+    async def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=128, resolver=self.guard),
+                timeout=aiohttp.ClientTimeout(sock_connect=10, sock_read=self.read_timeout),
+                headers={"User-Agent": "siaran/1.0"},
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def _answered(platform: str, step: Callable[[], Awaitable[Attempt]]) -> Attempt:
+    """The step's attempt, or what its failure means; never an exception."""
+    try:
+        return await step()
+    except PlatformError as exc:
+        return exc.attempt
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, RefusedAddress):
+            return Attempt(Verdict.PERMANENT, f"endpoint refused: {exc.os_error}")
+        return Attempt(Verdict.RETRY, f"{platform}: connection error: {type(exc).__name__}")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return Attempt(Verdict.RETRY, f"{platform}: connection error: {type(exc).__name__}")
+    except (KeyError, TypeError, ValueError) as exc:  # an answer not shaped as documented
+        return Attempt(Verdict.RETRY, f"{platform}: unexpected answer ({type(exc).__name__})")
+    except asyncio.CancelledError:
+        raise

@@ -1,0 +1,117 @@
+"""YouTube through the Data API v3: `videos.insert` as a resumable upload (`POST
+/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status` with the video's
+metadata, then `PUT` of the bytes to the session URI it answers with in `Location`), the
+video streamed from the announcement's URL to YouTube chunk by chunk, never held whole in
+memory. A retraction is `videos.delete` (`DELETE /youtube/v3/videos?id=`). The token is an
+OAuth access token with the `youtube.upload` scope (and `youtube` to delete).
+
+The download is bounded: http(s) only, the endpoint safety rules, a video/* type and at
+most MAX_VIDEO_BYTES; the whole send stays inside the transport's time limit."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from siaran_publisher.outcome import Attempt, Verdict
+from siaran_publisher.platforms.common import (
+    PlatformError,
+    Work,
+    delivered,
+    json_of,
+    later,
+    media_required,
+    reconnect,
+    refused,
+)
+from siaran_shared.netguard import refused_reason
+from yarl import URL
+
+NAME = "youtube"
+TITLE_LIMIT = 100
+DESCRIPTION_BYTES = 5_000
+MAX_VIDEO_BYTES = 2 * 1024**3
+#: `errors[].reason` values that mean "not now" rather than "never"
+THROTTLED = frozenset({"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded"})
+#: a daily quota refills at midnight Pacific time; an hour is a fair next look
+QUOTA_WAIT = 3600.0
+
+
+async def judge(response: aiohttp.ClientResponse) -> PlatformError:
+    """A failed Data API call: `{"error": {"code", "message", "errors": [{"reason"}]}}`."""
+    body = await json_of(response)
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    assert isinstance(error, dict)
+    reasons = {e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)}
+    message = str(error.get("message") or f"HTTP {response.status}")
+    status = response.status
+    if status == 401:
+        return PlatformError(reconnect(NAME, message))
+    if status == 429 or reasons & THROTTLED:
+        return PlatformError(later(NAME, message, status, QUOTA_WAIT))
+    if status >= 500:
+        return PlatformError(later(NAME, message, status, None))
+    return PlatformError(refused(NAME, status, message))
+
+
+def metadata(work: Work) -> dict[str, Any]:
+    description = work.task.text.encode()[:DESCRIPTION_BYTES].decode(errors="ignore")
+    return {
+        "snippet": {"title": work.task.title[:TITLE_LIMIT], "description": description,
+                    "categoryId": work.account.options.get("category", "25")},  # News & Politics
+        "status": {"privacyStatus": work.account.options.get("privacy", "public")},
+    }  # fmt: skip
+
+
+async def publish(work: Work) -> Attempt:
+    video = work.media("video")
+    if video is None:
+        return media_required(NAME)
+    if reason := refused_reason(urlsplit(video.url).hostname, work.allow):
+        return refused(NAME, 400, f"video URL refused: {reason}")
+    async with work.session.get(video.url, allow_redirects=False) as source:
+        if source.status != 200:
+            return later(NAME, f"video download answered HTTP {source.status}", None, None)
+        kind = source.headers.get("Content-Type", "").split(";")[0].strip()
+        size = source.content_length
+        if not kind.startswith("video/"):
+            return refused(NAME, 415, f"the video URL serves {kind or 'no type'}, not video/*")
+        if size is None or size > MAX_VIDEO_BYTES:
+            return refused(NAME, 413, f"video size {size} unknown or over {MAX_VIDEO_BYTES}")
+        session_uri = await open_upload(work, kind, size)
+        async with work.session.put(
+            session_uri, data=source.content, headers=work.auth | {"Content-Length": str(size),
+            "Content-Type": kind}, allow_redirects=False,
+        ) as uploaded:  # fmt: skip
+            if uploaded.status not in (200, 201):
+                raise await judge(uploaded)
+            post_id = str((await json_of(uploaded))["id"])
+    await work.posts.note(work.task.delivery_id, post_id=post_id)
+    return delivered(NAME, post_id)
+
+
+async def open_upload(work: Work, kind: str, size: int) -> URL:
+    """Start a resumable upload session; its URI, which must stay on the API's origin."""
+    headers = work.auth | {"X-Upload-Content-Type": kind, "X-Upload-Content-Length": str(size)}
+    async with work.session.post(
+        f"{work.base}/upload/youtube/v3/videos",
+        params={"uploadType": "resumable", "part": "snippet,status"},
+        json=metadata(work), headers=headers, allow_redirects=False,
+    ) as response:  # fmt: skip
+        if response.status != 200:
+            raise await judge(response)
+        location = URL(response.headers.get("Location", ""))
+    if not location.is_absolute() or location.origin() != URL(work.base).origin():
+        raise PlatformError(refused(NAME, 502, "upload session URI outside the API's origin"))
+    return location
+
+
+async def retract(work: Work, post_id: str) -> Attempt:
+    async with work.session.delete(
+        f"{work.base}/youtube/v3/videos", params={"id": post_id}, headers=work.auth,
+        allow_redirects=False,
+    ) as response:  # fmt: skip
+        if response.status not in (200, 204):
+            raise await judge(response)
+    return Attempt(Verdict.DELIVERED, f"{NAME} video {post_id} deleted", status=response.status)
