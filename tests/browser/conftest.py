@@ -18,7 +18,7 @@ from siaran_cli.stack import Child, free_port
 from siaran_shared.auth import KeyRing
 from siaran_shared.settings import Settings
 
-from tests.e2e.harness import Receiver, RunningStack, eventually, start_stack
+from tests.e2e.harness import Receiver, RunningStack, eventually, stack_scope, start_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -117,7 +117,7 @@ async def _register_channels(stack: RunningStack, receiver: Receiver) -> None:
     await eventually(all_known, within=30, what="channels known to metrics")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope=stack_scope, loop_scope="session")
 async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     home = tmp_path_factory.mktemp("siaran-browser")
     _, regional = KeyRing(Settings(home=home).resolved_api_keys_file).create(

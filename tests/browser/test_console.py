@@ -16,7 +16,12 @@ from tests.e2e.harness import eventually
 
 # 300 s, not the suite's 120: the first test also starts the stack, and Chromium shares two
 # cores with it (nothing here asserts speed).
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.kafka,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.timeout(300),
+]
 
 XSS = '"><script>alert(1)</script><img src=x onerror="alert(2)">'
 

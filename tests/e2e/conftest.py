@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e.harness import Receiver, RunningStack, external_bootstrap, start_stack
+from tests.e2e.harness import Receiver, RunningStack, stack_scope, start_stack
 
 #: Secret values the stack is configured with; test_secret_scan looks for them everywhere.
 SECRETS = {
@@ -15,13 +15,7 @@ SECRETS = {
 }
 
 
-def _stack_scope(fixture_name: str, config: pytest.Config) -> str:
-    """One stack for the session on bundled brokers (each stack has its own); one per module
-    on a named broker, where only one stack may run at a time (see `provide_broker`)."""
-    return "module" if external_bootstrap() else "session"
-
-
-@pytest_asyncio.fixture(scope=_stack_scope, loop_scope="session")
+@pytest_asyncio.fixture(scope=stack_scope, loop_scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     home: Path = tmp_path_factory.mktemp("siaran-e2e")
     secrets = home / "secrets"

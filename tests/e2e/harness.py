@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import pytest
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -110,6 +111,16 @@ def stack_config(
     return config
 
 
+def stack_scope(fixture_name: str, config: pytest.Config) -> str:
+    """The scope of a fixture holding a stack: the session on bundled brokers (each stack has
+    its own); the module on a named broker, where only one stack may run at a time."""
+    return "module" if external_bootstrap() else "session"
+
+
+#: the last stack started on a named broker (checked: it must have stopped before the next)
+_on_named_broker: list[Stack] = []
+
+
 async def provide_broker(stack: Stack) -> None:
     """Start the bundled broker; or, on a named broker, delete Siaran's topics first.
 
@@ -120,6 +131,12 @@ async def provide_broker(stack: Stack) -> None:
     if stack.config.external_bootstrap is None:
         await stack.start_broker()
         return
+    if any(child.running for other in _on_named_broker for child in other.services.values()):
+        raise RuntimeError(
+            "another stack still runs on the broker SIARAN_TEST_KAFKA_BOOTSTRAP names, and two "
+            "would share its topics and consumer groups: give its fixture scope=stack_scope"
+        )
+    _on_named_broker[:] = [stack]
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.bootstrap)
     await admin.start()
     try:

@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.harness import Receiver, RunningStack, eventually
 from tests.faults.helpers import fault_stack, register_national
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(240)]
 
 
 async def announce_later(stack: RunningStack, tag: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.harness import Receiver, eventually
 from tests.faults.helpers import all_received, fault_stack, register_national
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(240)]
 
 
 async def test_ingest_killed_between_store_write_and_produce(
