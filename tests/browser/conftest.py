@@ -67,6 +67,9 @@ async def _start_console(stack: RunningStack, home: Path) -> tuple[Child, str]:
         "SIARAN_CONSOLE_ROUTER_URL": stack.url("router"),
         "SIARAN_CONSOLE_METRICS_URL": stack.url("metrics"),
         "SIARAN_CONSOLE_LIVE_INTERVAL_SECONDS": "0.5",
+        # The router imports Apprise on its first non-http endpoint check: seconds on two
+        # cores shared with Chromium and the stack, more than the default 10 s under load.
+        "SIARAN_CONSOLE_API_TIMEOUT_SECONDS": "30",
         "PYTHONUNBUFFERED": "1",
     }
 

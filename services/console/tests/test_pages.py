@@ -183,9 +183,14 @@ async def test_delivery_page_shows_the_province_grid_and_cancel(
         "submitted_by": XSS,
         "accepted_at": "2026-12-01T01:00:00+00:00",
     }
-    apis.reports["a1"] = report("a1", delivered=3, planned=4)
+    apis.reports["a1"] = report("a1", delivered=3, planned=4) | {
+        "regions_without_delivery": ["73.03", "ID", "73"]
+    }
     await browser.sign_in()
     page = (await browser.client.get("/announcements/a1")).text
+    assert "3 wilayah sasaran belum menerima" in page
+    listed = page[page.index('class="not-reached"') :]
+    assert listed.index("Indonesia") < listed.index("Sulawesi Selatan") < listed.index("Bantaeng")
     assert XSS not in page
     assert "<script>alert" not in page
     assert 'href="javascript:' not in page

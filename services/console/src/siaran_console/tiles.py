@@ -102,7 +102,19 @@ def live_view(report: dict[str, Any]) -> dict[str, Any]:
         "national": _area(by_province.get(NATIONAL) or {}),
         "kinds": {kind: _area(counts) for kind, counts in (report.get("by_kind") or {}).items()},
         "last_delivered_at": report.get("last_delivered_at"),
+        "not_reached": len(report.get("regions_without_delivery") or ()),
     }
+
+
+def not_reached(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(code, name) of the targeted regions nothing was delivered to yet: national, then
+    provinces, then regencies and cities."""
+    known = regions()
+    codes = report.get("regions_without_delivery") or []
+    return sorted(
+        ((c, known.name_of(c)) for c in codes if c == NATIONAL or known.exists(c)),
+        key=lambda pair: (pair[0] != NATIONAL, len(pair[0]), pair[0]),
+    )
 
 
 def list_row(item: dict[str, Any]) -> dict[str, Any]:

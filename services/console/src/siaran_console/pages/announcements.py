@@ -14,7 +14,7 @@ from siaran_console.backends import ApiProblem
 from siaran_console.forms import text
 from siaran_console.i18n import translations
 from siaran_console.sessions import Session
-from siaran_console.tiles import list_row, live_view, tile_rows
+from siaran_console.tiles import list_row, live_view, not_reached, tile_rows
 from siaran_console.web import (
     backends_of,
     checked_form,
@@ -94,6 +94,7 @@ async def delivery(request: Request, session: SignedIn, announcement_id: str) ->
         "delivery.html",
         announcement=announcement,
         view=live_view(report),
+        not_reached=not_reached(report),
         rows=tile_rows(),
     )
 
