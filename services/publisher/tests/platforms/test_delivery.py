@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from siaran_publisher.claims import INDEXES
 from siaran_publisher.config import PublisherSettings
+from siaran_publisher.platforms import containers
 from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.wiring import assemble
 from siaran_shared.events import ChannelHealth, DeliveryAction, DeliveryStatus
@@ -29,7 +30,7 @@ async def native(tmp_path: Path, platforms: Platforms) -> AsyncIterator[Harness]
     docs = FlakyWrites(store.collection("deliveries", INDEXES))
     b = platforms.bases()
     settings = PublisherSettings(
-        secrets_dir=tmp_path, retry_max_attempts=3, retry_base_seconds=0.01,
+        secrets_dir=tmp_path, retry_max_attempts=10, retry_base_seconds=0.01,
         retry_max_delay_seconds=0.05, graph_api_url=b.graph, threads_api_url=b.threads,
         tiktok_api_url=b.tiktok, youtube_api_url=b.youtube,
     )  # fmt: skip
@@ -80,3 +81,16 @@ async def test_graph_code_190_fails_once_and_marks_the_channel_needs_reconnect(
     later = await native.deliverer.handle(task(FB, delivery_id="a2:c1"))
     assert later.results == []  # held, not posted
     assert len(platforms.made("POST", "/graph/v23.0/1234567890/feed")) == 1
+
+
+async def test_polling_a_container_in_progress_is_no_failure_of_the_channel(
+    native: Harness, platforms: Platforms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(containers, "POLL_SECONDS", 0.01)
+    platforms.statuses = ["IN_PROGRESS"] * 6 + ["FINISHED"]
+    ig = "instagram://1784?token={secret:PAGE_TOKEN}"
+    [outcome] = await native.run(task(ig, image()))
+    assert outcome.status is DeliveryStatus.DELIVERED
+    assert native.delivery.breakers.drain_changes() == []  # never degraded, never open
+    assert len(platforms.made("POST", "/graph/v23.0/1784/media")) == 1
+    assert len(platforms.made("POST", "/graph/v23.0/1784/media_publish")) == 1
