@@ -30,7 +30,13 @@ DAY = timedelta(days=1)
                 "release_tasks": ("final_at", 14 * DAY),
             },
         ),
-        (publisher_app, {"deliveries": ("final_at", 14 * DAY)}),
+        (
+            publisher_app,
+            {
+                "deliveries": ("final_at", 14 * DAY),
+                "platform_posts": ("at", 14 * DAY),
+            },
+        ),
         (
             metrics_app,
             {

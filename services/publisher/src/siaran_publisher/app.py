@@ -145,14 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     config = publisher_settings(settings)
     runtime = build_runtime("publisher", config)
     config = publisher_settings(runtime.settings)
+    retention = prune_in_background(runtime)
     delivery = assemble(
-        runtime.store.collection(
-            "deliveries",
-            INDEXES,
-            expiry=prune_in_background(runtime).keep("claims"),
-        ),
+        runtime.store.collection("deliveries", INDEXES, expiry=retention.keep("claims")),
         config,
         owner=f"{socket.gethostname()}:{os.getpid()}",
+        posts=runtime.store.collection("platform_posts", expiry=retention.keep("claims", "at")),
     )
     pipeline = Pipeline(runtime, delivery)
     consumer = ConcurrentConsumer(

@@ -80,7 +80,7 @@ class Breakers:
             c.failures += 1
             c.open_until = now + self.cooldown
             self._move(c, ChannelHealth.NEEDS_RECONNECT, attempt.summary)
-        elif attempt.verdict is Verdict.RETRY:
+        elif attempt.verdict is Verdict.RETRY and not attempt.processing:
             c.failures += 1
             if c.state is ChannelHealth.HALF_OPEN or c.failures >= self.threshold:
                 c.open_until = now + self.cooldown

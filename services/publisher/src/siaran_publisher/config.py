@@ -58,6 +58,19 @@ class PublisherSettings(Settings):
     )
     webhook_connect_timeout_seconds: float = Field(5.0, gt=0)
     webhook_read_timeout_seconds: float = Field(15.0, gt=0)
+    graph_api_url: str = Field(
+        "https://graph.facebook.com/v23.0",
+        description="Meta Graph API base with its pinned version (facebook://, instagram://).",
+    )
+    threads_api_url: str = Field(
+        "https://graph.threads.net/v1.0", description="Threads API base with its version."
+    )
+    tiktok_api_url: str = Field(
+        "https://open.tiktokapis.com", description="TikTok API base (paths carry /v2/)."
+    )
+    youtube_api_url: str = Field(
+        "https://www.googleapis.com", description="Google APIs base (paths carry youtube/v3)."
+    )
     send_timeout_seconds: float = Field(
         30.0, gt=0, description="Longest one send may take in all, through any transport."
     )

@@ -25,6 +25,12 @@ class Attempt:
         """401/403: the channel's token expired or was revoked."""
         return self.status in (401, 403)
 
+    @property
+    def processing(self) -> bool:
+        """202: the channel took the post and is still processing it (asked again later);
+        an answer, not a failure."""
+        return self.status == 202
+
 
 def classify_status(status: int) -> Verdict:
     """The webhook contract: 2xx delivered; 408, 429, 5xx retried; other 4xx fail at once."""

@@ -13,6 +13,7 @@ from siaran_shared.netguard import refused_reason
 
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.outcome import Attempt, Verdict
+from siaran_publisher.platforms.sender import PlatformSender, handles
 from siaran_publisher.secrets import MissingSecret, Secrets
 from siaran_publisher.webhook import WebhookSender
 
@@ -29,6 +30,8 @@ class Transport:
     #: longest one send may take in all, whatever the receiver does (a receiver dripping its
     #: answer a byte at a time never trips a per-read timeout)
     timeout: float = 30.0
+    #: facebook://, instagram://, threads://, tiktok://, youtube:// (platforms/)
+    platforms: PlatformSender | None = None
 
     async def send(self, task: DeliveryPlanned) -> Attempt:
         """One attempt at the task's endpoint."""
@@ -47,6 +50,8 @@ class Transport:
             async with asyncio.timeout(self.timeout):
                 if webhook:
                     attempt = await self.webhooks.send(task, url, secret)
+                elif self.platforms is not None and handles(task.endpoint):
+                    attempt = await self.platforms.send(task)
                 else:
                     attempt = await self.apprise.send(task, url)
         except TimeoutError:
@@ -58,6 +63,8 @@ class Transport:
 
     async def close(self) -> None:
         await self.webhooks.close()
+        if self.platforms is not None:
+            await self.platforms.close()
 
 
 def _scrubbed(attempt: Attempt, secrets: list[str]) -> Attempt:

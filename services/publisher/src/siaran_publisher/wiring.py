@@ -19,6 +19,8 @@ from siaran_publisher.config import PublisherSettings
 from siaran_publisher.deliver import Deliverer
 from siaran_publisher.finishing import Finishing
 from siaran_publisher.guard import GuardedResolver
+from siaran_publisher.platforms.common import Posts
+from siaran_publisher.platforms.sender import ApiBases, PlatformSender
 from siaran_publisher.publishing import Publishing
 from siaran_publisher.retraction import Retraction
 from siaran_publisher.secrets import Secrets
@@ -39,13 +41,17 @@ class Delivery:
     tally: Tally
 
 
-def assemble(docs: Collection, settings: PublisherSettings, *, owner: str) -> Delivery:
-    """The delivery logic over the claims collection `docs`, as `owner` (host:pid)."""
+def assemble(
+    docs: Collection, settings: PublisherSettings, *, owner: str, posts: Collection | None = None
+) -> Delivery:
+    """The delivery logic over the claims collection `docs`, as `owner` (host:pid); `posts`
+    keeps what the native platforms answered (their post ids), the claims' own when None."""
     claims = Claims(docs, owner, timedelta(seconds=settings.claim_lease_seconds))
     channels = CurrentChannels()
     guard = GuardedResolver(settings.endpoint_allowlist)
+    secrets = Secrets(settings.secrets_dir)
     transport = Transport(
-        secrets=Secrets(settings.secrets_dir),
+        secrets=secrets,
         webhooks=WebhookSender(
             connect_timeout=settings.webhook_connect_timeout_seconds,
             read_timeout=settings.webhook_read_timeout_seconds,
@@ -55,6 +61,10 @@ def assemble(docs: Collection, settings: PublisherSettings, *, owner: str) -> De
         apprise=AppriseSender(guard),
         allowlist=tuple(settings.endpoint_allowlist),
         timeout=settings.send_timeout_seconds,
+        # without a collection of their own, posts live beside the claims under a prefix
+        platforms=platform_sender(
+            Posts(posts) if posts is not None else Posts(docs, "post:"), settings, secrets
+        ),
     )
     breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds)
     finishing = Finishing(claims)
@@ -77,3 +87,16 @@ def assemble(docs: Collection, settings: PublisherSettings, *, owner: str) -> De
         slots=asyncio.Semaphore(settings.publisher_max_in_flight),
     )
     return Delivery(deliverer, claims, channels, breakers, transport, finishing.tally)
+
+
+def platform_sender(posts: Posts, settings: PublisherSettings, secrets: Secrets) -> PlatformSender:
+    """The native platforms' transport, pointed at the API versions the settings pin."""
+    s = settings
+    return PlatformSender(
+        secrets,
+        posts,
+        ApiBases(s.graph_api_url, s.threads_api_url, s.tiktok_api_url, s.youtube_api_url),
+        GuardedResolver(s.endpoint_allowlist),
+        tuple(s.endpoint_allowlist),
+        s.webhook_read_timeout_seconds,
+    )

@@ -67,6 +67,8 @@ class Platforms(ScriptedReceiver):
     async def _handle(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         if request.path == "/files/clip.mp4":
             return web.Response(body=VIDEO, content_type="video/mp4")
+        if request.path.startswith("/files/"):
+            return web.Response(status=404)
         if request.method == "PUT" and request.path == "/google/upload-session":
             async for chunk in request.content.iter_any():
                 self.uploaded += len(chunk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from siaran_publisher.outcome import Verdict
 from siaran_publisher.platforms.sender import PlatformSender
-from siaran_shared.events import DeliveryAction
+from siaran_shared.events import DeliveryAction, Media
 
 from .conftest import TOKEN, VIDEO, Platforms, image, task, video
 
@@ -130,3 +130,13 @@ async def test_youtube_401_reconnect_quota_retry_and_no_video_media_required(
     assert (quota.verdict, quota.retry_after) == (Verdict.RETRY, 3600.0)
     assert (await sender.send(task(YT, image()))).summary.startswith("media_required")
     assert platforms.uploaded == 0
+
+
+async def test_a_youtube_video_url_that_is_gone_is_refused_without_an_upload(
+    sender: PlatformSender, platforms: Platforms
+) -> None:
+    gone = task(YT, Media(url=f"{platforms.base}/files/missing.mp4", type="video"))
+    attempt = await sender.send(gone)
+    assert attempt.verdict is Verdict.PERMANENT
+    assert "HTTP 404" in attempt.summary
+    assert platforms.made("POST", "/google/upload/youtube/v3/videos") == []

@@ -6,10 +6,11 @@ placeholders, which the publisher resolves at send time from SIARAN_SECRETS_DIR.
 
 from __future__ import annotations
 
+import re
 import warnings
 from functools import cache
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 from siaran_shared.events import Channel
@@ -42,6 +43,12 @@ FIXED_API_SCHEMES = frozenset(
 #: What Apprise's URL check sees in place of each {secret:NAME}: the value is unknown here,
 #: and Apprise checks the shape of some credentials (a Telegram bot token is digits:token).
 STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check")
+
+#: The publisher's own platform adapters: scheme → how the account id looks ("" for none).
+NATIVE_SCHEMES = {
+    "facebook": r"[0-9]{1,32}", "instagram": r"[0-9]{1,32}", "threads": r"[0-9]{1,32}",
+    "tiktok": r"", "youtube": r"UC[A-Za-z0-9_-]{22}",
+}  # fmt: skip
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -77,6 +84,8 @@ def check_endpoint(endpoint: str) -> str:
             f"endpoint contains {raw}; write it as {{secret:NAME}} and put the value in "
             "SIARAN_SECRETS_DIR/NAME"
         )
+    if parts.scheme.lower() in NATIVE_SCHEMES:
+        return _check_native(endpoint, parts.scheme.lower(), parts.netloc, parts.path)
     destination = parts.hostname if parts.scheme.lower() not in FIXED_API_SCHEMES else None
     refused = refused_reason(destination, ENDPOINT_ALLOWLIST) if destination else None
     if refused:
@@ -93,6 +102,18 @@ def check_endpoint(endpoint: str) -> str:
             f"unknown endpoint scheme {parts.scheme!r}: use http(s):// for a webhook or a URL "
             "that Apprise supports (tgram://, mastodon://, mailto://, json://, …)"
         )
+    return endpoint
+
+
+def _check_native(endpoint: str, scheme: str, account: str, path: str) -> str:
+    """scheme://ACCOUNT_ID?token={secret:NAME}: the id the platform gives, a token secret."""
+    shape = NATIVE_SCHEMES[scheme]
+    if not re.fullmatch(shape, account) or path not in ("", "/"):
+        wanted = f"{scheme}://ACCOUNT_ID (matching {shape})" if shape else f"{scheme}://"
+        raise ValueError(f"{scheme} endpoint must be {wanted}?token={{secret:NAME}}")
+    tokens = parse_qs(urlsplit(endpoint).query).get("token", [])
+    if len(tokens) != 1 or not PLACEHOLDER.fullmatch(tokens[0]):
+        raise ValueError(f"{scheme} endpoint needs token={{secret:NAME}} (the token's secret)")
     return endpoint
 
 

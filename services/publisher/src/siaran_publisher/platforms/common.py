@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.secrets import PLACEHOLDER, Secrets
-from siaran_shared.events import DeliveryPlanned, Media
+from siaran_shared.events import DeliveryPlanned, Media, utcnow
 from siaran_shared.store import Collection
 
 #: Longest excerpt of a platform's own message kept in an outcome.
@@ -61,13 +61,17 @@ class Posts:
     creates a second one) and the post id (what a retraction deletes)."""
 
     docs: Collection
+    #: put before each key when the collection is shared with other records
+    prefix: str = ""
 
     async def get(self, delivery_id: str) -> dict[str, Any]:
-        return dict(await self.docs.get(delivery_id) or {})
+        return dict(await self.docs.get(self.prefix + delivery_id) or {})
 
     async def note(self, delivery_id: str, **fields: str) -> None:
         current = await self.get(delivery_id)
-        await self.docs.put(delivery_id, current | fields)
+        # `at`: kept as long as the delivery claims are (the retention counts from it)
+        changed = current | fields | {"at": utcnow().isoformat()}
+        await self.docs.put(self.prefix + delivery_id, changed)
 
 
 @dataclass

@@ -50,7 +50,7 @@ async def publish(work: Work, flow: Flow, container: Mapping[str, str]) -> Attem
         return refused(flow.platform, 400, f"media container {status}: the media could not"
                        " be processed (format, size or URL)")  # fmt: skip
     if status != "FINISHED":  # IN_PROGRESS
-        return later(flow.platform, "media still processing", None, POLL_SECONDS)
+        return later(flow.platform, "media still processing", 202, POLL_SECONDS)
     publish_data = {"creation_id": creation_id}
     answer = await call(work, flow.platform, "POST", f"{user}/{flow.publish_edge}", publish_data)
     post_id = str(answer["id"])

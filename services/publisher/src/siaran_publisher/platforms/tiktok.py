@@ -102,7 +102,7 @@ async def publish(work: Work) -> Attempt:
     if state == "FAILED":
         await work.posts.note(delivery, publish_id="")  # a retry starts a new post
         return refused(NAME, 400, f"post failed: {status.get('fail_reason', 'no reason')}")
-    return later(NAME, f"post still processing ({state or 'no status'})", None, POLL_SECONDS)
+    return later(NAME, f"post still processing ({state or 'no status'})", 202, POLL_SECONDS)
 
 
 async def retract(work: Work, post_id: str) -> Attempt:

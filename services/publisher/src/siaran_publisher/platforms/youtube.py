@@ -71,8 +71,11 @@ async def publish(work: Work) -> Attempt:
     if reason := refused_reason(urlsplit(video.url).hostname, work.allow):
         return refused(NAME, 400, f"video URL refused: {reason}")
     async with work.session.get(video.url, allow_redirects=False) as source:
-        if source.status != 200:
-            return later(NAME, f"video download answered HTTP {source.status}", None, None)
+        if source.status != 200:  # redirects are not followed: the URL must be the file's
+            said = f"video download answered HTTP {source.status}"
+            if source.status in (408, 429) or source.status >= 500:
+                return later(NAME, said, None, None)
+            return refused(NAME, 400, said)
         kind = source.headers.get("Content-Type", "").split(";")[0].strip()
         size = source.content_length
         if not kind.startswith("video/"):

@@ -1,0 +1,40 @@
+"""The native platform schemes are validated at PUT: the account id, a token placeholder,
+never a raw token."""
+
+from __future__ import annotations
+
+import pytest
+from siaran_router.channels import check_endpoint
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "facebook://1234567890?token={secret:FB_PAGE}",
+        "instagram://17841400000000000?token={secret:IG}",
+        "threads://9988?token={secret:TH}",
+        "tiktok://?token={secret:TT}&privacy=SELF_ONLY",
+        "youtube://UCxYz0123456789abcdefGHI?token={secret:YT}",
+    ],
+)
+def test_native_channel_lines_are_accepted(endpoint: str) -> None:
+    assert check_endpoint(endpoint) == endpoint
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "says"),
+    [
+        ("facebook://1234567890?token=EAAB0raw", "raw secret"),
+        ("facebook://1234567890", "token={secret:NAME}"),
+        ("facebook://my-page?token={secret:FB}", "ACCOUNT_ID"),
+        ("instagram://?token={secret:IG}", "ACCOUNT_ID"),
+        ("youtube://UCshort?token={secret:YT}", "ACCOUNT_ID"),
+        ("tiktok://someone?token={secret:TT}", "tiktok://"),
+        ("threads://9988/extra?token={secret:TH}", "ACCOUNT_ID"),
+    ],
+)
+def test_bad_native_channel_lines_are_refused_saying_why(endpoint: str, says: str) -> None:
+    with pytest.raises(ValueError, match="endpoint") as refused:
+        check_endpoint(endpoint)
+    assert says in str(refused.value)
+    assert "EAAB0raw" not in str(refused.value)
