@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,27 @@ async def _register_channels(stack: RunningStack, receiver: Receiver) -> None:
         return bool(coverage["channels_active"] >= len(rows))
 
     await eventually(all_known, within=30, what="channels known to metrics")
+
+
+async def announcement_id(site: Site) -> str:
+    """An announcement to Sulawesi Selatan, in the metrics list."""
+    new_id = f"browser-a11y-{uuid.uuid4().hex[:6]}"
+    body = {
+        "id": new_id,
+        "title": "Uji aksesibilitas",
+        "body": "Isi.",
+        "target": {"provinces": ["73"]},
+    }
+    async with site.stack.client("ingest") as ingest:
+        assert (await ingest.post("/v1/announcements", json=body)).status_code == 202
+
+    async def listed() -> bool:
+        async with site.stack.client("metrics") as metrics:
+            answer = (await metrics.get("/v1/announcements")).json()
+        return any(item["id"] == new_id for item in answer["items"])
+
+    await eventually(listed, what="announcement in the metrics list")
+    return new_id
 
 
 @pytest_asyncio.fixture(scope=stack_scope, loop_scope="session")

@@ -5,15 +5,12 @@ whose CSP admits only the console's own script)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from tests.browser.conftest import DESKTOP, PHONE, Site
+from tests.browser.conftest import DESKTOP, PHONE, Site, announcement_id
 from tests.browser.test_console import sign_in
-from tests.e2e.harness import eventually
 
 # 300 s, not the suite's 120: the first test also starts the stack, and Chromium shares two
 # cores with it (nothing here asserts speed).
@@ -24,27 +21,6 @@ pytestmark = [
     pytest.mark.timeout(300),
 ]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-async def announcement_id(site: Site) -> str:
-    """An announcement to Sulawesi Selatan, in the metrics list."""
-    new_id = f"browser-a11y-{uuid.uuid4().hex[:6]}"
-    body = {
-        "id": new_id,
-        "title": "Uji aksesibilitas",
-        "body": "Isi.",
-        "target": {"provinces": ["73"]},
-    }
-    async with site.stack.client("ingest") as ingest:
-        assert (await ingest.post("/v1/announcements", json=body)).status_code == 202
-
-    async def listed() -> bool:
-        async with site.stack.client("metrics") as metrics:
-            answer = (await metrics.get("/v1/announcements")).json()
-        return any(item["id"] == new_id for item in answer["items"])
-
-    await eventually(listed, what="announcement in the metrics list")
-    return new_id
 
 
 async def violations(page: Page, path: str) -> list[str]:

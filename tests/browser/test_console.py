@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Site
-from tests.e2e.harness import eventually
+from tests.browser.conftest import DESKTOP, PHONE, Site, announcement_id
 
 # 300 s, not the suite's 120: the first test also starts the stack, and Chromium shares two
 # cores with it (nothing here asserts speed).
@@ -238,22 +237,7 @@ async def test_csrf_refused_and_sign_out(page: Page, site: Site, context: Browse
 
 
 async def test_english_and_phone_width(browser: Browser, site: Site, artifacts: Path) -> None:
-    announcement_id = f"browser-en-{uuid.uuid4().hex[:6]}"
-    body = {
-        "id": announcement_id,
-        "title": "Phone check",
-        "body": "Isi.",
-        "target": {"provinces": ["73"]},
-    }
-    async with site.stack.client("ingest") as ingest:
-        assert (await ingest.post("/v1/announcements", json=body)).status_code == 202
-
-    async def listed() -> bool:
-        async with site.stack.client("metrics") as metrics:
-            answer = (await metrics.get("/v1/announcements")).json()
-        return any(item["id"] == announcement_id for item in answer["items"])
-
-    await eventually(listed, what="announcement in the metrics list")
+    await announcement_id(site)
     context = await browser.new_context(base_url=site.url, viewport=PHONE)  # type: ignore[arg-type]
     try:
         page = await context.new_page()
@@ -304,3 +288,15 @@ async def test_the_key_is_in_no_log_url_or_page(page: Page, site: Site) -> None:
     assert "  console | " in log  # the console process writes its lines there too
     assert site.admin_key not in log
     assert site.regional_key not in log
+
+
+async def test_the_list_says_when_new_announcements_arrive(page: Page, site: Site) -> None:
+    await announcement_id(site)
+    await sign_in(page, site.admin_key)
+    await page.goto("/announcements")
+    note = page.get_by_role("link", name="Ada pengumuman baru: tampilkan")
+    await expect(note).to_be_hidden()
+    newer = await announcement_id(site)
+    await expect(note).to_be_visible(timeout=15_000)
+    await note.click()
+    await expect(page.locator(f"tr[data-id='{newer}']")).to_be_visible()

@@ -52,7 +52,10 @@
   function showList(root, rows) {
     rows.forEach(function (row) {
       var tr = root.querySelector('tr[data-id="' + CSS.escape(row.id) + '"]');
-      if (!tr) { return; }
+      if (!tr) {
+        document.querySelectorAll(".new-note").forEach(function (n) { n.hidden = false; });
+        return;
+      }
       ownFields(tr, row);
       setText(tr, "progress", row.percent);
       var state = tr.querySelector('[data-field="state"]');
