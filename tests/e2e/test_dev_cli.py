@@ -45,6 +45,7 @@ def test_dev_starts_everything_and_ctrl_c_leaves_nothing_running(tmp_path: Path)
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "200"},
+            start_new_session=True,  # its own process group: a failed test can end it whole
         )
         try:
             deadline = time.monotonic() + 90
@@ -65,8 +66,13 @@ def test_dev_starts_everything_and_ctrl_c_leaves_nothing_running(tmp_path: Path)
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            if proc.poll() is None:  # the test failed midway: stop the whole stack, no orphans
+                os.killpg(proc.pid, signal.SIGINT)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
     deadline = time.monotonic() + 5
     while _processes_with(str(home)) and time.monotonic() < deadline:
         time.sleep(0.1)
