@@ -34,6 +34,10 @@ def unlimited_ingest(settings: Settings) -> FastAPI:
 
 
 ingest, router, metrics = api(unlimited_ingest), api(create_router), api(create_metrics)
+# 300 s, not the suite's 120: an operation with a rich body (POST /v1/announcements) sends
+# some hundreds of requests, the coverage phase's included, on two cores shared with the rest
+# (nothing here asserts speed).
+pytestmark = pytest.mark.timeout(300)
 #: derandomized so a run repeats what the last found; no deadline or health checks, which
 #: judge speed (the apps share two busy cores) and how often strategies filter, not the API
 examples = settings(
