@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 UNDOCUMENTED_401 = "ST103 undocumented status code: 401 for a missing or invalid API key"
-METRICS_TEXT = "ST105 undocumented Content-Type: /metrics answers text/plain, documents JSON"
 
 #: test id -> the check that fails and why
 KNOWN_FAILURES = {
-    "test_ingest[GET /metrics]": METRICS_TEXT,
-    "test_ingest[POST /v1/announcements/{announcement_id}/cancel]": (
-        "ST103 undocumented status code: 400 for a body that is not JSON"
+    "test_ingest[POST /v1/announcements]": (
+        "ST201 a CAP element given a number or boolean where the CapAlert schema says string "
+        "(schemathesis mutates types; in XML both are the same text, which ingest reads); "
+        "ST202 would follow for expires_at in the past or not after publish_at, a 422 no "
+        "schema can state"
     ),
-    "test_router[GET /metrics]": METRICS_TEXT,
     "test_router[PUT /v1/channels/{channel_id}]": (
         f"{UNDOCUMENTED_401}; ST205 a 405 (OPTIONS) with `Allow: PUT` leaves out GET and DELETE"
     ),
@@ -25,10 +25,6 @@ KNOWN_FAILURES = {
     "test_router[DELETE /v1/channels/{channel_id}]": UNDOCUMENTED_401,
     "test_router[POST /v1/channels:import]": UNDOCUMENTED_401,
     "test_router[GET /v1/channels]": UNDOCUMENTED_401,
-    "test_metrics[GET /metrics]": METRICS_TEXT,
-    "test_metrics[GET /v1/announcements/{announcement_id}/report]": UNDOCUMENTED_401,
-    "test_metrics[GET /v1/announcements]": UNDOCUMENTED_401,
-    "test_metrics[GET /v1/coverage]": UNDOCUMENTED_401,
 }
 
 
