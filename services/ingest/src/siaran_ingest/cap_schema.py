@@ -99,7 +99,7 @@ def cap_alert_schema() -> dict[str, Any]:
         "properties": {
             "identifier": {"type": "string", "pattern": ID_PATTERN,
                            "description": "Becomes the announcement id."},
-            "sender": {"type": "string", "pattern": r"^[^\s,<&]+$"},
+            "sender": {"type": "string", "pattern": r"^[^\s,<&\x00-\x1f]+$"},
             "sent": {"type": "string", "pattern": _DATETIME},
             "status": _one_of(["Actual"], "Exercise, System, Test and Draft are refused."),
             "msgType": _one_of(["Alert"], "Update and Cancel also need references."),
