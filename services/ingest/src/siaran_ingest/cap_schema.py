@@ -17,16 +17,23 @@ from siaran_ingest.cap import CAP_NAMESPACE
 from siaran_ingest.schema import ID_PATTERN
 
 #: A CAP date-time with its UTC offset, on a date every month has.
-_DATETIME = (
-    r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    r"([+-](0[0-9]|1[0-2]):[0-5][0-9]|Z)$"
+_DATE_TIME = (
+    r"20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"([+-](0[0-9]|1[0-2]):[0-5][0-9]|Z)"
 )
+_DATETIME = f"^{_DATE_TIME}$"
+#: An optional date-time: an empty element is as good as none.
+_MAYBE_DATETIME = rf"^(\s*|{_DATE_TIME})$"
 
 
-def _text(limit: int | None, description: str) -> dict[str, Any]:
+#: Not blank: a character that is neither whitespace nor a control character.
+_NON_BLANK = r"[^\s\x00-\x1f]"
+
+
+def _text(limit: int, description: str) -> dict[str, Any]:
     """Text that is not blank (at most `limit` characters)."""
-    schema: dict[str, Any] = {"type": "string", "pattern": r"[^\s\x00-\x1f]"}
-    return schema | {"description": description} | ({"maxLength": limit} if limit else {})
+    schema: dict[str, Any] = {"type": "string", "pattern": _NON_BLANK}
+    return schema | {"description": description, "maxLength": limit}
 
 
 def _one_of(values: list[str], description: str) -> dict[str, Any]:
@@ -59,7 +66,9 @@ def _info_schema() -> dict[str, Any]:
         "properties": {
             "language": {"type": "string", "description": "An Indonesian (id) block is chosen."},
             "category": _text(64, "Geo, Met, Safety, Health ...: the announcement's category."),
-            "event": _text(200, "The title when there is no headline."),
+            "event": {"type": "string", "pattern": _NON_BLANK,
+                      "description": "The title (at most 200 characters) when there is no "
+                      "headline."},
             "urgency": _one_of(["Immediate", "Expected", "Future", "Past", "Unknown"],
                                "Immediate (or severity Extreme) makes the announcement urgent."),
             "severity": _one_of(["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
@@ -67,12 +76,12 @@ def _info_schema() -> dict[str, Any]:
             "certainty": {"type": "string", "description": "Not used."},
             "headline": {"type": "string", "maxLength": 200,
                          "description": "The title and summary."},
-            "description": _text(None, "The body, before the instruction (with it at most "
-                                 "20,000 characters)."),
-            "instruction": _text(None, "The body, after the description."),
-            "effective": {"type": "string", "pattern": _DATETIME,
+            "description": {"type": "string", "description": "The body, before the "
+                            "instruction (with it at most 20,000 characters)."},
+            "instruction": {"type": "string", "description": "The body, after the description."},
+            "effective": {"type": "string", "pattern": _MAYBE_DATETIME,
                           "description": "Hold publication until then (never onset)."},
-            "onset": {"type": "string", "pattern": _DATETIME,
+            "onset": {"type": "string", "pattern": _MAYBE_DATETIME,
                       "description": "When the hazard begins; never delays publication."},
             "area": area,
         },
@@ -90,7 +99,7 @@ def cap_alert_schema() -> dict[str, Any]:
         "properties": {
             "identifier": {"type": "string", "pattern": ID_PATTERN,
                            "description": "Becomes the announcement id."},
-            "sender": {"type": "string", "pattern": r"^[^\s,<&]+$"},
+            "sender": {"type": "string", "pattern": r"^[^\s,<&\x00-\x1f]+$"},
             "sent": {"type": "string", "pattern": _DATETIME},
             "status": _one_of(["Actual"], "Exercise, System, Test and Draft are refused."),
             "msgType": _one_of(["Alert"], "Update and Cancel also need references."),
