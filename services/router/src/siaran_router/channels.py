@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from functools import cache
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 from siaran_shared.events import Channel
@@ -39,6 +39,9 @@ FIXED_API_SCHEMES = frozenset(
     {"tgram", "whatsapp", "discord", "slack", "twitter", "x", "tweet", "pover", "line",
      "msteams", "bsky", "bluesky", "reddit", "pbul", "spush", "kumulos"}
 )  # fmt: skip
+#: The platforms the publisher posts to itself (its `platforms.sender.SCHEMES`; the DESIGN's
+#: "Native social publishing"): HOST is an account id, the token a {secret:NAME}.
+NATIVE_SCHEMES = frozenset({"facebook", "instagram", "threads", "tiktok", "youtube"})
 #: What Apprise's URL check sees in place of each {secret:NAME}: the value is unknown here,
 #: and Apprise checks the shape of some credentials (a Telegram bot token is digits:token).
 STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check")
@@ -77,7 +80,12 @@ def check_endpoint(endpoint: str) -> str:
             f"endpoint contains {raw}; write it as {{secret:NAME}} and put the value in "
             "SIARAN_SECRETS_DIR/NAME"
         )
-    destination = parts.hostname if parts.scheme.lower() not in FIXED_API_SCHEMES else None
+    scheme = parts.scheme.lower()
+    if scheme in NATIVE_SCHEMES:
+        if not any(k == "token" and PLACEHOLDER.fullmatch(v) for k, v in parse_qsl(parts.query)):
+            raise ValueError(f"{scheme}:// endpoints need ?token={{secret:NAME}}")
+        return endpoint
+    destination = parts.hostname if scheme not in FIXED_API_SCHEMES else None
     refused = refused_reason(destination, ENDPOINT_ALLOWLIST) if destination else None
     if refused:
         raise ValueError(
