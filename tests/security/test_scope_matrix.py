@@ -265,3 +265,29 @@ async def test_registry_scope_matrix_has_no_bypass(
     )
     assert bypasses == []
     assert wrongly_refused == []
+
+
+async def test_preview_scope_by_target_matrix_has_no_bypass(
+    router: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    keys = {scope: key_for(router, scope) for scope in SCOPES}
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope, target in itertools.product(SCOPES, TARGETS):
+        async with client(router, keys[scope]) as c:
+            r = await c.post("/v1/previews", json={"title": "T", "body": "B", "target": target})
+        assert r.status_code in (200, 403), (scope, target, r.status_code, r.text)
+        if r.status_code == 200 and not allowed(scope, target):
+            bypasses.append(f"{scope} previews {target}")
+        if r.status_code == 403:
+            if allowed(scope, target):
+                wrongly_refused.append(f"{scope} previews {target}")
+            assert "may not target" in r.json()["error"]["message"]
+    proof(
+        "security: preview scope x target matrix",
+        cases=len(SCOPES) * len(TARGETS),
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []
