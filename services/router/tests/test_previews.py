@@ -92,6 +92,20 @@ async def test_media_clears_media_required(router: ServiceUnderTest) -> None:
     assert [w["code"] for w in r.json()["warnings"]] == ["truncated"]
 
 
+async def test_youtube_needs_a_video_not_a_picture(router: ServiceUnderTest) -> None:
+    async with client(router) as admin:
+        endpoint = "youtube://UC123?token={secret:yt}"
+        body = {"region": "73.03", "kind": "youtube", "name": "yt", "endpoint": endpoint}
+        assert (await admin.put("/v1/channels/yt-bantaeng", json=body)).status_code == 201
+        picture = [{"url": "https://bmkg.go.id/peta.jpg", "type": "image"}]
+        r = await admin.post(
+            "/v1/previews", json=announcement(regencies=["73.03"]) | {"media": picture}
+        )
+    assert r.status_code == 200, r.text
+    needed = [w for w in r.json()["warnings"] if w["code"] == "media_required"]
+    assert needed == [{"code": "media_required", "kind": "youtube", "channels": 1, "skipped": 1}]
+
+
 async def test_preview_outside_the_scope_is_refused(router: ServiceUnderTest) -> None:
     async with client(router, "province:73") as c:
         r = await c.post("/v1/previews", json=announcement(regencies=["73.03", "31.71"]))

@@ -27,9 +27,9 @@ from siaran_router.registry import Registry
 from siaran_router.render import render_with
 from siaran_router.targeting import select_channels
 
-#: Platforms that cannot post without a picture or video; their native adapters (endpoint
-#: schemes of the same name) skip an announcement without media.
-NEEDS_MEDIA = frozenset({"instagram", "tiktok", "youtube"})
+#: Platforms that cannot post without media, and the media types each can post; their
+#: native adapters (endpoint schemes of the same name) skip an announcement without one.
+NEEDS_MEDIA = {"instagram": {"image", "video"}, "tiktok": {"image", "video"}, "youtube": {"video"}}
 
 
 class KindPreview(BaseModel):
@@ -133,16 +133,17 @@ def _warnings(
     announcement: Announcement, channels: Sequence[Channel], by_kind: dict[str, KindPreview]
 ) -> list[PreviewWarning]:
     warnings = []
-    if not announcement.media:
-        for kind, shown in by_kind.items():
-            of_kind = [c for c in channels if c.kind == kind]
-            skipped = sum(1 for c in of_kind if _scheme(c) in NEEDS_MEDIA)
-            if kind in NEEDS_MEDIA or skipped:
-                warnings.append(
-                    PreviewWarning(
-                        code="media_required", kind=kind, channels=shown.channels, skipped=skipped
-                    )
+    have = {m.type for m in announcement.media}
+    lacking = {name for name, types in NEEDS_MEDIA.items() if not types & have}
+    for kind, shown in by_kind.items():
+        of_kind = [c for c in channels if c.kind == kind]
+        skipped = sum(1 for c in of_kind if _scheme(c) in lacking)
+        if kind in lacking or skipped:
+            warnings.append(
+                PreviewWarning(
+                    code="media_required", kind=kind, channels=shown.channels, skipped=skipped
                 )
+            )
     warnings.extend(_unreached(announcement, channels))
     warnings.extend(
         PreviewWarning(code="truncated", kind=kind, channels=shown.channels)
