@@ -186,3 +186,108 @@ async def test_metrics_reads_are_scoped_with_no_bypass(
     )
     assert bypasses == []
     assert wrongly_refused == []
+
+
+# --- the channel registry in the router: self-service within the scope -----------------------
+
+REGISTRY_REGIONS = ["73", "73.03", "73.04", "31", "31.71", NATIONAL]
+
+
+def may_manage(scope: str, region: str) -> bool:
+    """The rule, stated independently: admin everything; a province its own code and its
+    regencies; a regency itself; national keys publish but do not run the registry."""
+    s = Scope.parse(scope)
+    if s.kind == "admin":
+        return True
+    if s.kind == "province":
+        return region != NATIONAL and regions().province_of(region) == s.region
+    return s.kind == "regency" and region == s.region
+
+
+@pytest.fixture
+async def router(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
+    from siaran_router.app import create_app as create_router
+
+    async with service_under_test(create_router, tmp_path) as sut:
+        yield sut
+
+
+async def registry_attempts(c: Any, region: str, cid: str, may: bool) -> dict[str, int]:
+    """Every registry action of one key on one region's channel, with its status (a key that
+    may manage the region deletes the channel it created, any other tries the existing one)."""
+    body = {"region": region, "kind": "web", "name": cid, "endpoint": f"https://ex.go.id/{cid}"}
+    return {
+        "put": (await c.put(f"/v1/channels/{cid}-new", json=body)).status_code,
+        "replace": (await c.put(f"/v1/channels/{cid}", json=body)).status_code,
+        "get": (await c.get(f"/v1/channels/{cid}")).status_code,
+        "list": (await c.get("/v1/channels", params={"region": region})).status_code,
+        "delete": (
+            await c.delete(f"/v1/channels/{cid}-new" if may else f"/v1/channels/{cid}")
+        ).status_code,
+    }
+
+
+async def test_registry_scope_matrix_has_no_bypass(
+    router: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    admin = router.admin_key
+    ids = {region: "ch-" + region.replace(".", "-") for region in REGISTRY_REGIONS}
+    async with client(router, admin) as c:
+        for region, cid in ids.items():
+            body = {"region": region, "kind": "web", "name": cid,
+                    "endpoint": f"https://ex.go.id/{cid}"}  # fmt: skip
+            assert (await c.put(f"/v1/channels/{cid}", json=body)).status_code == 201
+    keys = {scope: key_for(router, scope) for scope in SCOPES}
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope, (region, cid) in itertools.product(SCOPES, ids.items()):
+        async with client(router, keys[scope]) as c:
+            statuses = await registry_attempts(c, region, cid, may_manage(scope, region))
+            listed = (await c.get("/v1/channels")).json() if may_manage(scope, region) else None
+        may = may_manage(scope, region)
+        for action, status in statuses.items():
+            assert status in (200, 201, 204, 403), (scope, region, action, status)
+            if status != 403 and not may:
+                bypasses.append(f"{scope} {action} {region}")
+            if status == 403 and may:
+                wrongly_refused.append(f"{scope} {action} {region}")
+        if listed is not None:
+            seen = {item["region"] for item in listed["items"]}
+            bypasses.extend(f"{scope} lists {r}" for r in seen if not may_manage(scope, r))
+    async with client(router, admin) as c:
+        left = {i["id"] for i in (await c.get("/v1/channels")).json()["items"]}
+    assert left == set(ids.values())  # every refused delete left its channel in place
+    proof(
+        "security: registry scope x region matrix",
+        cases=len(SCOPES) * len(REGISTRY_REGIONS) * 6,
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []
+
+
+async def test_preview_scope_by_target_matrix_has_no_bypass(
+    router: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    keys = {scope: key_for(router, scope) for scope in SCOPES}
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope, target in itertools.product(SCOPES, TARGETS):
+        async with client(router, keys[scope]) as c:
+            r = await c.post("/v1/previews", json={"title": "T", "body": "B", "target": target})
+        assert r.status_code in (200, 403), (scope, target, r.status_code, r.text)
+        if r.status_code == 200 and not allowed(scope, target):
+            bypasses.append(f"{scope} previews {target}")
+        if r.status_code == 403:
+            if allowed(scope, target):
+                wrongly_refused.append(f"{scope} previews {target}")
+            assert "may not target" in r.json()["error"]["message"]
+    proof(
+        "security: preview scope x target matrix",
+        cases=len(SCOPES) * len(TARGETS),
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []

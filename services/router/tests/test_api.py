@@ -17,7 +17,7 @@ from siaran_shared.testing import ServiceUnderTest, service_under_test
 
 CHANNEL: dict[str, Any] = {"region": "73.03", "kind": "web", "name": "Diskominfo Bantaeng",
            "endpoint": "https://bantaengkab.go.id/siaran/hook"}  # fmt: skip
-#: What each operation can answer besides 401 (no key) and 403 (not an admin key).
+#: What each operation can answer besides 401 (no key) and 403 (outside the key's scope).
 STATUSES = {
     ("put", "/v1/channels/{channel_id}"): {"200", "201", "413", "422"},
     ("post", "/v1/channels:import"): {"200", "413", "422"},
@@ -100,8 +100,8 @@ async def test_answers_have_the_documented_shapes(router: ServiceUnderTest) -> N
 
 
 async def test_undocumented_statuses_are_not_answered(router: ServiceUnderTest) -> None:
-    _, regional = KeyRing(router.runtime.settings.resolved_api_keys_file).create(
-        "sulsel", "province:73"
+    _, national = KeyRing(router.runtime.settings.resolved_api_keys_file).create(
+        "ministry", "national"
     )
     async with client(router) as c:
         empty = await c.put("/v1/channels/x", json=CHANNEL | {"endpoint": ""})
@@ -111,8 +111,8 @@ async def test_undocumented_statuses_are_not_answered(router: ServiceUnderTest) 
         bad_id = await c.get("/v1/channels/no spaces")
     async with client(router, key="not-a-key") as c:
         anonymous = await c.get("/v1/channels")
-    async with client(router, key=regional) as c:
-        not_admin = await c.get("/v1/channels")
+    async with client(router, key=national) as c:
+        not_admin = await c.get("/v1/channels")  # national publishes; it does not run channels
     assert empty.status_code == 422
     assert empty.json()["error"]["details"][0]["field"] == "endpoint"
     assert (missing.status_code, gone.status_code) == (404, 404)

@@ -1,11 +1,15 @@
-"""The channel registry API (admin scope)."""
+"""The channel registry API: admin keys manage the whole registry and import it; province and
+regency keys manage (PUT, DELETE, list, export) the channels of the regions inside their scope.
+Anything outside the scope is a 403 naming the region."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
-from siaran_shared.http import AdminKey, ApiError
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from siaran_shared.auth import ApiKey
+from siaran_shared.events import Channel
+from siaran_shared.http import AdminKey, ApiError, AuthKey
 
 from siaran_router.bulk import plan_import
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
@@ -14,6 +18,7 @@ from siaran_router.views import (
     ADMIN_ONLY,
     INVALID,
     NOT_FOUND,
+    REGION_SCOPED,
     TOO_LARGE,
     ChannelList,
     ChannelView,
@@ -30,17 +35,54 @@ def _service(request: Request) -> RegistryChanges:
     return service
 
 
+async def registry_key(key: AuthKey) -> ApiKey:
+    """A key that may manage channels: admin (all), or a province or regency key (its own)."""
+    if key.parsed_scope.is_admin or key.parsed_scope.region is not None:
+        return key
+    raise ApiError(
+        403,
+        f"the channel registry needs an admin, province or regency key; "
+        f"key {key.name!r} is {key.scope}",
+    )
+
+
+RegistryKey = Annotated[ApiKey, Depends(registry_key)]
+
+
+def _in_scope(key: ApiKey, region: str) -> None:
+    """403 naming the region when it lies outside the key's scope."""
+    if not key.parsed_scope.covers(region):
+        raise ApiError(
+            403, f"region {region!r} is outside the scope of key {key.name!r} ({key.scope})"
+        )
+
+
+def _existing(request: Request, key: ApiKey, channel_id: str) -> Channel | None:
+    """The channel with this id, when any; 403 when it lies outside the key's scope."""
+    channel = _service(request).registry.get(channel_id)
+    if channel is not None:
+        _in_scope(key, channel.region)
+    return channel
+
+
 @router.put(
     "/{channel_id}",
     summary="Create or replace a channel",
     responses={201: {"model": ChannelView, "description": "Created"},
-               **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+               **REGION_SCOPED, **TOO_LARGE, **INVALID},
 )  # fmt: skip
 async def put_channel(
-    request: Request, response: Response, _: AdminKey, body: ChannelIn, channel_id: str = ChannelId
+    request: Request,
+    response: Response,
+    key: RegistryKey,
+    body: ChannelIn,
+    channel_id: str = ChannelId,
 ) -> ChannelView:
-    """200 when the channel existed (replaced), 201 when it is new."""
+    """200 when the channel existed (replaced), 201 when it is new. A province or regency
+    key may only save channels of its regions, and only replace channels already in them."""
     channel = body.to_channel(channel_id)
+    _in_scope(key, channel.region)
+    _existing(request, key, channel_id)
     created = await _service(request).save(channel)
     response.status_code = 201 if created else 200
     return ChannelView.of(channel)
@@ -79,20 +121,28 @@ async def import_channels(
     return plan.summary(dry_run=dry_run, total=len(channels))
 
 
-@router.get("", summary="List channels", responses={**ADMIN_ONLY, **INVALID})
+@router.get(
+    "",
+    summary="List (and export) the channels of the key's regions",
+    responses={**REGION_SCOPED, **INVALID},
+)
 async def list_channels(
     request: Request,
-    _: AdminKey,
+    key: RegistryKey,
     region: Annotated[str | None, Query(description="Region code or ID")] = None,
     kind: str | None = None,
     enabled: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ChannelList:
+    if region is not None:
+        _in_scope(key, region)
+    scope = key.parsed_scope
     channels = [
         c
         for c in _service(request).registry.all()
-        if (region is None or c.region == region)
+        if scope.covers(c.region)
+        and (region is None or c.region == region)
         and (kind is None or c.kind == kind)
         and (enabled is None or c.enabled == enabled)
     ]
@@ -103,11 +153,13 @@ async def list_channels(
 @router.get(
     "/{channel_id}",
     summary="One channel and its delivery health",
-    responses={**ADMIN_ONLY, **NOT_FOUND, **INVALID},
+    responses={**REGION_SCOPED, **NOT_FOUND, **INVALID},
 )
-async def get_channel(request: Request, _: AdminKey, channel_id: str = ChannelId) -> ChannelView:
+async def get_channel(
+    request: Request, key: RegistryKey, channel_id: str = ChannelId
+) -> ChannelView:
     service = _service(request)
-    channel = service.registry.get(channel_id)
+    channel = _existing(request, key, channel_id)
     if channel is None:
         raise ApiError(404, f"no channel {channel_id!r}")
     return ChannelView.of(channel, await service.health(channel_id))
@@ -117,9 +169,12 @@ async def get_channel(request: Request, _: AdminKey, channel_id: str = ChannelId
     "/{channel_id}",
     status_code=204,
     summary="Remove a channel",
-    responses={**ADMIN_ONLY, **NOT_FOUND, **INVALID},
+    responses={**REGION_SCOPED, **NOT_FOUND, **INVALID},
 )
-async def delete_channel(request: Request, _: AdminKey, channel_id: str = ChannelId) -> Response:
+async def delete_channel(
+    request: Request, key: RegistryKey, channel_id: str = ChannelId
+) -> Response:
+    _existing(request, key, channel_id)
     if not await _service(request).remove(channel_id):
         raise ApiError(404, f"no channel {channel_id!r}")
     return Response(status_code=204)

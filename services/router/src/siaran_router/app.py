@@ -26,6 +26,7 @@ from siaran_router.handlers import subscribe
 from siaran_router.health import HealthReports
 from siaran_router.outbox import Batches
 from siaran_router.plans import Plans
+from siaran_router.preview_api import router as previews
 from siaran_router.registry import Registry
 from siaran_router.registry_changes import RegistryChanges
 from siaran_router.release import Releaser
@@ -93,4 +94,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.releaser = releaser
     app.state.runtime = runtime
     app.include_router(router)
+    app.include_router(previews)
     return app

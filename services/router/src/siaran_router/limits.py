@@ -89,6 +89,15 @@ def limit_for(kind: str) -> PlatformLimit:
     return LIMITS.get(kind.strip().lower(), DEFAULT_LIMIT)
 
 
+def unit_of(limit: PlatformLimit) -> str:
+    """What `measure_with` counts for a platform with this limit, in words."""
+    if limit.encoding == "sms":
+        return "GSM-7 septets"
+    if limit.x_weighting:
+        return "weighted characters"
+    return "UTF-16 code units"
+
+
 # --------------------------------------------------------------------------- counting
 
 # GSM 03.38 basic character set (ESC, 0x1B, is not a character) and its extension table.

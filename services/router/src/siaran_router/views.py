@@ -81,6 +81,12 @@ ADMIN_ONLY: Responses = {
     403: error_doc("The key is not an admin key", "forbidden",
                 "this endpoint needs an admin key; key 'sulsel' is province:73"),
 }  # fmt: skip
+REGION_SCOPED: Responses = {
+    401: ADMIN_ONLY[401],
+    403: error_doc("The key is neither admin nor a province or regency key, or the channel's "
+                   "region lies outside its scope", "forbidden",
+                   "region '31.71' is outside the scope of key 'sulsel' (province:73)"),
+}  # fmt: skip
 INVALID: Responses = {422: error_doc("Invalid input; one detail per field path", "invalid_request",
                        "invalid request: check endpoint")}  # fmt: skip
 TOO_LARGE: Responses = {413: error_doc("Body over the size limit", "payload_too_large",

@@ -1,0 +1,171 @@
+"""Previews: what each channel kind would receive for an announcement, computed by the
+fan-out's own functions (`select_channels`, `render_texts`) over the live registry, so a
+preview cannot drift from what is delivered. Nothing is stored or published."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from typing import Annotated, Any, Final, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+)
+from siaran_shared.events import Announcement, Channel
+from siaran_shared.regions import NATIONAL, regions
+
+from siaran_router.limits import UNLIMITED, limit_for, measure, unit_of
+from siaran_router.planning import render_texts
+from siaran_router.registry import Registry
+from siaran_router.render import render_with
+from siaran_router.targeting import select_channels
+
+#: Platforms that cannot post without media, and the media types each can post; their
+#: native adapters (endpoint schemes of the same name) skip an announcement without one.
+NEEDS_MEDIA = {"instagram": {"image", "video"}, "tiktok": {"image", "video"}, "youtube": {"video"}}
+
+
+class KindPreview(BaseModel):
+    """The text channels of one kind would receive."""
+
+    channels: int = Field(description="Channels of this kind the target matches.")
+    text: str = Field(description="Exactly the text each of them is sent.")
+    length: int = Field(description="The text's length as the platform counts it.")
+    limit: int | None = Field(description="The platform's limit; null when there is none.")
+    unit: str = Field(description="What length and limit count.", examples=["weighted characters"])
+    truncated: bool = Field(description="Whether text, link or hashtags were cut to fit.")
+
+
+class PreviewWarning(BaseModel):
+    """Something the sender should know before submitting."""
+
+    code: Literal["media_required", "no_channels", "truncated"]
+    kind: str | None = Field(None, description="The channel kind concerned.")
+    region: str | None = Field(None, description="The named region with no channel.")
+    tag: str | None = Field(None, description="The named tag no channel has.")
+    channels: int = Field(description="Channels concerned (0 for no_channels).")
+    skipped: int | None = Field(
+        None, description="media_required: channels (native adapters) that would be skipped."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a warning names only what it is about: {"code", "kind", "channels"}, no nulls
+        dumped: dict[str, Any] = handler(self)
+        return {k: v for k, v in dumped.items() if v is not None}
+
+
+#: Documented by its fields (its serializer, which leaves the nulls out, would hide them).
+DocumentedWarning = Annotated[
+    PreviewWarning, WithJsonSchema(PreviewWarning.model_json_schema(), mode="serialization")
+]
+
+
+class Preview(BaseModel):
+    """What an announcement would reach and what each kind would receive."""
+
+    channels: int = Field(description="Channels the target matches.")
+    regions: int = Field(description="Distinct regions of those channels.")
+    by_kind: dict[str, KindPreview]
+    warnings: list[DocumentedWarning]
+
+
+def _scheme(channel: Channel) -> str:
+    return urlsplit(channel.endpoint).scheme.lower()
+
+
+def _truncated(announcement: Announcement, kind: str, text: str) -> bool:
+    """Whether `text` lost anything to the limit: the render without one differs."""
+    limit = limit_for(kind)
+    if limit.max_chars == UNLIMITED:
+        return False
+    a = announcement
+    whole = render_with(
+        dataclasses.replace(limit, max_chars=UNLIMITED), title=a.title, body=a.body,
+        summary=a.summary, link=a.link, hashtags=a.hashtags,
+    )  # fmt: skip
+    return whole != text
+
+
+def _by_kind(announcement: Announcement, channels: Sequence[Channel]) -> dict[str, KindPreview]:
+    counts = Counter(c.kind for c in channels)
+    texts = render_texts(announcement, list(counts))
+    out = {}
+    for kind in sorted(counts):
+        text, limit = texts[kind], limit_for(kind)
+        out[kind] = KindPreview(
+            channels=counts[kind],
+            text=text,
+            length=measure(kind, text),
+            limit=None if limit.max_chars == UNLIMITED else limit.max_chars,
+            unit=unit_of(limit),
+            truncated=_truncated(announcement, kind, text),
+        )
+    return out
+
+
+def _unreached(announcement: Announcement, channels: Sequence[Channel]) -> list[PreviewWarning]:
+    """`no_channels` for each kind, tag and region the target names that no channel has."""
+    t = announcement.target
+    kinds = {c.kind for c in channels}
+    tags = {tag for c in channels for tag in c.tags}
+    reached = {c.region for c in channels}
+    reached |= {regions().province_of(r) for r in reached if r != NATIONAL}
+    if any(c.region == NATIONAL for c in channels):
+        reached.add(NATIONAL)
+    named = [*t.provinces, *t.regencies, *([NATIONAL] if t.national else [])]
+    none: Final = "no_channels"
+    return [
+        *(PreviewWarning(code=none, kind=k, channels=0) for k in t.kinds if k not in kinds),
+        *(PreviewWarning(code=none, tag=g, channels=0) for g in t.tags if g not in tags),
+        *(PreviewWarning(code=none, region=r, channels=0) for r in named if r not in reached),
+    ]
+
+
+def _warnings(
+    announcement: Announcement, channels: Sequence[Channel], by_kind: dict[str, KindPreview]
+) -> list[PreviewWarning]:
+    warnings = []
+    have = {m.type for m in announcement.media}
+    lacking = {name for name, types in NEEDS_MEDIA.items() if not types & have}
+    for kind, shown in by_kind.items():
+        of_kind = [c for c in channels if c.kind == kind]
+        skipped = sum(1 for c in of_kind if _scheme(c) in lacking)
+        if kind in lacking or skipped:
+            warnings.append(
+                PreviewWarning(
+                    code="media_required", kind=kind, channels=shown.channels, skipped=skipped
+                )
+            )
+    warnings.extend(_unreached(announcement, channels))
+    warnings.extend(
+        PreviewWarning(code="truncated", kind=kind, channels=shown.channels)
+        for kind, shown in by_kind.items()
+        if shown.truncated
+    )
+    return warnings
+
+
+async def preview(announcement: Announcement, registry: Registry) -> Preview:
+    """The preview of `announcement` against the registry as it is now: channels chosen on
+    the event loop (where the registry changes), texts rendered in a worker thread as the
+    fan-out renders them."""
+    channels = select_channels(announcement.target, registry)
+    return await asyncio.to_thread(_preview_of, announcement, channels)
+
+
+def _preview_of(announcement: Announcement, channels: Sequence[Channel]) -> Preview:
+    by_kind = _by_kind(announcement, channels)
+    return Preview(
+        channels=len(channels),
+        regions=len({c.region for c in channels}),
+        by_kind=by_kind,
+        warnings=_warnings(announcement, channels, by_kind),
+    )
