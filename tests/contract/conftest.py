@@ -14,12 +14,6 @@ import pytest
 
 #: test id -> the check that fails and why (as of the last merge of main)
 KNOWN_FAILURES = {
-    "test_ingest[POST /v1/announcements]": (
-        "ST201 a CAP element given a number or boolean where the CapAlert schema says string "
-        "(schemathesis mutates types; in XML both are the same text, which ingest reads); "
-        "ST202 would follow for expires_at in the past or not after publish_at, a 422 no "
-        "schema can state"
-    ),
     "test_router[PUT /v1/channels/{channel_id}]": (
         "ST205 Allow header mismatch: a 405 (OPTIONS) answers `Allow: PUT`, leaving out GET and "
         "DELETE"
