@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from siaran_ingest.archive import Stale
+from siaran_ingest.submissions import SubmissionState
+from siaran_shared.auth import ApiKey
+
 from services.ingest.tests.conftest import Kit, announcement
 
 
@@ -122,3 +127,26 @@ async def test_publish_key_still_publishes_at_once(kit: Kit) -> None:
     assert r.json() == {"id": "n-1", "status": "accepted"}
     shown = await status_of(kit, "n-1")
     assert [h["action"] for h in shown["history"]] == ["publish"]
+
+
+async def test_unpublished_announcement_cannot_be_cancelled(kit: Kit) -> None:
+    writer = kit.key("writer", "province:73", "draft")
+    assert (await post(kit, writer, "", announcement("c-1", draft=True))).status_code == 201
+    r = await post(kit, kit.sut.admin_key, "/c-1/cancel")
+    assert r.status_code == 409, r.text
+    assert "draft" in r.json()["error"]["message"]
+    assert kit.cancelled() == []
+
+
+async def test_a_second_approval_of_the_same_record_is_refused(kit: Kit) -> None:
+    writer = kit.key("writer", "province:73", "draft")
+    editor = kit.key("editor", "province:73", "approve")
+    assert (await post(kit, writer, "", announcement("a-2"))).status_code == 202
+    read_before = await kit.archive.get("a-2")
+    assert read_before is not None
+    assert (await post(kit, editor, "/a-2/approve")).status_code == 202
+    with pytest.raises(Stale):
+        await kit.archive.transition(
+            read_before, SubmissionState.PENDING, ApiKey("k", "late", "admin", "h", "t"), "approve"
+        )
+    assert [e.announcement.id for e in kit.accepted()] == ["a-2"]

@@ -36,8 +36,12 @@ UNAVAILABLE = error_doc(
     "could not publish the announcement; retry with the same id",
     headers={"Retry-After": "Seconds to wait"},
 )
-CANCEL_RESPONSES: Responses = {**COMMON, 400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE,
-                                **invalid("reason"), 503: UNAVAILABLE}  # fmt: skip
+CANCEL_RESPONSES: Responses = {
+    **COMMON, 400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE, **invalid("reason"),
+    409: error_doc("Never published (draft, pending_approval, rejected)", "conflict",
+                   "announcement 'a-1' is draft; cancel needs it to be accepted"),
+    503: UNAVAILABLE,
+}  # fmt: skip
 SUBMIT_RESPONSES: Responses = {
     **COMMON,
     403: error_doc("Target outside the key's scope", "forbidden",

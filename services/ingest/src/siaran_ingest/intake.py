@@ -27,11 +27,12 @@ from siaran_ingest.cap import CapAlert, CapError, CapTooLargeError, parse_cap
 from siaran_ingest.models import Accepted
 from siaran_ingest.schema import AnnouncementIn, is_expired
 from siaran_ingest.scopes import out_of_scope
-from siaran_ingest.submissions import Submission
+from siaran_ingest.submissions import Submission, SubmissionState
 from siaran_ingest.workflow import NotAllowed, entry_status, shown_status, step
 
 _T = TypeVar("_T")
 AnswerStatus = Literal["accepted", "cancelled", "draft", "pending_approval", "rejected"]
+UNPUBLISHED = (SubmissionState.DRAFT, SubmissionState.PENDING_APPROVAL, SubmissionState.REJECTED)
 JSON_TYPE = "application/json"
 CAP_TYPE = "application/cap+xml"
 
@@ -255,6 +256,13 @@ class Intake:
         submission = await self.archive.get(announcement_id)
         if submission is None or not visible(key, submission):
             raise Rejected(404, f"no announcement {announcement_id!r}")
+        if submission.status in UNPUBLISHED:
+            raise Rejected(
+                409,
+                f"announcement {announcement_id!r} is {submission.status.value}; cancel needs "
+                "it to be accepted",
+                [{"field": "status", "message": "never published: nothing to cancel"}],
+            )
         await self.archive.cancel(announcement_id, key, reason)
         self.count("cancelled")
         return Answer(announcement_id, "cancelled")
