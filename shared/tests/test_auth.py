@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from siaran_shared.auth import InvalidScope, KeyRing, Scope
+from siaran_shared.auth import ROLES, InvalidRole, InvalidScope, KeyRing, Scope
 
 
 def test_key_is_shown_once_and_stored_only_as_hash(tmp_path: Path) -> None:
@@ -83,3 +83,42 @@ def test_invalid_scopes_are_refused_with_a_hint(bad: str) -> None:
 )
 def test_scope_covers_all(scope: str, codes: list[str], allowed: bool) -> None:
     assert Scope.parse(scope).covers_all(codes) is allowed
+
+
+def test_roles_are_stored_checked_and_default_to_publish(tmp_path: Path) -> None:
+    ring = KeyRing(tmp_path / "keys.json")
+    writer, _ = ring.create("writer", "province:73", ["draft"])
+    editor, _ = ring.create("editor", "province:73", ["approve", "draft", "approve"])
+    plain, _ = ring.create("plain", "national")
+    assert (writer.roles, editor.roles, plain.roles) == (
+        ("draft",),
+        ("draft", "approve"),
+        ("publish",),
+    )
+    reread = {k.name: k for k in KeyRing(tmp_path / "keys.json").all_keys()}
+    assert reread["editor"] == editor
+    assert not writer.has_role("publish")
+    assert writer.has_role("draft")
+    assert editor.has_role("approve")
+    assert not editor.has_role("publish")
+    with pytest.raises(InvalidRole, match="publish, draft, approve"):
+        ring.create("x", "national", ["root"])
+
+
+def test_admin_key_holds_every_role(tmp_path: Path) -> None:
+    key, _ = KeyRing(tmp_path / "keys.json").create("ops", "admin", ["draft"])
+    assert all(key.has_role(role) for role in ROLES)
+
+
+def test_key_file_written_before_roles_keeps_working_as_publish(tmp_path: Path) -> None:
+    ring = KeyRing(tmp_path / "keys.json")
+    key, token = ring.create("old", "regency:73.03")
+    data = json.loads((tmp_path / "keys.json").read_text())
+    del data["keys"][0]["roles"]
+    (tmp_path / "keys.json").write_text(json.dumps(data))
+    verified = KeyRing(tmp_path / "keys.json").verify(token)
+    assert verified is not None
+    assert verified.roles == ("publish",)
+    assert verified.has_role("publish")
+    assert not verified.has_role("approve")
+    assert [k.id for k in KeyRing(tmp_path / "keys.json").revoke("old")] == [key.id]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from siaran_shared.auth import InvalidScope, KeyRing
+from siaran_shared.auth import InvalidRole, InvalidScope, KeyRing
 from siaran_shared.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -33,6 +33,13 @@ def create(
     scope: Annotated[
         str, typer.Option("--scope", help="national, admin, province:73 or regency:73.03")
     ],
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            help="publish (default), draft or approve; repeat for several. Admin implies all.",
+        ),
+    ] = None,
     keys_file: KeysFile = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
@@ -41,11 +48,14 @@ def create(
         err.print(f"[red]a key named {name!r} exists already; revoke it or pick another name")
         raise typer.Exit(2)
     try:
-        key, token = ring.create(name, scope)
-    except InvalidScope as exc:
+        key, token = ring.create(name, scope, role or ())
+    except (InvalidScope, InvalidRole) as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from exc
-    err.print(f"created key [bold]{key.name}[/] ({key.scope}), id {key.id}, in {ring.path}")
+    err.print(
+        f"created key [bold]{key.name}[/] ({key.scope}; roles {', '.join(key.roles)}), "
+        f"id {key.id}, in {ring.path}"
+    )
     err.print("[yellow]store it now: it is shown only once")
     out.print(token, highlight=False, soft_wrap=True)
 
@@ -53,9 +63,10 @@ def create(
 @app.command("list")
 def list_keys(keys_file: KeysFile = None) -> None:
     """List keys (never their values)."""
-    table = Table("id", "name", "scope", "created", "revoked")
+    table = Table("id", "name", "scope", "roles", "created", "revoked")
     for k in keyring(keys_file).all_keys():
-        table.add_row(k.id, k.name, k.scope, k.created_at[:19], (k.revoked_at or "")[:19])
+        roles = "all (admin)" if k.parsed_scope.is_admin else ",".join(k.roles)
+        table.add_row(k.id, k.name, k.scope, roles, k.created_at[:19], (k.revoked_at or "")[:19])
     out.print(table)
 
 

@@ -80,8 +80,9 @@ class Kit:
             transport=httpx.ASGITransport(app=self.sut.app), base_url="http://ingest"
         )
 
-    def key(self, name: str, scope: str) -> str:
-        _, token = KeyRing(self.sut.runtime.settings.resolved_api_keys_file).create(name, scope)
+    def key(self, name: str, scope: str, *roles: str) -> str:
+        ring = KeyRing(self.sut.runtime.settings.resolved_api_keys_file)
+        _, token = ring.create(name, scope, roles)
         return token
 
     def revoke(self, name: str) -> None:

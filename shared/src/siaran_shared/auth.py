@@ -1,5 +1,6 @@
 """API keys: created once and shown once, stored only as SHA-256 hashes in the keys file,
-compared in constant time, scoped (national, admin, province:NN, regency:NN.NN)."""
+compared in constant time, scoped (national, admin, province:NN, regency:NN.NN) and carrying
+roles (publish, draft, approve; an admin key holds them all)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,21 @@ from siaran_shared.events import utcnow
 from siaran_shared.regions import regions
 
 KEY_PREFIX = "siaran"
+ROLES = ("publish", "draft", "approve")
+DEFAULT_ROLES: tuple[str, ...] = ("publish",)
+
+
+class InvalidRole(ValueError):
+    """A role that is not publish, draft or approve."""
+
+
+def parse_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    """Check roles and put them in canonical order; none given means publish (the default)."""
+    given = {r.strip() for r in roles}
+    unknown = sorted(given - set(ROLES))
+    if unknown:
+        raise InvalidRole(f"invalid role {unknown[0]!r}: use one of {', '.join(ROLES)}")
+    return tuple(r for r in ROLES if r in given) or DEFAULT_ROLES
 
 
 class InvalidScope(ValueError):
@@ -86,10 +102,20 @@ class ApiKey:
     hash: str
     created_at: str
     revoked_at: str | None = None
+    roles: tuple[str, ...] = DEFAULT_ROLES
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> ApiKey:
+        """A key from the keys file; one written before roles existed keeps working as publish."""
+        return cls(**{**data, "roles": parse_roles(data.get("roles") or DEFAULT_ROLES)})
 
     @property
     def parsed_scope(self) -> Scope:
         return Scope.parse(self.scope)
+
+    def has_role(self, role: str) -> bool:
+        """Whether the key may act in this role; an admin key holds every role."""
+        return self.parsed_scope.is_admin or role in self.roles
 
 
 def _hash(token: str) -> str:
@@ -116,7 +142,7 @@ class KeyRing:
         if stamp == self._stamp:
             return
         data = json.loads(self.path.read_text("utf-8") or "{}")
-        self._keys = {k["id"]: ApiKey(**k) for k in data.get("keys", [])}
+        self._keys = {k["id"]: ApiKey.from_stored(k) for k in data.get("keys", [])}
         self._stamp = stamp
 
     def all_keys(self) -> list[ApiKey]:
@@ -145,12 +171,15 @@ class KeyRing:
         os.replace(tmp, self.path)
         self._stamp = None
 
-    def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
+    def create(
+        self, name: str, scope: str, roles: Iterable[str] = DEFAULT_ROLES
+    ) -> tuple[ApiKey, str]:
         """Add a key; returns it and the token, which is never stored and shown only once."""
         parsed = Scope.parse(scope)
+        checked = parse_roles(roles)
         key_id = secrets.token_hex(6)
         token = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32).replace('_', '-')}"
-        key = ApiKey(key_id, name, str(parsed), _hash(token), utcnow().isoformat())
+        key = ApiKey(key_id, name, str(parsed), _hash(token), utcnow().isoformat(), roles=checked)
         self._write([*self.all_keys(), key])
         return key, token
 
@@ -161,7 +190,7 @@ class KeyRing:
         updated: list[ApiKey] = []
         for key in self.all_keys():
             if key.revoked_at is None and key_id_or_name in (key.id, key.name):
-                key = ApiKey(**{**asdict(key), "revoked_at": now})
+                key = replace(key, revoked_at=now)
                 revoked.append(key)
             updated.append(key)
         if revoked:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 from siaran_shared.auth import ApiKey
 from siaran_shared.http import ApiError, AuthKey
 from siaran_shared.responses import UNAUTHORIZED, Responses, error_doc, invalid
 
 from siaran_ingest.archive import PublishFailed
 from siaran_ingest.intake import CAP_TYPE, JSON_TYPE, Intake, Rejected
-from siaran_ingest.models import Accepted, ArchivedAnnouncement, CancelIn
+from siaran_ingest.models import Accepted, ArchivedAnnouncement, CancelIn, RejectIn
 from siaran_ingest.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/v1/announcements", tags=["announcements"])
@@ -36,8 +36,12 @@ UNAVAILABLE = error_doc(
     "could not publish the announcement; retry with the same id",
     headers={"Retry-After": "Seconds to wait"},
 )
-CANCEL_RESPONSES: Responses = {**COMMON, 400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE,
-                                **invalid("reason"), 503: UNAVAILABLE}  # fmt: skip
+CANCEL_RESPONSES: Responses = {
+    **COMMON, 400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE, **invalid("reason"),
+    409: error_doc("Never published (draft, pending_approval, rejected)", "conflict",
+                   "announcement 'a-1' is draft; cancel needs it to be accepted"),
+    503: UNAVAILABLE,
+}  # fmt: skip
 SUBMIT_RESPONSES: Responses = {
     **COMMON,
     403: error_doc("Target outside the key's scope", "forbidden",
@@ -131,12 +135,14 @@ def _refused(exc: Rejected) -> ApiError:
     description=(
         "Validates, authorises against the key's scope, archives and publishes the "
         "announcement once. The same id with the same content answers 202 again without a "
-        "second fan-out; with different content 409."
+        'second fan-out; with different content 409. With `"draft": true` it is only '
+        "stored (201, status draft); from a key with the draft role and no publish role it "
+        "waits for approval (202, status pending_approval)."
     ),
     responses=SUBMIT_RESPONSES,
     openapi_extra={"requestBody": SUBMIT_BODY},
 )
-async def submit(request: Request, key: Key) -> Accepted:
+async def submit(request: Request, response: Response, key: Key) -> Accepted:
     raw = await request.body()
     try:
         answer = await _intake(request).submit(raw, request.headers.get("content-type"), key)
@@ -149,6 +155,8 @@ async def submit(request: Request, key: Key) -> Accepted:
             "retry with the same id",
             headers={"Retry-After": "5"},
         ) from None
+    if answer.status == "draft":
+        response.status_code = 201
     return answer.model()
 
 
@@ -187,3 +195,63 @@ async def cancel(
     except PublishFailed as exc:
         raise ApiError(503, f"could not publish the cancellation ({exc}); retry") from None
     return answer.model()
+
+
+WORKFLOW_RESPONSES: Responses = {
+    **COMMON,
+    403: error_doc("The key lacks the role, or submitted it itself (approve, reject)",
+                   "forbidden", "key 'editor' submitted announcement 'a-1' and may not approve "
+                   "it too: another key with the approve role must"),
+    404: NOT_FOUND,
+    409: error_doc("Not allowed from the current status", "conflict",
+                   "announcement 'a-1' is draft; approve needs it to be pending_approval"),
+    503: UNAVAILABLE,
+}  # fmt: skip
+
+
+async def _step(
+    request: Request, key: ApiKey, announcement_id: str, action: str, reason: str | None = None
+) -> Accepted:
+    try:
+        answer = await _intake(request).act(announcement_id, key, action, reason)
+    except Rejected as exc:
+        raise _refused(exc) from None
+    except PublishFailed as exc:
+        raise ApiError(
+            503, f"could not publish the announcement ({exc}); it is published shortly"
+        ) from None
+    return answer.model()
+
+
+def _add_step(action: str, summary: str) -> None:
+    """POST /v1/announcements/{id}/<action>: a workflow step without a body (202)."""
+
+    async def endpoint(request: Request, key: Key, announcement_id: str) -> Accepted:
+        return await _step(request, key, announcement_id, action)
+
+    router.add_api_route(
+        f"/{{announcement_id}}/{action}",
+        endpoint,
+        methods=["POST"],
+        name=f"{action}_announcement",
+        status_code=202,
+        response_model=Accepted,
+        response_model_exclude_none=True,
+        summary=summary,
+        responses=WORKFLOW_RESPONSES,
+    )
+
+
+_add_step("submit", "Submit a draft: it waits for approval, or is published for a publish key")
+_add_step("approve", "Approve an announcement another key submitted: it is published")
+
+
+@router.post(
+    "/{announcement_id}/reject",
+    response_model=Accepted,
+    response_model_exclude_none=True,
+    summary="Reject an announcement another key submitted, with a reason",
+    responses={**WORKFLOW_RESPONSES, 400: NOT_JSON, 413: TOO_LARGE, **invalid("reason")},
+)
+async def reject(request: Request, key: Key, announcement_id: str, body: RejectIn) -> Accepted:
+    return await _step(request, key, announcement_id, "reject", body.reason)

@@ -26,7 +26,13 @@ from siaran_shared.events import (
     utcnow,
 )
 
-from siaran_ingest.submissions import Submission, Submissions, SubmissionState, fail
+from siaran_ingest.submissions import (
+    HistoryEntry,
+    Submission,
+    Submissions,
+    SubmissionState,
+    fail,
+)
 
 Publish = Callable[[Event], Awaitable[None]]
 
@@ -37,6 +43,10 @@ STALE_PENDING = timedelta(seconds=30)
 
 class PublishFailed(RuntimeError):
     """The announcements topic did not confirm in time; nothing was accepted, retry the same id."""
+
+
+class Stale(RuntimeError):
+    """Another request changed the submission between reading and writing it."""
 
 
 class Outcome(StrEnum):
@@ -95,21 +105,34 @@ class Archive:
         self._waiting: dict[str, int] = {}
 
     async def submit(
-        self, announcement: Announcement, key: ApiKey, *, replaces: str | None = None
+        self,
+        announcement: Announcement,
+        key: ApiKey,
+        *,
+        replaces: str | None = None,
+        hold: SubmissionState | None = None,
     ) -> SubmitResult:
-        """Archive and publish once; a repeat with the same content changes nothing."""
+        """Archive and publish once; a repeat with the same content changes nothing. With
+        `hold` (draft, pending_approval) it is only archived, in that status."""
+        now = self._now()
+        action = {SubmissionState.DRAFT: "draft", SubmissionState.PENDING_APPROVAL: "submit"}
+        first = action.get(hold, "publish") if hold is not None else "publish"
         submission = Submission(
             id=announcement.id,
             hash=content_hash(announcement),
-            status=SubmissionState.PENDING,
+            status=hold or SubmissionState.PENDING,
             announcement=announcement,
             submitted_by=key.name,
             scope=key.scope,
-            accepted_at=self._now(),
+            accepted_at=now,
             replaces=replaces,
+            history=(HistoryEntry(at=now, by=key.name, action=first),),
+            submitted_key=key.id,
         )
         for _ in range(3):
             if await self._submissions.begin(submission):
+                if hold is not None:
+                    return SubmitResult(Outcome.ACCEPTED, submission)
                 accepted = await self._publish_once(submission, forget_on_failure=True)
                 return SubmitResult(Outcome.ACCEPTED, accepted)
             existing = await self._submissions.get(announcement.id)
@@ -121,6 +144,34 @@ class Archive:
                 existing = await self._recover(existing)  # PublishFailed if it cannot
             return SubmitResult(Outcome.DUPLICATE, existing)
         raise PublishFailed(f"announcement {announcement.id!r} is being retried concurrently")
+
+    async def transition(
+        self,
+        submission: Submission,
+        to: SubmissionState,
+        key: ApiKey,
+        action: str,
+        reason: str | None = None,
+    ) -> Submission:
+        """Move an archived submission to another status, recording who did it; moving to
+        `pending` publishes it exactly as an accepted submission is published. Raises
+        :class:`Stale` when another request moved it first."""
+        now = self._now()
+        changes: dict[str, object] = {
+            "status": to,
+            "history": (*submission.history, HistoryEntry(at=now, by=key.name, action=action,
+                                                          reason=reason)),
+        }  # fmt: skip
+        if action == "submit":
+            changes |= {"submitted_by": key.name, "submitted_key": key.id, "scope": key.scope}
+        if to is SubmissionState.PENDING:
+            changes["accepted_at"] = now
+        moved = submission.model_copy(update=changes)
+        if not await self._submissions.move(submission, moved):
+            raise Stale(submission.id)
+        if to is not SubmissionState.PENDING:
+            return moved
+        return await self._publish_once(moved, forget_on_failure=False)
 
     async def sweep(self) -> int:
         """Publish every submission left pending for longer than a first publication can

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 from siaran_shared.auth import ApiKey
@@ -22,13 +22,17 @@ from siaran_shared.metric_names import ANNOUNCEMENTS
 from siaran_shared.regions import regions
 from siaran_shared.telemetry import counter
 
-from siaran_ingest.archive import Archive, Outcome, new_id
+from siaran_ingest.archive import Archive, Outcome, Stale, new_id
 from siaran_ingest.cap import CapAlert, CapError, CapTooLargeError, parse_cap
 from siaran_ingest.models import Accepted
 from siaran_ingest.schema import AnnouncementIn, is_expired
 from siaran_ingest.scopes import out_of_scope
-from siaran_ingest.submissions import Submission
+from siaran_ingest.submissions import Submission, SubmissionState
+from siaran_ingest.workflow import NotAllowed, entry_status, shown_status, step
 
+_T = TypeVar("_T")
+AnswerStatus = Literal["accepted", "cancelled", "draft", "pending_approval", "rejected"]
+UNPUBLISHED = (SubmissionState.DRAFT, SubmissionState.PENDING_APPROVAL, SubmissionState.REJECTED)
 JSON_TYPE = "application/json"
 CAP_TYPE = "application/cap+xml"
 
@@ -58,7 +62,7 @@ class Answer:
     """What a successful submission or cancellation answers (202)."""
 
     id: str
-    status: Literal["accepted", "cancelled"]
+    status: AnswerStatus
     duplicate: bool = False
     replaces: str | None = None
     cancelled: tuple[str, ...] = field(default=())
@@ -135,6 +139,12 @@ class Intake:
             details = [{"field": path, "message": message} for path, message in exc.details]
             fields = ", ".join(d["field"] for d in details[:5])
             raise Rejected(422, f"invalid CAP 1.2 alert: check {fields}", details) from None
+        if alert.msg_type != "new" and not key.has_role("publish"):
+            raise Rejected(
+                403,
+                f"key {key.name!r} may not send a CAP {alert.msg_type}: it needs the publish role",
+                [{"field": "alert.msgType", "message": "needs the publish role"}],
+            )
         if alert.msg_type == "cancel":
             return await self._cap_cancel(alert, key)
         try:
@@ -202,8 +212,9 @@ class Intake:
                 "expires_at is in the past",
                 [{"field": "expires_at", "message": "must be in the future"}],
             )
+        hold = _allowed(lambda: entry_status(key, body.draft))
         announcement = body.to_announcement(body.id or new_id(now))
-        result = await self.archive.submit(announcement, key, replaces=replaces)
+        result = await self.archive.submit(announcement, key, replaces=replaces, hold=hold)
         if result.outcome is Outcome.CONFLICT:
             raise Rejected(
                 409,
@@ -211,19 +222,47 @@ class Intake:
                 "content; use a new id",
                 [{"field": "id", "message": "already used for a different announcement"}],
             )
-        self.count(result.outcome.value)
+        shown = answer_status(result.submission)
+        self.count(result.outcome.value if shown == "accepted" else shown)
         return Answer(
             announcement.id,
-            "accepted",
+            shown,
             result.outcome is Outcome.DUPLICATE,
             result.submission.replaces or None,
         )
+
+    async def act(
+        self, announcement_id: str, key: ApiKey, action: str, reason: str | None = None
+    ) -> Answer:
+        """A workflow step (submit, approve, reject) on an announcement the key can see."""
+        submission = await self.read(announcement_id, key)
+        move = _allowed(lambda: step(key, submission, action))
+        try:
+            moved = await self.archive.transition(submission, move.target, key, action, reason)
+        except Stale:
+            current = await self.read(announcement_id, key)
+            raise Rejected(
+                409,
+                f"announcement {announcement_id!r} changed meanwhile: it is "
+                f"{shown_status(current)}, no longer {shown_status(submission)}",
+                [{"field": "status", "message": "changed by another request"}],
+            ) from None
+        shown = answer_status(moved)
+        self.count(shown)
+        return Answer(announcement_id, shown)
 
     async def cancel(self, announcement_id: str, key: ApiKey, reason: str | None = None) -> Answer:
         """Cancel an announcement the key can see; repeating it is harmless."""
         submission = await self.archive.get(announcement_id)
         if submission is None or not visible(key, submission):
             raise Rejected(404, f"no announcement {announcement_id!r}")
+        if submission.status in UNPUBLISHED:
+            raise Rejected(
+                409,
+                f"announcement {announcement_id!r} is {submission.status.value}; cancel needs "
+                "it to be accepted",
+                [{"field": "status", "message": "never published: nothing to cancel"}],
+            )
         await self.archive.cancel(announcement_id, key, reason)
         self.count("cancelled")
         return Answer(announcement_id, "cancelled")
@@ -234,6 +273,22 @@ class Intake:
         if submission is None or not visible(key, submission):
             raise Rejected(404, f"no announcement {announcement_id!r}")
         return submission
+
+
+def answer_status(submission: Submission) -> AnswerStatus:
+    """What a submission's answer says: accepted once it is (being) published."""
+    status = shown_status(submission)
+    if status in ("draft", "pending_approval", "rejected", "cancelled"):
+        return status  # type: ignore[return-value]
+    return "accepted"
+
+
+def _allowed(check: Callable[[], _T]) -> _T:
+    try:
+        return check()
+    except NotAllowed as exc:
+        details = [{"field": exc.field, "message": exc.message}]
+        raise Rejected(exc.status, exc.message, details) from None
 
 
 def visible(key: ApiKey, submission: Submission) -> bool:

@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from siaran_shared.events import Announcement
 
 from siaran_ingest.submissions import Submission
 
 
 class Accepted(BaseModel):
-    """202: the announcement is published for fan-out (or cancelled)."""
+    """202: the announcement is published for fan-out (or cancelled, or waits for approval);
+    201 for a draft, 200 for a rejection."""
 
     id: str = Field(examples=["kominfo-2026-000123"])
-    status: Literal["accepted", "cancelled"] = Field(examples=["accepted"])
+    status: Literal["accepted", "cancelled", "draft", "pending_approval", "rejected"] = Field(
+        examples=["accepted"]
+    )
     replaces: str | None = Field(
         None, description="CAP Update only: the announcement this one replaces (now cancelled)."
     )
@@ -29,13 +32,35 @@ class CancelIn(BaseModel):
     reason: str | None = Field(None, max_length=500, examples=["diganti pengumuman baru"])
 
 
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, examples=["data korban belum diverifikasi"])
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    by: str = Field(description="The name of the key that acted.")
+    action: str = Field(examples=["approve"])
+    reason: str | None = None
+
+    @field_serializer("at")
+    def _iso(self, value: datetime) -> str:
+        return value.isoformat()
+
+
 class ArchivedAnnouncement(Announcement):
     """The announcement as archived, with its state."""
 
-    status: Literal["pending", "accepted", "cancelled"] = Field(
-        description="pending: archived, not yet confirmed published; accepted: published for "
-        "fan-out; cancelled"
+    status: Literal["draft", "pending_approval", "rejected", "pending", "accepted", "cancelled"] = (
+        Field(
+            description="draft: stored, not submitted; pending_approval: waits for another key's "
+            "approval; rejected; pending: archived, not yet confirmed published; accepted: "
+            "published for fan-out; cancelled"
+        )
     )
+    revision: int = 1
+    history: list[HistoryOut] = Field(default_factory=list)
     accepted_at: datetime
     cancelled_at: datetime | None
     submitted_by: str = Field(description="The name of the key that submitted it.")
@@ -54,4 +79,6 @@ class ArchivedAnnouncement(Announcement):
             cancelled_at=submission.cancelled_at,
             submitted_by=submission.submitted_by,
             replaces=submission.replaces,
+            revision=submission.revision,
+            history=[HistoryOut.model_validate(h.model_dump()) for h in submission.history],
         )

@@ -218,6 +218,7 @@ class AnnouncementIn(BaseModel):
     )
     expires_at: AwareDatetime | None = Field(None, description="Post nothing after this.")
     media: list[MediaIn] = Field([], max_length=10, description="Pictures and videos.")
+    draft: bool = Field(False, description="Store as a draft (201): nothing fans out.")
 
     @field_validator("title")
     @classmethod

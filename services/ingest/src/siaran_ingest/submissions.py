@@ -22,8 +22,26 @@ from siaran_shared.store import Collection
 class SubmissionState(StrEnum):
     """Where a submission is on its way to the announcements topic."""
 
+    DRAFT = "draft"  # stored, nothing fans out
+    PENDING_APPROVAL = "pending_approval"  # submitted by a draft-only key: waits for approval
+    REJECTED = "rejected"  # refused by an approver; final
     PENDING = "pending"  # archived; not (yet) confirmed produced
     ACCEPTED = "accepted"  # produced and confirmed: the router fans it out
+
+
+class HistoryEntry(BaseModel):
+    """One step of an announcement's editorial history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    by: str  # key name
+    action: str  # draft | submit | publish | approve | reject
+    reason: str | None = None
+
+    @field_serializer("at")
+    def _iso(self, value: datetime) -> str:
+        return value.isoformat()
 
 
 class Submission(BaseModel):
@@ -40,6 +58,9 @@ class Submission(BaseModel):
     accepted_at: datetime
     replaces: str | None = None
     cancelled_at: datetime | None = None
+    revision: int = 1
+    history: tuple[HistoryEntry, ...] = ()
+    submitted_key: str | None = None  # the id of the key that submitted (two-person rule)
 
     @field_serializer("accepted_at", "cancelled_at")
     def _iso(self, value: datetime | None) -> str | None:
@@ -95,6 +116,12 @@ class Submissions:
             return submission
         await self._docs.update(submission.id, {"cancelled_at": at.isoformat()})
         return submission.model_copy(update={"cancelled_at": at})
+
+    async def move(self, before: Submission, after: Submission) -> bool:
+        """Replace a record if it still has the status it had when read (compare and set);
+        False when another request changed it first."""
+        changes = {k: v for k, v in after.document().items() if k != "id"}
+        return await self._docs.update(before.id, changes, where={"status": before.status.value})
 
     async def pending_since_before(self, cutoff: datetime) -> list[Submission]:
         """Submissions still pending that were archived before `cutoff`."""
