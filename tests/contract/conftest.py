@@ -14,10 +14,6 @@ import pytest
 
 #: test id -> the check that fails and why (as of the last merge of main)
 KNOWN_FAILURES = {
-    "test_router[PUT /v1/channels/{channel_id}]": (
-        "ST205 Allow header mismatch: a 405 (OPTIONS) answers `Allow: PUT`, leaving out GET and "
-        "DELETE"
-    ),
     "test_router[POST /v1/channels:import]": (
         "ST103 undocumented status code: 400 for a body that is not JSON; ST202 a row the body "
         "schema allows (any value, e.g. {}) is refused with 422"

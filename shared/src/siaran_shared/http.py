@@ -16,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siaran_shared.auth import ApiKey, KeyRing
@@ -61,6 +62,22 @@ class ApiError(Exception):
         self.message = message
         self.details = list(details)
         self.headers = headers
+
+
+#: The methods a 405's `Allow` header may name.
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods some route answers at this request's path (Starlette's 405 names only those
+    of the first route whose path matched)."""
+    routes = request.app.router.routes
+
+    def answers(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] is Match.FULL for route in routes)
+
+    return ", ".join(method for method in _METHODS if answers(method))
 
 
 def error_response(
@@ -109,8 +126,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(422, f"invalid request: check {fields}", details=details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:  # every method the path answers, not the first route's
+            headers = (headers or {}) | {"Allow": allowed_methods(request)}
         return error_response(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
