@@ -12,6 +12,7 @@ from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
 from siaran_router.registry_changes import RegistryChanges
 from siaran_router.views import (
     ADMIN_ONLY,
+    BAD_BODY,
     INVALID,
     NOT_FOUND,
     TOO_LARGE,
@@ -34,7 +35,7 @@ def _service(request: Request) -> RegistryChanges:
     "/{channel_id}",
     summary="Create or replace a channel",
     responses={201: {"model": ChannelView, "description": "Created"},
-               **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+               **BAD_BODY, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
 )  # fmt: skip
 async def put_channel(
     request: Request, response: Response, _: AdminKey, body: ChannelIn, channel_id: str = ChannelId
@@ -49,7 +50,7 @@ async def put_channel(
 @router.post(
     ":import",
     summary="Import many channels: all rows valid, or nothing changes",
-    responses={**ADMIN_ONLY, **TOO_LARGE, **INVALID},
+    responses={**BAD_BODY, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
 )
 async def import_channels(
     request: Request,
@@ -123,3 +124,10 @@ async def delete_channel(request: Request, _: AdminKey, channel_id: str = Channe
     if not await _service(request).remove(channel_id):
         raise ApiError(404, f"no channel {channel_id!r}")
     return Response(status_code=204)
+
+
+@router.api_route("/{channel_id}", methods=["POST", "PATCH", "OPTIONS"], include_in_schema=False)
+async def other_methods() -> Response:
+    """A 405 that names every method of the resource (Starlette's names only the first
+    route's, PUT)."""
+    raise ApiError(405, "Method Not Allowed", headers={"Allow": "DELETE, GET, PUT"})

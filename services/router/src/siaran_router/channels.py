@@ -133,7 +133,7 @@ class ChannelIn(BaseModel):
         "{secret:NAME}, never raw.",
     )
     tags: list[Tag] = Field([], max_length=32)
-    enabled: bool = True
+    enabled: bool = Field(True, strict=True, description="true or false (not 0, 1 or a string).")
     rate_per_minute: int | None = Field(None, ge=1, le=100_000)
     secret: str | None = Field(None, pattern=SECRET_NAME, description="Name of the HMAC secret.")
 
