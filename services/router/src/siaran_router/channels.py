@@ -7,7 +7,7 @@ placeholders, which the publisher resolves at send time from SIARAN_SECRETS_DIR.
 from __future__ import annotations
 
 import warnings
-from functools import cache
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -46,7 +46,7 @@ STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-@cache
+@lru_cache(maxsize=4096)  # a whole registry of distinct endpoints must not pin memory
 def _apprise_accepts(url: str) -> bool:
     import apprise
 
