@@ -18,9 +18,10 @@ from siaran_shared.testing import ServiceUnderTest, service_under_test
 CHANNEL: dict[str, Any] = {"region": "73.03", "kind": "web", "name": "Diskominfo Bantaeng",
            "endpoint": "https://bantaengkab.go.id/siaran/hook"}  # fmt: skip
 #: What each operation can answer besides 401 (no key) and 403 (outside the key's scope).
+JSON = {"Content-Type": "application/json"}
 STATUSES = {
-    ("put", "/v1/channels/{channel_id}"): {"200", "201", "413", "422"},
-    ("post", "/v1/channels:import"): {"200", "413", "422"},
+    ("put", "/v1/channels/{channel_id}"): {"200", "201", "400", "413", "422"},
+    ("post", "/v1/channels:import"): {"200", "400", "413", "422"},
     ("get", "/v1/channels"): {"200", "422"},
     ("get", "/v1/channels/{channel_id}"): {"200", "404", "422"},
     ("delete", "/v1/channels/{channel_id}"): {"204", "404", "422"},
@@ -109,6 +110,9 @@ async def test_undocumented_statuses_are_not_answered(router: ServiceUnderTest) 
         gone = await c.delete("/v1/channels/nope")
         bad_page = await c.get("/v1/channels", params={"limit": "0"})
         bad_id = await c.get("/v1/channels/no spaces")
+        not_json = await c.post("/v1/channels:import", content=b"\xff", headers=JSON)
+        number = await c.put("/v1/channels/x", json=CHANNEL | {"enabled": 0})
+        options = await c.options("/v1/channels/x")
     async with client(router, key="not-a-key") as c:
         anonymous = await c.get("/v1/channels")
     async with client(router, key=national) as c:
@@ -116,5 +120,7 @@ async def test_undocumented_statuses_are_not_answered(router: ServiceUnderTest) 
     assert empty.status_code == 422
     assert empty.json()["error"]["details"][0]["field"] == "endpoint"
     assert (missing.status_code, gone.status_code) == (404, 404)
-    assert (bad_page.status_code, bad_id.status_code) == (422, 422)
+    assert (bad_page.status_code, bad_id.status_code, not_json.status_code) == (422, 422, 400)
+    assert number.status_code == 422  # the schema says boolean
+    assert (options.status_code, options.headers["Allow"]) == (405, "DELETE, GET, PUT")
     assert (anonymous.status_code, not_admin.status_code) == (401, 403)

@@ -16,6 +16,7 @@ from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
 from siaran_router.registry_changes import RegistryChanges
 from siaran_router.views import (
     ADMIN_ONLY,
+    BAD_BODY,
     INVALID,
     NOT_FOUND,
     REGION_SCOPED,
@@ -69,7 +70,7 @@ def _existing(request: Request, key: ApiKey, channel_id: str) -> Channel | None:
     "/{channel_id}",
     summary="Create or replace a channel",
     responses={201: {"model": ChannelView, "description": "Created"},
-               **REGION_SCOPED, **TOO_LARGE, **INVALID},
+               **BAD_BODY, **REGION_SCOPED, **TOO_LARGE, **INVALID},
 )  # fmt: skip
 async def put_channel(
     request: Request,
@@ -91,7 +92,7 @@ async def put_channel(
 @router.post(
     ":import",
     summary="Import many channels: all rows valid, or nothing changes",
-    responses={**ADMIN_ONLY, **TOO_LARGE, **INVALID},
+    responses={**BAD_BODY, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
 )
 async def import_channels(
     request: Request,

@@ -24,6 +24,8 @@ class ChannelRow(ChannelIn):
     """One row of an import file: a channel and its id."""
 
     id: str = Field(pattern=CHANNEL_ID_PATTERN, description="Your id for the channel.")
+    #: CSV files say true or false as text
+    enabled: bool = True
 
 
 @dataclass

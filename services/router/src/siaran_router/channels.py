@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from functools import cache
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
@@ -53,7 +53,7 @@ NATIVE_SCHEMES = {
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-@cache
+@lru_cache(maxsize=4096)  # a whole registry of distinct endpoints must not pin memory
 def _apprise_accepts(url: str) -> bool:
     import apprise
 
@@ -154,7 +154,7 @@ class ChannelIn(BaseModel):
         "{secret:NAME}, never raw.",
     )
     tags: list[Tag] = Field([], max_length=32)
-    enabled: bool = True
+    enabled: bool = Field(True, strict=True, description="true or false (not 0, 1 or a string).")
     rate_per_minute: int | None = Field(None, ge=1, le=100_000)
     secret: str | None = Field(None, pattern=SECRET_NAME, description="Name of the HMAC secret.")
 

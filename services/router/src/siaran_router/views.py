@@ -89,6 +89,8 @@ REGION_SCOPED: Responses = {
 }  # fmt: skip
 INVALID: Responses = {422: error_doc("Invalid input; one detail per field path", "invalid_request",
                        "invalid request: check endpoint")}  # fmt: skip
+BAD_BODY: Responses = {400: error_doc("The body is not JSON", "bad_request",
+                                       "There was an error parsing the body")}  # fmt: skip
 TOO_LARGE: Responses = {413: error_doc("Body over the size limit", "payload_too_large",
                          "request body is larger than the limit")}  # fmt: skip
 NOT_FOUND: Responses = {404: error_doc("No such channel", "not_found", "no channel 'bantaeng-web'")}
