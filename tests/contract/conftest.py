@@ -13,12 +13,7 @@ from pathlib import Path
 import pytest
 
 #: test id -> the check that fails and why (as of the last merge of main)
-KNOWN_FAILURES = {
-    "test_router[POST /v1/channels:import]": (
-        "ST103 undocumented status code: 400 for a body that is not JSON; ST202 a row the body "
-        "schema allows (any value, e.g. {}) is refused with 422"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
