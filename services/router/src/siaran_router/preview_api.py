@@ -26,8 +26,8 @@ from pydantic import (
 from siaran_shared.events import Announcement, Media, Target
 from siaran_shared.http import ApiError, AuthKey
 from siaran_shared.netguard import refused_reason
-from siaran_shared.openapi import error_doc
 from siaran_shared.regions import regions, target_regions
+from siaran_shared.responses import error_doc
 
 from siaran_router.previews import Preview, preview
 from siaran_router.registry_changes import RegistryChanges

@@ -1,5 +1,5 @@
 """What the registry API answers: typed, so its OpenAPI document says so, and the error
-answers each route can give, in the contract's error shape (`siaran_shared.openapi`)."""
+answers each route can give, in the contract's error shape (`siaran_shared.responses`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 from siaran_shared.events import Channel, ChannelHealth
-from siaran_shared.openapi import Responses, error_doc
+from siaran_shared.responses import Responses, error_doc
 
 from siaran_router.health import HealthReport
 
