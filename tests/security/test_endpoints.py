@@ -77,3 +77,20 @@ async def test_allow_list_permits_a_link_local_receiver(tmp_path: Path) -> None:
     ) as sut:
         assert (await put(sut, "http://169.254.10.5/hook")).status_code == 201
         assert (await put(sut, "http://169.254.169.254/")).status_code == 422
+
+
+async def test_raw_credentials_in_endpoints_are_refused(
+    router: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    """Every credential shape the router knows (services/router/tests/test_endpoints.py RAW),
+    sent through the HTTP API: a 422 on `endpoint` naming {secret:NAME}, never stored."""
+    from services.router.tests.test_endpoints import RAW
+
+    accepted = []
+    for endpoint in RAW.values():
+        r = await put(router, endpoint)
+        if r.status_code != 422 or "{secret:NAME}" not in r.text:
+            accepted.append(endpoint)
+    proof("security: raw credentials in channel endpoints", cases=len(RAW),
+          accepted=len(accepted))  # fmt: skip
+    assert accepted == []
