@@ -9,14 +9,13 @@ always had (ISO-8601 times), so an archive written by an earlier version reads t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 from siaran_shared.events import Announcement
-from siaran_shared.store import Collection
+from siaran_shared.store import Collection, GroupWriter
 
 
 class SubmissionState(StrEnum):
@@ -107,7 +106,10 @@ class Submissions:
         """Record that the submission was produced; grouped with the others finishing
         meanwhile into one store write (one commit), as an upsert of the record in hand."""
         accepted = submission.accepted()
-        await self._marks.put(accepted.document())
+        try:
+            await self._marks.put(accepted.id, accepted.document())
+        except Exception as exc:
+            raise ArchiveWriteFailed(f"archive write failed: {exc}") from exc
         return accepted
 
     async def cancel(self, submission: Submission, at: datetime) -> Submission:
@@ -129,38 +131,6 @@ class Submissions:
             {"status": SubmissionState.PENDING.value, "accepted_at": {"$lt": cutoff.isoformat()}}
         )
         return [Submission.model_validate(doc) for doc in docs]
-
-
-class GroupWriter:
-    """Upserts of whole documents, written together: while one write runs, the next ones
-    queue and then go in a single put_many (group commit). Each caller waits for its own."""
-
-    def __init__(self, docs: Collection) -> None:
-        self._docs = docs
-        self._queue: list[tuple[Mapping[str, Any], asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def put(self, doc: Mapping[str, Any]) -> None:
-        """Write `doc` under its id; returns once it is stored (or raises why not)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((doc, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-        await asyncio.shield(future)
-
-    async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                await self._docs.put_many({doc["id"]: dict(doc) for doc, _ in batch})
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        fail(future, ArchiveWriteFailed(f"archive write failed: {exc}"))
-            else:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
 
 
 def fail(future: asyncio.Future[None], failure: BaseException) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 from pydantic import ValidationError
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned
 from siaran_shared.logging import get_logger
-from siaran_shared.store import Collection
+from siaran_shared.store import Collection, GroupWriter
 from siaran_shared.tracing import trace_carrier
 
-from siaran_publisher.batching import Serialised, WriteBatcher
+from siaran_publisher.batching import Serialised
 from siaran_publisher.claims.cache import LocalClaims
 from siaran_publisher.claims.records import REOPENABLE, Begun, Cancelled, Claim, ClaimState
 from siaran_publisher.claims.schedule import RetrySchedule
@@ -29,7 +29,7 @@ class Claims:
     def __init__(self, docs: Collection, owner: str, lease: timedelta) -> None:
         self._owner = owner
         self._lease = lease
-        self._writes = WriteBatcher(docs)  # claims and outcomes, grouped per round trip
+        self._writes = GroupWriter(docs)  # claims and outcomes, grouped per round trip
         # Every other call of this collection takes the batcher's lock too: one call at a
         # time. The SQLite store's commit fails ("SQL statements in progress") when another
         # call's cursor is open on the same connection at that moment.
