@@ -126,18 +126,19 @@ async def test_channels_and_coverage_within_scope(
     try:
         tab = await regional.new_page()
         await sign_in(tab, site.regional_key)
-        await expect(tab.get_by_role("link", name="Kanal", exact=True)).to_have_count(0)
         await tab.goto("/coverage")  # metrics answers for the key's province only
         await expect(tab.locator(".counts dd").first).to_have_text("1 / 25")
         await expect(tab.locator("table.grid tr[data-province]")).to_have_count(1)
         await shot(tab, artifacts, "08-coverage-regional-key")
+        # the self-service registry: a province key keeps its own regions' channels
+        await expect(tab.get_by_role("link", name="Kanal", exact=True)).to_have_count(1)
         response = await tab.goto("/channels")
         assert response is not None
-        assert response.status == 403
-        await expect(
-            tab.get_by_role("heading", name="Tidak diizinkan dengan kunci Anda")
-        ).to_be_visible()
-        await shot(tab, artifacts, "08-channels-regional-key-refused")
+        assert response.status == 200
+        regions = await tab.locator("tr[data-channel] td:nth-child(2) small").all_inner_texts()
+        assert regions, "the province's own channels are listed"
+        assert all(r == "73" or r.startswith("73.") for r in regions), regions
+        await shot(tab, artifacts, "08-channels-regional-key")
     finally:
         await regional.close()
 

@@ -6,13 +6,12 @@ to whoever the endpoint names). Values are never logged, never put in events."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from urllib.parse import quote
 
+from siaran_shared.secret_refs import PLACEHOLDER
 from yarl import URL
 
-PLACEHOLDER = re.compile(r"\{secret:([A-Za-z0-9_]{1,64})\}")
 #: The prefix of the environment variables that may hold channel secrets.
 ENV_PREFIX = "SIARAN_SECRET_"
 

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 from siaran_shared.events import Channel
 from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import NATIONAL, regions
+from siaran_shared.secret_refs import PLACEHOLDER
 
-from siaran_router.rawsecrets import PLACEHOLDER, raw_secret_in
+from siaran_router.rawsecrets import raw_secret_in
 
 KINDS = frozenset(
     {

@@ -12,7 +12,7 @@ from siaran_shared.events import (
     DeliveryAction,
     DeliveryPlanned,
 )
-from siaran_shared.regions import NATIONAL, regions
+from siaran_shared.regions import regions
 
 from siaran_router.limits import PlatformLimit, limit_for
 from siaran_router.render import render_with
@@ -21,10 +21,6 @@ from siaran_router.render import render_with
 def delivery_id(announcement_id: str, channel_id: str) -> str:
     """The id of one (announcement, channel) delivery, also its Idempotency-Key."""
     return f"{announcement_id}:{channel_id}"
-
-
-def province_of(region: str) -> str:
-    return NATIONAL if region == NATIONAL else regions().province_of(region)
 
 
 def render_texts(announcement: Announcement, kinds: Iterable[str]) -> dict[str, str]:
@@ -73,7 +69,7 @@ def plan_deliveries(
                 announcement_id=a.id,
                 channel_id=channel.id,
                 region=channel.region,
-                province=province_of(channel.region),
+                province=regions().province_of(channel.region),
                 kind=channel.kind,
                 endpoint=channel.endpoint,
                 secret=channel.secret,

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, parse_qsl
 
-PLACEHOLDER = re.compile(r"\{secret:([A-Za-z0-9_]{1,64})\}")
+from siaran_shared.secret_refs import PLACEHOLDER
+
 _SET_ASIDE = "{}"
 _CREDENTIAL_QUERY_KEYS = re.compile(
     r"(token|secret|password|passwd|pass|pwd|key|apikey|api_key|access_token|auth|signature|sig)$",
