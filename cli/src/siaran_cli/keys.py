@@ -63,10 +63,16 @@ def create(
 @app.command("list")
 def list_keys(keys_file: KeysFile = None) -> None:
     """List keys (never their values)."""
-    table = Table("id", "name", "scope", "roles", "created", "revoked")
-    for k in keyring(keys_file).all_keys():
+    keys = keyring(keys_file).all_keys()
+    table = Table()
+    # ids and names are what a person copies into the next command: never cut short
+    for title, values in (("id", [k.id for k in keys]), ("name", [k.name for k in keys])):
+        table.add_column(title, no_wrap=True, min_width=max(map(len, values), default=2))
+    for title in ("scope", "roles", "created", "revoked"):
+        table.add_column(title)
+    for k in keys:
         roles = "all (admin)" if k.parsed_scope.is_admin else ",".join(k.roles)
-        table.add_row(k.id, k.name, k.scope, roles, k.created_at[:19], (k.revoked_at or "")[:19])
+        table.add_row(k.id, k.name, k.scope, roles, k.created_at[:16], (k.revoked_at or "")[:16])
     out.print(table)
 
 

@@ -31,7 +31,7 @@ from siaran_shared.responses import error_doc
 
 from siaran_router.previews import Preview, preview
 from siaran_router.registry_changes import RegistryChanges
-from siaran_router.views import INVALID, TOO_LARGE
+from siaran_router.views import BAD_BODY, INVALID, TOO_LARGE
 
 router = APIRouter(prefix="/v1/previews", tags=["previews"])
 _HASHTAG = re.compile(r"^\w{1,100}$")
@@ -149,7 +149,7 @@ class PreviewIn(BaseModel):
                        "invalid or revoked API key"),
         403: error_doc("The target lies outside the key's scope", "forbidden",
                        "key 'sulsel' (province:73) may not target 31.71"),
-        **TOO_LARGE, **INVALID,
+        **BAD_BODY, **TOO_LARGE, **INVALID,
     },
 )  # fmt: skip
 async def post_preview(request: Request, key: AuthKey, body: PreviewIn) -> Preview:
