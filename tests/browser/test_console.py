@@ -75,6 +75,10 @@ async def test_sign_in_compose_national_and_watch_it_arrive_without_reload(
     await expect(page.locator(".national.s5")).to_have_count(1)
     await expect(page.locator("[data-field=status]")).to_have_text("Selesai")
     await expect(page.locator(".counts [data-field=delivered]")).to_have_text("39")
+    # the counts per kind fill in live too, kinds that had no row when the page loaded included
+    web = page.locator("table.kinds tr[data-kind=web]")
+    await expect(web.locator("[data-field=delivered]")).to_have_text("39")
+    await expect(page.locator("table.kinds tr.empty")).to_have_count(0)
     await shot(page, artifacts, "03-delivery-complete-id-desktop")
 
     await page.get_by_label("Alasan (opsional)").fill("uji pembatalan")

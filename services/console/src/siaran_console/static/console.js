@@ -37,8 +37,9 @@
       setStep(tile, area.step);
       ownFields(tile, area);
     });
-    Object.keys(report.kinds).forEach(function (kind) {
+    Object.keys(report.kinds).sort().forEach(function (kind) {
       var row = section.querySelector('tr[data-kind="' + CSS.escape(kind) + '"]');
+      if (!row) { row = kindRow(section, kind); }
       if (row) { ownFields(row, report.kinds[kind]); }
     });
     var status = document.querySelector('[data-field="status"]');
@@ -47,6 +48,34 @@
       status.className = "state complete";
       status.textContent = labels.complete || "";
     }
+  }
+
+  function kindRow(section, kind) {
+    // A kind whose first deliveries arrived after the page loaded: a row like the server's.
+    var body = section.querySelector("table.kinds tbody");
+    if (!body) { return null; }
+    body.querySelectorAll("tr.empty").forEach(function (tr) { tr.remove(); });
+    var row = document.createElement("tr");
+    row.setAttribute("data-kind", kind);
+    var name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = kind;
+    row.appendChild(name);
+    var delivered = document.createElement("td");
+    ["delivered", "planned"].forEach(function (field, i) {
+      if (i) { delivered.appendChild(document.createTextNode("/")); }
+      var span = document.createElement("span");
+      span.setAttribute("data-field", field);
+      delivered.appendChild(span);
+    });
+    row.appendChild(delivered);
+    ["pending", "failed"].forEach(function (field) {
+      var cell = document.createElement("td");
+      cell.setAttribute("data-field", field);
+      row.appendChild(cell);
+    });
+    body.appendChild(row);
+    return row;
   }
 
   function showList(root, rows) {
