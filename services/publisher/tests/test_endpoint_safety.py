@@ -9,10 +9,10 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 from siaran_publisher.apprise_sender import AppriseSender
-from siaran_publisher.guard import GuardedResolver
 from siaran_publisher.outcome import Verdict
 from siaran_publisher.webhook import WebhookSender
 from siaran_shared.events import DeliveryStatus
+from siaran_shared.guard import GuardedResolver
 
 from .conftest import Harness, ScriptedReceiver, task
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from siaran_publisher.webhook import signed_headers, standard_signature
 from siaran_shared.events import DeliveryStatus
+from siaran_shared.signing import signed_headers, standard_signature
 
 from .conftest import SECRET, Harness, ScriptedReceiver, task
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 import apprise
 from apprise.result import AppriseResultStatus
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
+from siaran_shared.guard import GuardedResolver
 
-from siaran_publisher.guard import GuardedResolver
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 _ERROR_CODE = re.compile(r"error=(\d{3})\b")

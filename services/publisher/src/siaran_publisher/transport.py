@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from siaran_shared.events import DeliveryPlanned
 from siaran_shared.netguard import refused_reason
+from siaran_shared.secrets import MissingSecret, Secrets
 
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.platforms.sender import PlatformSender, handles
-from siaran_publisher.secrets import MissingSecret, Secrets
 from siaran_publisher.webhook import WebhookSender
 
 

@@ -9,20 +9,17 @@ here rather than by the aiohttp instrumentation, which would add a span per requ
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
-import hashlib
-import hmac
-import time
 from email.utils import parsedate_to_datetime
 
 import aiohttp
 from opentelemetry import propagate, trace
 from pydantic_core import to_json
 from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
+from siaran_shared.guard import GuardedResolver, RefusedAddress
+from siaran_shared.signing import signed_headers
 from yarl import URL
 
-from siaran_publisher.guard import GuardedResolver, RefusedAddress
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 PUBLISHED = "id.siaran.announcement.published.v1"
@@ -69,33 +66,6 @@ def _parsed(url: str) -> URL:
     """The endpoint as aiohttp's URL, parsed once per endpoint, not once per send; bounded
     above the national registry's size (what one costs in memory: bench/README.md)."""
     return URL(url)
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The X-Siaran-Signature header value for a body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def standard_signature(message_id: str, timestamp: int, body: bytes, secret: str) -> str:
-    """The Standard Webhooks `webhook-signature` value: "v1," and the base64 HMAC-SHA256 of
-    "id.timestamp.body". A secret written "whsec_<base64>" is used as those bytes (the
-    convention's own secrets), any other as its UTF-8 bytes."""
-    key = secret.encode()
-    if secret.startswith("whsec_"):
-        key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def signed_headers(message_id: str, body: bytes, secret: str) -> dict[str, str]:
-    """The signature headers of one request, signed now."""
-    timestamp = int(time.time())
-    return {
-        "X-Siaran-Signature": sign(body, secret),
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_signature(message_id, timestamp, body, secret),
-    }
 
 
 def retry_after_seconds(value: str | None) -> float | None:

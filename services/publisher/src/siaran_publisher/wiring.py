@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
+from siaran_shared.guard import GuardedResolver
+from siaran_shared.secrets import Secrets
 from siaran_shared.store import Collection
 
 from siaran_publisher.apprise_sender import AppriseSender
@@ -18,12 +20,10 @@ from siaran_publisher.claims import Claims
 from siaran_publisher.config import PublisherSettings
 from siaran_publisher.deliver import Deliverer
 from siaran_publisher.finishing import Finishing
-from siaran_publisher.guard import GuardedResolver
 from siaran_publisher.platforms.common import Posts
 from siaran_publisher.platforms.sender import ApiBases, PlatformSender
 from siaran_publisher.publishing import Publishing
 from siaran_publisher.retraction import Retraction
-from siaran_publisher.secrets import Secrets
 from siaran_publisher.tally import Tally
 from siaran_publisher.transport import Transport
 from siaran_publisher.webhook import WebhookSender

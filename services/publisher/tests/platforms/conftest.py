@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from siaran_publisher.platforms.common import Posts
 from siaran_publisher.platforms.sender import ApiBases, PlatformSender
-from siaran_publisher.secrets import Secrets
 from siaran_shared.events import DeliveryPlanned, Media, utcnow
+from siaran_shared.secrets import Secrets
 from siaran_shared.store import open_store
 
 from ..conftest import ScriptedReceiver

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +55,16 @@ class Media(BaseModel):
     alt: str | None = Field(None, description="Text alternative for people who cannot see it.")
 
 
+class Fallback(BaseModel):
+    """Where a region's announcement goes when one of its channels fails permanently."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kinds: tuple[str, ...] = Field(
+        min_length=1, description="Kinds of the same region's channels to use instead, once."
+    )
+
+
 class Announcement(BaseModel):
     """An announcement as accepted by ingest: validated, normalised content."""
 
@@ -75,6 +85,15 @@ class Announcement(BaseModel):
     )
     expires_at: datetime | None = Field(None, description="Post nothing after this instant.")
     media: tuple[Media, ...] = Field((), max_length=10, description="Pictures and videos.")
+    callback_url: str | None = Field(
+        None, description="http(s) URL told once per revision when every delivery is final."
+    )
+    callback_secret: str | None = Field(
+        None, description="NAME of the secret that signs the callback, never a value."
+    )
+    fallback: Fallback | None = Field(
+        None, description="Kinds a region's announcement falls back to when a channel fails."
+    )
 
 
 class AnnouncementAccepted(Event):
@@ -85,6 +104,39 @@ class AnnouncementAccepted(Event):
     accepted_at: datetime = Field(default_factory=utcnow)
     submitted_by: str = Field(description="Name of the API key that submitted it.")
     replaces: str | None = Field(None, description="Id of an announcement this one updates.")
+    revision: int = Field(1, ge=1, description="1 when first published; corrections count up.")
+
+
+class AnnouncementUpdated(Event):
+    """A correction of an accepted announcement: revision N+1 replaces every delivery of the
+    earlier revisions (those not yet posted are never posted; posted ones are updated)."""
+
+    event_type: ClassVar[str] = "id.siaran.announcement.updated.v1"
+    announcement: Announcement
+    revision: int = Field(ge=2, description="The revision this correction publishes.")
+    accepted_at: datetime = Field(description="When revision 1 was accepted.")
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(description="Name of the API key that corrected it.")
+    submitted_by: str = Field(description="Name of the API key that first submitted it.")
+
+
+class CompletionStatus(StrEnum):
+    COMPLETED = "completed"  # every delivery of the revision has a final outcome
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class AnnouncementCompleted(Event):
+    """Every delivery of an announcement's revision is final (or it was cancelled or expired):
+    metrics says so once per revision; ingest marks the announcement completed and the
+    callback URL, if any, receives it with the report as data."""
+
+    event_type: ClassVar[str] = "id.siaran.announcement.completed.v1"
+    announcement_id: str
+    revision: int = Field(1, ge=1)
+    status: CompletionStatus = CompletionStatus.COMPLETED
+    completed_at: datetime = Field(default_factory=utcnow)
+    report: dict[str, Any] = Field(description="The announcement's report (metrics' shape).")
 
 
 class AnnouncementCancelled(Event):
@@ -158,6 +210,10 @@ class DeliveryPlanned(Event):
     not_before: datetime | None = None
     expires_at: datetime | None = None
     attempt: int = Field(1, ge=1, description="Attempt number this task is for.")
+    revision: int = Field(1, ge=1, description="The announcement revision this task carries.")
+    fallback_of: str | None = Field(
+        None, description="Delivery id whose permanent failure this fallback task replaces."
+    )
 
 
 class DeliveryStatus(StrEnum):
@@ -167,6 +223,7 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
     RETRACTED = "retracted"
+    SUPERSEDED = "superseded"  # a later revision replaced it before it was posted
 
 
 class DeliveryCompleted(Event):
@@ -186,10 +243,19 @@ class DeliveryCompleted(Event):
     completed_at: datetime = Field(default_factory=utcnow)
     latency_seconds: float | None = Field(None, description="accepted → delivered")
     response: str | None = Field(None, description="Short summary of the channel's answer.")
+    revision: int = Field(1, ge=1, description="The announcement revision of the task.")
+    post_id: str | None = Field(None, description="The platform's id of the post it made.")
+    fallback_of: str | None = Field(None, description="The failed delivery this one replaced.")
 
     @classmethod
     def of(
-        cls, task: DeliveryPlanned, status: DeliveryStatus, *, attempts: int, response: str
+        cls,
+        task: DeliveryPlanned,
+        status: DeliveryStatus,
+        *,
+        attempts: int,
+        response: str,
+        post_id: str | None = None,
     ) -> DeliveryCompleted:
         """The outcome of a delivery task, now; latency is measured for delivered ones."""
         now = utcnow()
@@ -208,6 +274,9 @@ class DeliveryCompleted(Event):
             completed_at=now,
             latency_seconds=(now - task.accepted_at).total_seconds() if delivered else None,
             response=response[:300],
+            revision=task.revision,
+            fallback_of=task.fallback_of,
+            post_id=post_id,
         )
 
 
@@ -237,6 +306,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         AnnouncementAccepted,
         AnnouncementCancelled,
+        AnnouncementUpdated,
+        AnnouncementCompleted,
         ChannelConfigured,
         ChannelRemoved,
         DeliveryPlanned,

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from siaran_publisher.outcome import Attempt, Verdict
-from siaran_publisher.secrets import Secrets
 from siaran_shared.events import DeliveryPlanned, Media, utcnow
 from siaran_shared.secret_refs import PLACEHOLDER
+from siaran_shared.secrets import Secrets
 from siaran_shared.store import Collection
 
 #: Longest excerpt of a platform's own message kept in an outcome.

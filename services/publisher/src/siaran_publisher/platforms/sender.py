@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 import aiohttp
-from siaran_publisher.guard import GuardedResolver, RefusedAddress
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.platforms import facebook, instagram, threads, tiktok, youtube
 from siaran_publisher.platforms.common import (
@@ -23,8 +22,9 @@ from siaran_publisher.platforms.common import (
     not_supported,
     resolve_token,
 )
-from siaran_publisher.secrets import MissingSecret, Secrets
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
+from siaran_shared.guard import GuardedResolver, RefusedAddress
+from siaran_shared.secrets import MissingSecret, Secrets
 
 #: scheme → the module that posts there and the setting naming its API base URL
 MODULES: Mapping[str, ModuleType] = {

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+
 from siaran_shared.netguard import allow_listed_name, refused_reason
 
 

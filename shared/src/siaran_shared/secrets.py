@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from siaran_shared.secret_refs import PLACEHOLDER
 from yarl import URL
+
+from siaran_shared.secret_refs import PLACEHOLDER
 
 #: The prefix of the environment variables that may hold channel secrets.
 ENV_PREFIX = "SIARAN_SECRET_"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from siaran_publisher.secrets import MissingSecret, Secrets
+from siaran_shared.secrets import MissingSecret, Secrets
 
 
 def test_service_configuration_cannot_be_named_as_a_secret(
