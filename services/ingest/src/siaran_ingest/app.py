@@ -19,11 +19,13 @@ from siaran_shared.settings import Settings
 from siaran_ingest.api import router
 from siaran_ingest.archive import Archive, Publish
 from siaran_ingest.config import IngestConfig
+from siaran_ingest.corrections import Revisions
 from siaran_ingest.inbound import accept_inbound
 from siaran_ingest.intake import Intake
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
+from siaran_ingest.workflow_api import router as workflow_router
 
 log = get_logger(__name__)
 
@@ -95,8 +97,10 @@ def create_app(
         max_body_bytes=config.max_body_bytes,
     )
     app.state.intake = intake
+    app.state.revisions = Revisions(intake.archive)
     app.state.rate_limiter = RateLimiter(config.rate_per_second, config.rate_burst)
     app.state.runtime = runtime
     app.include_router(router)
+    app.include_router(workflow_router)
     install_openapi(app)
     return app

@@ -26,6 +26,7 @@ class SubmissionState(StrEnum):
     REJECTED = "rejected"  # refused by an approver; final
     PENDING = "pending"  # archived; not (yet) confirmed produced
     ACCEPTED = "accepted"  # produced and confirmed: the router fans it out
+    COMPLETED = "completed"  # accepted, and every delivery of its latest revision is final
 
 
 class HistoryEntry(BaseModel):
@@ -35,7 +36,7 @@ class HistoryEntry(BaseModel):
 
     at: datetime
     by: str  # key name
-    action: str  # draft | submit | publish | approve | reject
+    action: str  # draft | submit | publish | approve | reject | edit | correct | complete
     reason: str | None = None
 
     @field_serializer("at")
@@ -120,10 +121,11 @@ class Submissions:
         return submission.model_copy(update={"cancelled_at": at})
 
     async def move(self, before: Submission, after: Submission) -> bool:
-        """Replace a record if it still has the status it had when read (compare and set);
-        False when another request changed it first."""
+        """Replace a record if it still has the status and content it had when read and is
+        not cancelled (compare and set); False when another request changed it first."""
         changes = {k: v for k, v in after.document().items() if k != "id"}
-        return await self._docs.update(before.id, changes, where={"status": before.status.value})
+        unchanged = {"status": before.status.value, "hash": before.hash, "cancelled_at": None}
+        return await self._docs.update(before.id, changes, where=unchanged)
 
     async def pending_since_before(self, cutoff: datetime) -> list[Submission]:
         """Submissions still pending that were archived before `cutoff`."""
