@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from siaran_shared.auth import ApiKey
 from siaran_shared.http import ApiError, AuthKey
 from siaran_shared.responses import UNAUTHORIZED, Responses, error_doc, invalid
@@ -13,7 +13,8 @@ from siaran_shared.responses import UNAUTHORIZED, Responses, error_doc, invalid
 from siaran_ingest.answers import CAP_TYPE, JSON_TYPE, Rejected
 from siaran_ingest.archive import PublishFailed
 from siaran_ingest.intake import Intake
-from siaran_ingest.models import Accepted, ArchivedAnnouncement, CancelIn
+from siaran_ingest.listing import LIMIT_MAX, ListedStatus, page
+from siaran_ingest.models import Accepted, AnnouncementPage, ArchivedAnnouncement, CancelIn
 from siaran_ingest.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/v1/announcements", tags=["announcements"])
@@ -161,6 +162,33 @@ async def submit(request: Request, response: Response, key: Key) -> Accepted:
     if answer.status == "draft":
         response.status_code = 201
     return answer.model()
+
+
+@router.get(
+    "",
+    response_model=AnnouncementPage,
+    summary="The announcements the key can see, newest first",
+    description=(
+        "Only announcements whose whole target lies inside the key's scope. Filter by "
+        "`status`; page with `limit` and the `next_cursor` of the previous page."
+    ),
+    responses={**COMMON, **invalid("status, limit or cursor")},
+)
+async def list_announcements(
+    request: Request,
+    key: Key,
+    status: Annotated[ListedStatus | None, Query(description="Only this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX, description="Items per page.")] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor")] = None,
+) -> AnnouncementPage:
+    submissions = intake_of(request).archive.submissions
+    try:
+        items, next_cursor = await page(submissions, key, status=status, limit=limit, cursor=cursor)
+    except Rejected as exc:
+        raise refused(exc) from None
+    return AnnouncementPage(
+        items=[ArchivedAnnouncement.of(s) for s in items], next_cursor=next_cursor
+    )
 
 
 @router.get(

@@ -45,7 +45,7 @@ def build_archive(
 
     collection = runtime.store.collection(
         "announcements",
-        indexes=("accepted_at", "status"),
+        indexes=("accepted_at", "status", "order_key", "reach_province", "reach_regency"),
         expiry=RetentionSettings().keep("archive", "accepted_at"),
     )
     return Archive(
@@ -69,6 +69,11 @@ def create_app(
     prune_in_background(runtime)
 
     async def sweep_pending() -> None:
+        try:
+            if upgraded := await intake.archive.submissions.upgrade():
+                log.info("archive_upgraded", records=upgraded)
+        except Exception:  # the store is down: the listing misses old records until restart
+            log.exception("archive_upgrade_failed")
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             try:

@@ -89,3 +89,12 @@ class ArchivedAnnouncement(Announcement):
             revision=submission.revision,
             history=[HistoryOut.model_validate(h.model_dump()) for h in submission.history],
         )
+
+
+class AnnouncementPage(BaseModel):
+    """A page of announcements, newest first."""
+
+    items: list[ArchivedAnnouncement]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
