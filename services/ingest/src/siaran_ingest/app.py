@@ -18,6 +18,7 @@ from siaran_shared.settings import Settings
 
 from siaran_ingest.api import router
 from siaran_ingest.archive import Archive, Publish
+from siaran_ingest.completion import record_completions
 from siaran_ingest.config import IngestConfig
 from siaran_ingest.corrections import Revisions
 from siaran_ingest.inbound import accept_inbound
@@ -90,6 +91,14 @@ def create_app(
         if poison:
             await dead_letter(runtime.broker, runtime.source, poison)
         log.info("inbound_batch", accepted=accepted, dead_lettered=len(poison))
+
+    @subscriber(runtime.broker, runtime.settings, ANNOUNCEMENTS, max_records=100)
+    async def on_announcements(_: Any, msg: KafkaMessage) -> None:
+        marked, poison = await record_completions(msg.raw_message, intake.archive.submissions)
+        if poison:
+            await dead_letter(runtime.broker, runtime.source, poison)
+        if marked or poison:
+            log.info("completions", completed=marked, dead_lettered=len(poison))
 
     app = create_service_app(
         runtime,
