@@ -90,6 +90,54 @@ async def test_scope_by_target_matrix_has_no_bypass(
     assert wrongly_refused == []
 
 
+async def test_list_and_replace_matrix_has_no_bypass(
+    ingest: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    """GET /v1/announcements lists, and PUT replaces, only what lies inside the key's scope;
+    a replacement's new target is checked like a submission's."""
+    admin = key_for(ingest, "admin", "ministry")
+    ids = [f"lr-{i}" for i in range(len(TARGETS))]
+    async with client(ingest, admin) as c:
+        for announcement_id, target in zip(ids, TARGETS, strict=True):
+            body = {"id": announcement_id, "title": "T", "body": "B", "target": target}
+            assert (await c.post("/v1/announcements", json=body)).status_code == 202
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope in SCOPES:
+        async with client(ingest, key_for(ingest, scope)) as c:
+            listed = await c.get("/v1/announcements", params={"limit": 200})
+            in_list = {item["id"] for item in listed.json()["items"]}
+            own = None
+            for announcement_id, target in zip(ids, TARGETS, strict=True):
+                body = {"title": f"T {scope}", "body": "B", "target": target}
+                r = await c.put(f"/v1/announcements/{announcement_id}", json=body)
+                assert r.status_code in (202, 404), (scope, target, r.status_code, r.text)
+                may = allowed(scope, target)
+                own = own or (announcement_id if may else None)
+                if (r.status_code == 202 or announcement_id in in_list) and not may:
+                    bypasses.append(f"{scope} lists or replaces {target}")
+                if (r.status_code == 404 or announcement_id not in in_list) and may:
+                    wrongly_refused.append(f"{scope} lists or replaces {target}")
+            for target in TARGETS if own else ():
+                body = {"title": "moved", "body": "B", "target": target}
+                r = await c.put(f"/v1/announcements/{own}", json=body)
+                if r.status_code == 202 and not allowed(scope, target):
+                    bypasses.append(f"{scope} moves an announcement to {target}")
+                if r.status_code == 403 and allowed(scope, target):
+                    wrongly_refused.append(f"{scope} moves an announcement to {target}")
+                if r.status_code == 202:  # moved: put it back for the next target
+                    back = {"title": "back", "body": "B", "target": TARGETS[ids.index(own)]}
+                    assert (await c.put(f"/v1/announcements/{own}", json=back)).status_code == 202
+    proof(
+        "security: list and replace (PUT) x scope matrix",
+        cases=len(SCOPES) * len(TARGETS) * 2,
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []
+
+
 @pytest.mark.parametrize("scope", ["province:73", "regency:73.03"])
 async def test_cancel_and_read_outside_scope_are_not_found(
     ingest: ServiceUnderTest, scope: str
