@@ -5,7 +5,6 @@ deleted where the channel can (a webhook's retraction event; Apprise cannot dele
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from siaran_shared.events import (
     DeliveryAction,
@@ -15,12 +14,12 @@ from siaran_shared.events import (
     utcnow,
 )
 
-from siaran_publisher.claiming import Step
+from siaran_publisher.claiming import SEND_WAIT, Step
 from siaran_publisher.claims import Cancelled
 from siaran_publisher.finishing import Handled
 
 #: How long a retraction waits for the send it retracts to finish.
-RETRACT_WAIT = timedelta(seconds=5)
+RETRACT_WAIT = SEND_WAIT
 
 
 class Retraction(Step):
