@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 
 from siaran_publisher.claiming import SEND_WAIT
-from siaran_shared.events import DeliveryStatus, utcnow
+from siaran_shared.events import DeliveryAction, DeliveryStatus, utcnow
 
 from .conftest import Harness, ScriptedReceiver, task
 
@@ -111,3 +111,24 @@ async def test_outcomes_carry_the_revision_and_the_delivery_they_replace(
     stored = await harness.delivery.claims.get("a1:bantaeng-web:r3")
     assert stored is not None
     assert stored.outcome == outcome
+
+
+async def test_a_cancel_after_a_correction_stops_the_pending_revision_and_retracts_the_post(
+    harness: Harness, receiver: ScriptedReceiver
+) -> None:
+    url = receiver.answer("/cancel", 200, 503, 200)
+    await harness.run(task(url))  # revision 1 posted
+    assert (await harness.deliverer.handle(task(url, revision=2))).results == []  # 503: waits
+    # a retraction that names only the first revision still finds the second
+    retract = task(url, action=DeliveryAction.RETRACT)
+    outcomes = (await harness.deliverer.handle(retract)).results
+    assert [(o.revision, o.status) for o in outcomes] == [
+        (2, DeliveryStatus.CANCELLED),
+        (1, DeliveryStatus.RETRACTED),
+    ]
+    assert await harness.scheduler.tick(utcnow() + timedelta(minutes=10)) == 0
+    assert keys(receiver, "/cancel") == [
+        "a1:bantaeng-web",
+        "a1:bantaeng-web:r2",
+        "a1:bantaeng-web:retract",
+    ]
