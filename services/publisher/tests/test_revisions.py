@@ -9,8 +9,8 @@ import asyncio
 import json
 from datetime import timedelta
 
-from siaran_publisher.claiming import SEND_WAIT
-from siaran_shared.events import DeliveryAction, DeliveryStatus, utcnow
+from siaran_publisher.claiming import REPLAY_HEADER, SEND_WAIT
+from siaran_shared.events import DeliveryAction, DeliveryCompleted, DeliveryStatus, utcnow
 
 from .conftest import Harness, ScriptedReceiver, task
 
@@ -19,6 +19,11 @@ UPDATED = "id.siaran.announcement.updated.v1"
 
 def keys(receiver: ScriptedReceiver, path: str) -> list[str]:
     return [h.headers["Idempotency-Key"] for h in receiver.at(path)]
+
+
+async def both_revisions(harness: Harness, url: str) -> list[DeliveryCompleted]:
+    """Revision 1 to its end, then revision 2 to its end; their outcomes."""
+    return [(await harness.run(task(url, revision=n)))[0] for n in (1, 2)]
 
 
 async def test_an_older_revision_after_a_newer_one_is_superseded_never_posted(
@@ -71,9 +76,8 @@ async def test_a_requeued_earlier_revision_arriving_after_the_correction_is_not_
 async def test_a_replayed_correction_is_posted_once(
     harness: Harness, receiver: ScriptedReceiver
 ) -> None:
-    url = receiver.answer("/replay", 200, 200, 200)
-    [first] = await harness.run(task(url))
-    [second] = await harness.run(task(url, revision=2))
+    first, second = await both_revisions(harness, receiver.answer("/replay", 200, 200, 200))
+    url = receiver.base + "/replay"
     for _ in range(2):  # copies of both revisions after a crash: stated again, not posted
         for revision in (2, 1):
             [again] = (await harness.deliverer.handle(task(url, revision=revision))).results
@@ -132,3 +136,14 @@ async def test_a_cancel_after_a_correction_stops_the_pending_revision_and_retrac
         "a1:bantaeng-web:r2",
         "a1:bantaeng-web:retract",
     ]
+
+
+async def test_a_replayed_dead_letter_of_a_corrected_revision_is_not_posted(
+    harness: Harness, receiver: ScriptedReceiver
+) -> None:
+    failed, second = await both_revisions(harness, receiver.answer("/dlq", 400, 200, 200))
+    url = receiver.base + "/dlq"
+    assert (failed.status, second.status) == (DeliveryStatus.FAILED, DeliveryStatus.DELIVERED)
+    [again] = await harness.run(task(url), **{REPLAY_HEADER: utcnow().isoformat()})
+    assert again == failed  # stated again, not reopened after its correction
+    assert keys(receiver, "/dlq") == ["a1:bantaeng-web", "a1:bantaeng-web:r2"]

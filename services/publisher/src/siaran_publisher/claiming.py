@@ -65,9 +65,8 @@ class Claiming:
         self, task: DeliveryPlanned, headers: Mapping[str, str], now: datetime
     ) -> tuple[DeliveryPlanned, Claim] | Handled:
         """The task (as its channel is now) and its claim; or how handling it ends here."""
-        begun, claim = await self.claims.begin(
-            event_id(task), task, now, reopen=REPLAY_HEADER in headers
-        )
+        reopen = REPLAY_HEADER in headers and not await self._corrected(task)
+        begun, claim = await self.claims.begin(event_id(task), task, now, reopen=reopen)
         if begun is not Begun.CLAIMED or claim is None:
             return self.finishing.restate(task, begun, claim)
         task, gone = self.channels.honour(task)
@@ -75,6 +74,14 @@ class Claiming:
             return await self.finishing.end(task, claim, DeliveryStatus.SKIPPED, claim.attempts,
                                             gone)  # fmt: skip
         return task, claim
+
+    async def _corrected(self, task: DeliveryPlanned) -> bool:
+        """Whether a later revision of the task's delivery was seen (a failed revision's
+        dead letter, replayed then, is not posted after it)."""
+        if task.action is not DeliveryAction.PUBLISH:
+            return False
+        later = task.model_copy(update={"revision": task.revision + 1})
+        return await self.claims.get(event_id(later)) is not None
 
 
 @dataclass
