@@ -104,7 +104,8 @@ def create_app(
         runtime,
         title="Siaran ingest",
         description=(
-            "Submit, read and cancel government announcements. Every `/v1` call needs "
+            "Submit, draft, approve, correct, list, read and cancel government announcements. "
+            "Every `/v1` call needs "
             "`Authorization: Bearer <api key>`; errors are "
             '`{"error": {"code", "message", "details": [{"field", "message"}]}}`.'
         ),

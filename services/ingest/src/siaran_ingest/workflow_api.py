@@ -87,6 +87,8 @@ async def reject(request: Request, key: Key, announcement_id: str, body: RejectI
 
 
 REPLACE_RESPONSES: Responses = {
+    200: {"description": "Edited: the announcement is a draft again", "model": Accepted},
+    202: {"description": "Corrected: the next revision is published", "model": Accepted},
     **COMMON,
     403: error_doc("Target outside the key's scope, or the key lacks the role (publish for a "
                    "correction, draft or publish for an edit)", "forbidden",
