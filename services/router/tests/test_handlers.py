@@ -128,3 +128,21 @@ async def test_channel_with_raw_secret_in_endpoint_is_refused(router: ServiceUnd
     detail = r.json()["error"]["details"][0]
     assert detail["field"] == "endpoint"
     assert "{secret:NAME}" in detail["message"]
+
+
+async def test_completions_on_the_announcements_topic_are_ignored_not_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    from siaran_shared.events import AnnouncementCompleted
+    from siaran_shared.events.topics import DLQ
+
+    async with service_under_test(create_app, tmp_path, observe=(DELIVERIES, DLQ)) as sut:
+        await put_channel(sut, "bantaeng-web")
+        done = AnnouncementCompleted(announcement_id="a0", report={"delivered": 1})
+        await sut.publish(
+            ANNOUNCEMENTS, done.model_dump_json().encode(), key="a0",
+            headers=ce_headers(done, source="test"),
+        )  # fmt: skip
+        await announce(sut, accepted("a5", Target(provinces=("73",))))
+        assert [t.announcement_id for t in sut.events(DELIVERIES, DeliveryPlanned)] == ["a5"]
+        assert sut.seen[DLQ] == []

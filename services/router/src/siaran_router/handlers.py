@@ -9,6 +9,8 @@ from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
+    AnnouncementCompleted,
+    AnnouncementUpdated,
     ChannelConfigured,
     ChannelHealthChanged,
     ChannelRemoved,
@@ -22,12 +24,25 @@ from siaran_router.health import HealthReports
 from siaran_router.outbox import RANK
 from siaran_router.registry import Registry
 
+#: What travels on the announcements topic; completions are metrics' news for ingest and
+#: callbacks, read here only so they are not dead-lettered.
+_ANNOUNCEMENT_EVENTS = (
+    AnnouncementAccepted,
+    AnnouncementCancelled,
+    AnnouncementUpdated,
+    AnnouncementCompleted,
+)
 
-def _rank(event: AnnouncementAccepted | AnnouncementCancelled) -> int:
-    """Cancellations first, then announcements by priority (urgent first)."""
+
+def _rank(event: object) -> int:
+    """Cancellations first, then announcements by priority (urgent first), then corrections
+    (after every first revision of the batch, so an announcement's correction never comes
+    before it)."""
     if isinstance(event, AnnouncementCancelled):
         return -1
-    return RANK[event.announcement.priority]
+    if isinstance(event, AnnouncementAccepted):
+        return RANK[event.announcement.priority]
+    return len(RANK)
 
 
 def subscribe(runtime: Runtime, registry: Registry, fanout: Fanout, health: HealthReports) -> None:
@@ -48,12 +63,13 @@ def subscribe(runtime: Runtime, registry: Registry, fanout: Fanout, health: Heal
 
     @subscriber(broker, settings, ANNOUNCEMENTS, max_records=50)
     async def on_announcements(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, AnnouncementAccepted, AnnouncementCancelled)
+        records, poison = decode(msg.raw_message, *_ANNOUNCEMENT_EVENTS)
         for record in sorted(records, key=lambda r: _rank(r.event)):
-            if isinstance(record.event, AnnouncementAccepted):
-                await fanout.on_accepted(record.event)
-            else:
-                await fanout.on_cancelled(record.event)
+            event = record.event
+            if isinstance(event, AnnouncementAccepted):
+                await fanout.on_accepted(event)
+            elif isinstance(event, AnnouncementCancelled):
+                await fanout.on_cancelled(event)
         if poison:
             await dead_letter(broker, source, poison)
 
