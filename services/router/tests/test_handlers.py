@@ -146,3 +146,27 @@ async def test_completions_on_the_announcements_topic_are_ignored_not_dead_lette
         await announce(sut, accepted("a5", Target(provinces=("73",))))
         assert [t.announcement_id for t in sut.events(DELIVERIES, DeliveryPlanned)] == ["a5"]
         assert sut.seen[DLQ] == []
+
+
+async def test_a_correction_reaches_the_same_channels_as_revision_two(
+    router: ServiceUnderTest,
+) -> None:
+    from siaran_shared.events import AnnouncementUpdated
+
+    await put_channel(router, "bantaeng-web")
+    first = accepted("a6", Target(provinces=("73",)))
+    await announce(router, first)
+    await put_channel(router, "bantaeng-late")  # not planned for revision 1
+    fix = AnnouncementUpdated(
+        announcement=first.announcement.model_copy(update={"body": "Isi yang benar"}),
+        revision=2, accepted_at=first.accepted_at, updated_by="editor", submitted_by="test",
+    )  # fmt: skip
+    await router.publish(
+        ANNOUNCEMENTS, fix.model_dump_json().encode(), key="a6",
+        headers=ce_headers(fix, source="test"),
+    )  # fmt: skip
+    await router.app.state.releaser.release_due()
+    tasks = router.events(DELIVERIES, DeliveryPlanned)
+    assert [(t.delivery_id, t.revision) for t in tasks] == [("a6:bantaeng-web", 1),
+                                                             ("a6:bantaeng-web", 2)]  # fmt: skip
+    assert "Isi yang benar" in tasks[1].text

@@ -18,5 +18,7 @@ def test_each_task_carries_the_announcements_media() -> None:
         submitted_by="k",
     )
     channel = Channel(id="c", region="73", kind="facebook", name="c", endpoint="https://x.test")
-    [task] = plan_deliveries(accepted, [channel], {"facebook": "b"})
+    [task] = plan_deliveries(
+        accepted.announcement, accepted.accepted_at, [channel], {"facebook": "b"}
+    )
     assert task.media == (photo,)

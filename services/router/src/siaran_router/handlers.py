@@ -70,6 +70,8 @@ def subscribe(runtime: Runtime, registry: Registry, fanout: Fanout, health: Heal
                 await fanout.on_accepted(event)
             elif isinstance(event, AnnouncementCancelled):
                 await fanout.on_cancelled(event)
+            elif isinstance(event, AnnouncementUpdated):
+                await fanout.on_updated(event)
         if poison:
             await dead_letter(broker, source, poison)
 

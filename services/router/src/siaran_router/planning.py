@@ -7,7 +7,6 @@ from datetime import datetime
 
 from siaran_shared.events import (
     Announcement,
-    AnnouncementAccepted,
     Channel,
     DeliveryAction,
     DeliveryPlanned,
@@ -45,24 +44,29 @@ def render_texts(announcement: Announcement, kinds: Iterable[str]) -> dict[str, 
 
 
 def plan_deliveries(
-    accepted: AnnouncementAccepted,
+    announcement: Announcement,
+    accepted_at: datetime,
     channels: Sequence[Channel],
     texts: Mapping[str, str],
-    release: Callable[[str], datetime] | None = None,
+    release: Callable[[Channel], datetime] | None = None,
+    *,
+    revision: int = 1,
+    fallback_of: Mapping[str, str] | None = None,
 ) -> list[DeliveryPlanned]:
     """One task per channel, with the text `texts` holds for its kind.
 
-    `release` maps a region to when its deliveries are due; a later time than acceptance
-    becomes the task's `not_before`.
+    `release` maps a channel to when its delivery is due; a later time than acceptance
+    becomes the task's `not_before`. `fallback_of` maps the channels that stand in for a
+    failed delivery to that delivery's id.
     """
-    a = accepted.announcement
+    a = announcement
+    fallbacks = fallback_of or {}
     tasks = []
     for channel in channels:
-        text = texts[channel.kind]
         not_before = a.publish_at
         if release is not None:
-            due = release(channel.region)
-            not_before = due if due > accepted.accepted_at else a.publish_at
+            due = release(channel)
+            not_before = due if due > accepted_at else a.publish_at
         tasks.append(
             DeliveryPlanned(
                 delivery_id=delivery_id(a.id, channel.id),
@@ -75,14 +79,16 @@ def plan_deliveries(
                 secret=channel.secret,
                 rate_per_minute=channel.rate_per_minute,
                 title=a.title,
-                text=text,
+                text=texts[channel.kind],
                 link=a.link,
                 hashtags=a.hashtags,
                 priority=a.priority,
                 media=a.media,
-                accepted_at=accepted.accepted_at,
+                accepted_at=accepted_at,
                 not_before=not_before,
                 expires_at=a.expires_at,
+                revision=revision,
+                fallback_of=fallbacks.get(channel.id),
             )
         )
     return tasks
