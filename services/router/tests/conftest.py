@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from siaran_router.fallbacks import Fallbacks
 from siaran_router.fanout import Fanout
 from siaran_router.outbox import Batches
 from siaran_router.plans import Plans
@@ -61,6 +62,7 @@ class Router(NamedTuple):
     registry: Registry
     sink: Sink
     plans: Plans
+    fallbacks: Fallbacks
     clock: Clock
 
 
@@ -88,6 +90,7 @@ def wire(store: Store) -> Wire:
         releaser = Releaser(batches, sink, registry.get, owner="test", clock=clock)
         plans = Plans(store.collection("plans", indexes=("status",)))
         fanout = Fanout(registry, plans, releaser, sink, **options)
-        return Router(fanout, releaser, registry, sink, plans, clock)
+        fallbacks = Fallbacks(registry, plans, releaser, fanout.stop, clock=clock)
+        return Router(fanout, releaser, registry, sink, plans, fallbacks, clock)
 
     return wired

@@ -148,12 +148,18 @@ class Fanout:
         if plan.status is PlanState.CANCELLED:
             return 0
         # produce first, then mark: a failure in between is a cancellation done again
+        stopped = await self.stop(announcement_id)
+        await self._plans.cancel(announcement_id)
+        return stopped
+
+    async def stop(self, announcement_id: str) -> int:
+        """Stop held deliveries (reported cancelled) and retract released ones; returns
+        how many."""
         stopped = await self._releaser.stop(announcement_id)
         never, maybe = stopped.unposted(), stopped.to_retract()
         ended = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
         await self._emit(plan_retractions(maybe), ended)
         await self._releaser.cancelled(stopped, BatchState.CANCELLED)
-        await self._plans.cancel(announcement_id)
         log.info(
             "fanout_cancelled",
             announcement_id=announcement_id,
