@@ -23,7 +23,13 @@ from siaran_shared.metric_names import FANOUT_CHANNELS
 from siaran_shared.telemetry import histogram
 
 from siaran_router.outbox import Batch, BatchState
-from siaran_router.planning import delivery_id, plan_deliveries, plan_retractions, render_texts
+from siaran_router.planning import (
+    Rendered,
+    delivery_id,
+    plan_deliveries,
+    plan_retractions,
+    render_texts,
+)
 from siaran_router.plans import Plan, Plans, PlanState
 from siaran_router.registry import Registry
 from siaran_router.release import Releaser, outcome
@@ -32,8 +38,8 @@ from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
-#: Texts per channel kind for an announcement (CPU-bound: run in a worker thread).
-Render = Callable[[Announcement, Sequence[str]], dict[str, str]]
+#: Title and text per channel kind for an announcement (CPU-bound: run in a worker thread).
+Render = Callable[[Announcement, Sequence[str]], dict[str, Rendered]]
 
 
 class Fanout:
