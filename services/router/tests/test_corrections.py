@@ -166,3 +166,15 @@ async def test_a_correction_that_fails_half_way_is_done_again_once(wire: Wire) -
     assert await r.releaser.release_due() == 3
     assert sorted((t.delivery_id, t.revision) for t in r.sink.tasks) == [(i, 2) for i in IDS]
     assert len(r.sink.outcomes) == 3
+
+
+async def test_a_plan_from_before_channels_were_kept_is_corrected_from_its_held_tasks(
+    wire: Wire,
+) -> None:
+    r = await wire()
+    await r.fanout.on_accepted(accepted(publish_at=FAR))
+    await r.plans._plans.update("a1", {"channels": []})  # as a plan stored by an older router
+    assert await r.fanout.on_updated(updated(2)) == 3
+    r.clock.now = FAR + timedelta(seconds=1)
+    assert await r.releaser.release_due() == 3
+    assert {(t.delivery_id, t.revision) for t in r.sink.tasks} == {(i, 2) for i in IDS}

@@ -32,7 +32,7 @@ from siaran_router.planning import (
 )
 from siaran_router.plans import Plan, Plans, PlanState
 from siaran_router.registry import Registry
-from siaran_router.release import Releaser, outcome
+from siaran_router.release import Releaser, Stopped, outcome
 from siaran_router.release_times import release_at
 from siaran_router.targeting import select_channels
 
@@ -114,7 +114,7 @@ class Fanout:
         # stop first, then hold, then end the old batches: a failure in between is a
         # correction done again (the replacements are held under the same keys)
         stopped = await self._releaser.stop(a.id, below_revision=revision)
-        channels = self._still_enabled(plan)
+        channels = self._still_enabled(plan, stopped)
         texts = await asyncio.to_thread(self._render, a, [c.kind for c in channels])
 
         def due(task_id: str) -> datetime:
@@ -131,16 +131,18 @@ class Fanout:
         await self._emit([], [outcome(t, DeliveryStatus.SUPERSEDED, why) for t in stopped.never])
         await self._releaser.cancelled(stopped, BatchState.SUPERSEDED)
         await self._plans.revise(a, revision, len(tasks), [b.key for b in batches])
-        planned = len(plan.channels) + len(plan.fallback_channels())
+        planned = len({*plan.channels, *plan.fallback_channels()})
         log.info("correction_planned", announcement_id=a.id, revision=revision,
                  deliveries=len(tasks), superseded=len(stopped.never),
                  replaced=len(stopped.maybe), skipped=planned - len(channels))  # fmt: skip
         return len(tasks)
 
-    def _still_enabled(self, plan: Plan) -> list[Channel]:
-        """The plan's channels (first revision and fallbacks) that are still there and
-        enabled, as they are configured now."""
-        ids = dict.fromkeys([*plan.channels, *plan.fallback_channels()])
+    def _still_enabled(self, plan: Plan, stopped: Stopped) -> list[Channel]:
+        """The plan's channels (first revision and fallbacks, and those of the tasks a
+        plan from before the router kept its channels still holds) that are still there
+        and enabled, as they are configured now."""
+        held = [t.channel_id for t in (*stopped.never, *stopped.maybe)]
+        ids = dict.fromkeys([*plan.channels, *plan.fallback_channels(), *held])
         found = (self._registry.get(channel_id) for channel_id in ids)
         return [c for c in found if c is not None and c.enabled]
 

@@ -73,7 +73,7 @@ def subscribe(
 
     # Outcomes share the announcements' consumer: a failure and a cancellation of the same
     # announcement are never handled at once, and no second group member joins.
-    @subscriber(broker, settings, ANNOUNCEMENTS, RESULTS, max_records=200)
+    @subscriber(broker, settings, ANNOUNCEMENTS, RESULTS, max_records=50)
     async def on_announcements(_: Any, msg: KafkaMessage) -> None:
         raws = msg.raw_message
         records, poison = decode([r for r in raws if r.topic != RESULTS], *_ANNOUNCEMENT_EVENTS)
