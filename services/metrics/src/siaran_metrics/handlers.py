@@ -15,6 +15,8 @@ from siaran_shared import metric_names as m
 from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
+    AnnouncementCompleted,
+    AnnouncementUpdated,
     ChannelConfigured,
     ChannelHealthChanged,
     ChannelRemoved,
@@ -30,6 +32,13 @@ from siaran_metrics.ledger import Ledger
 from siaran_metrics.registry import Registry
 
 DeadLetter = Callable[[list[Poison]], Awaitable[None]]
+
+_ANNOUNCEMENT_EVENTS = (
+    AnnouncementAccepted,
+    AnnouncementUpdated,
+    AnnouncementCancelled,
+    AnnouncementCompleted,
+)
 
 
 @dataclass(frozen=True)
@@ -103,13 +112,14 @@ class Handlers:
         await self._refuse(poison)
 
     async def on_announcements(self, raws: list[Any]) -> None:
-        records, poison = decode(raws, AnnouncementAccepted, AnnouncementCancelled)
+        # AnnouncementCompleted travels here too: metrics' own, nothing to record.
+        records, poison = decode(raws, *_ANNOUNCEMENT_EVENTS)
         events = [r.event for r in records]
         await self.ledger.record_announcements(
-            [e for e in events if isinstance(e, AnnouncementAccepted)]
+            [e for e in events if isinstance(e, AnnouncementAccepted | AnnouncementUpdated)]
         )
         await self.ledger.record_cancellations(
-            [e.announcement_id for e in events if isinstance(e, AnnouncementCancelled)]
+            [e for e in events if isinstance(e, AnnouncementCancelled)]
         )
         await self._refuse(poison)
 

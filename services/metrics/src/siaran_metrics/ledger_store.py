@@ -4,6 +4,9 @@ Records in, records out; each method is named after what it does to the ledger."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from siaran_shared.store import Collection
 
@@ -11,6 +14,21 @@ from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryS
 
 #: Announcements read per page by `Announcements.recent`.
 _PAGE = 200
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Which of an announcement's deliveries to list (None: any)."""
+
+    status: DeliveryState | None = None
+    province: str | None = None
+    region: str | None = None
+    kind: str | None = None
+
+    def where(self) -> dict[str, Any]:
+        fields = {"status": self.status, "province": self.province, "region": self.region,
+                  "kind": self.kind}  # fmt: skip
+        return {f: str(v) for f, v in fields.items() if v is not None}
 
 
 class Deliveries:
@@ -30,6 +48,17 @@ class Deliveries:
 
     async def of_announcement(self, announcement_id: str) -> list[DeliveryRecord]:
         docs = await self.docs.find({"announcement_id": announcement_id})
+        return [DeliveryRecord.model_validate(doc) for doc in docs]
+
+    async def page(
+        self, announcement_id: str, only: DeliveryFilter, after: str | None, limit: int
+    ) -> list[DeliveryRecord]:
+        """Up to `limit` of an announcement's deliveries matching `only`, in delivery id
+        order, from the first after `after`."""
+        where = {"announcement_id": announcement_id} | only.where()
+        if after is not None:
+            where["delivery_id"] = {"$gt": after}
+        docs = await self.docs.find(where, order_by="delivery_id", limit=limit)
         return [DeliveryRecord.model_validate(doc) for doc in docs]
 
     async def count(self, announcement_id: str) -> Totals:
@@ -65,8 +94,12 @@ class Announcements:
         changes = record.described() | ({"totals": totals.model_dump()} if totals else {})
         await self.docs.update(record.id, changes)
 
-    async def cancel(self, announcement_id: str) -> None:
+    async def cancel(self, announcement_id: str, at: datetime) -> None:
+        """Cancelled at `at` (a replay keeps the first time)."""
         await self.docs.update(announcement_id, {"cancelled": True})
+        await self.docs.update(
+            announcement_id, {"cancelled_at": at.isoformat()}, where={"cancelled_at": None}
+        )
 
     async def add_to_totals(
         self, deltas: Mapping[str, Mapping[str, int]], settled: Iterable[str]
