@@ -27,6 +27,7 @@ from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS,
 from siaran_shared.messaging import Poison, decode
 from siaran_shared.telemetry import counter, gauge, histogram
 
+from siaran_metrics.completion import Completer
 from siaran_metrics.gauges import channels_active
 from siaran_metrics.ledger import Ledger
 from siaran_metrics.registry import Registry
@@ -65,13 +66,20 @@ class Handlers:
     """One batch of the five topics metrics reads, each topic's records to its handler."""
 
     def __init__(
-        self, ledger: Ledger, registry: Registry, instruments: Instruments, dead_letter: DeadLetter
+        self,
+        ledger: Ledger,
+        registry: Registry,
+        instruments: Instruments,
+        dead_letter: DeadLetter,
+        completer: Completer | None = None,
     ) -> None:
         self.ledger = ledger
         self.registry = registry
+        self.completer = completer
         self._instruments = instruments
         self._dead_letter = dead_letter
         self._kinds_seen: set[str] = set()
+        self._touched: set[str] = set()  # announcements a batch changed: complete now?
         # Plans before outcomes within a batch; the ledger accepts either order anyway.
         self.by_topic = {
             CHANNELS: self.on_channels,
@@ -89,10 +97,14 @@ class Handlers:
         for topic, handle in self.by_topic.items():
             if topic in grouped:
                 await handle(grouped[topic])
+        touched, self._touched = self._touched, set()
+        if self.completer is not None and touched:
+            await self.completer.check(touched)
 
     async def on_results(self, raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryCompleted)
         changed = await self.ledger.record_outcomes([r.event for r in records])
+        self._touched.update(o.announcement_id for o in changed)
         counts: Counter[tuple[str, str, str]] = Counter()
         for outcome in changed:
             counts[outcome.status.value, outcome.kind, outcome.province] += 1
@@ -109,18 +121,19 @@ class Handlers:
     async def on_deliveries(self, raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryPlanned)
         await self.ledger.record_planned([r.event for r in records])
+        self._touched.update(r.event.announcement_id for r in records)
         await self._refuse(poison)
 
     async def on_announcements(self, raws: list[Any]) -> None:
         # AnnouncementCompleted travels here too: metrics' own, nothing to record.
         records, poison = decode(raws, *_ANNOUNCEMENT_EVENTS)
         events = [r.event for r in records]
-        await self.ledger.record_announcements(
-            [e for e in events if isinstance(e, AnnouncementAccepted | AnnouncementUpdated)]
-        )
-        await self.ledger.record_cancellations(
-            [e for e in events if isinstance(e, AnnouncementCancelled)]
-        )
+        described = [e for e in events if isinstance(e, AnnouncementAccepted | AnnouncementUpdated)]
+        cancelled = [e for e in events if isinstance(e, AnnouncementCancelled)]
+        await self.ledger.record_announcements(described)
+        await self.ledger.record_cancellations(cancelled)
+        self._touched.update(e.announcement.id for e in described)
+        self._touched.update(e.announcement_id for e in cancelled)
         await self._refuse(poison)
 
     async def on_channels(self, raws: list[Any]) -> None:

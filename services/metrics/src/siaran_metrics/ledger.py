@@ -130,10 +130,12 @@ class Ledger:
         # Replays keep what the ledger added (cancelled, totals); a record from before the
         # ledger kept totals gets them now; a replayed older revision changes nothing.
         for key, record in records.items():
-            if key in existing and existing[key].revision <= record.revision:
-                missing = existing[key].totals is None
-                totals = await self.deliveries.count(key) if missing else None
-                await self.announcements.describe(record, totals)
+            known = existing.get(key)
+            if known is not None and known.revision <= record.revision:
+                totals = await self.deliveries.count(key) if known.totals is None else None
+                await self.announcements.describe(
+                    record, totals, reopen=record.revision > known.revision
+                )
         # New: counted from the deliveries that arrived first, and written with its totals.
         await self.announcements.create(
             [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from siaran_shared.store import Collection
@@ -89,10 +89,28 @@ class Announcements:
         """Store new announcements (an id stored meanwhile is left as it is)."""
         await self.docs.insert_many({r.id: r.document() for r in records})
 
-    async def describe(self, record: AnnouncementRecord, totals: Totals | None = None) -> None:
-        """Rewrite what the announcement itself says (a replay), and its totals if given."""
+    async def describe(
+        self, record: AnnouncementRecord, totals: Totals | None = None, *, reopen: bool = False
+    ) -> None:
+        """Rewrite what the announcement itself says (a replay, or a later revision: then
+        `reopen`, its completion is awaited again), and its totals if given."""
         changes = record.described() | ({"totals": totals.model_dump()} if totals else {})
-        await self.docs.update(record.id, changes)
+        await self.docs.update(record.id, changes | ({"awaiting": True} if reopen else {}))
+
+    async def completed(self, announcement_id: str, revision: int) -> None:
+        """This revision's completion is produced (unless a later one arrived meanwhile)."""
+        await self.docs.update(
+            announcement_id,
+            {"completed_revision": revision, "awaiting": False},
+            where={"revision": revision},
+        )
+
+    async def overdue(self, cutoff: datetime) -> list[str]:
+        """Announcements awaiting completion that were cancelled or expired by `cutoff`."""
+        at = cutoff.astimezone(UTC).isoformat(timespec="microseconds")
+        ended = [{"cancelled_at": {"$lte": at}}, {"expires_at": {"$lte": at}}]
+        docs = await self.docs.find({"awaiting": True, "$or": ended})
+        return [doc["id"] for doc in docs]
 
     async def cancel(self, announcement_id: str, at: datetime) -> None:
         """Cancelled at `at` (a replay keeps the first time)."""

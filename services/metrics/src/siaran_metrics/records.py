@@ -5,7 +5,7 @@ so a ledger written by an earlier version reads the same."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -79,7 +79,10 @@ class _Record(BaseModel):
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    """UTC, so stored times compare as strings (`Announcements.overdue`, `recent`)."""
+    if value is None:
+        return None
+    return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
 
 
 def _identity(event: DeliveryPlanned | DeliveryCompleted) -> dict[str, str | int | None]:
@@ -207,6 +210,8 @@ class AnnouncementRecord(_Record):
     cancelled_at: datetime | None = None
     #: the latest revision whose completion metrics produced (0: none yet)
     completed_revision: int = 0
+    #: the latest revision's completion is still to come (what `Announcements.overdue` finds)
+    awaiting: bool = True
     #: None for a document stored before the ledger kept totals
     totals: Totals | None = None
     #: > 0 while a batch's totals may disagree with its deliveries (see ledger.py)
