@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,17 +13,21 @@ import pytest
 from fastapi import FastAPI
 from siaran_metrics.app import create_app
 from siaran_metrics.config import MetricsSettings
+from siaran_metrics.release import last_release
 from siaran_shared.events import (
+    Announcement,
     AnnouncementCancelled,
     AnnouncementCompleted,
     AnnouncementUpdated,
     CompletionStatus,
     DeliveryStatus,
     Event,
+    Target,
     utcnow,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES, RESULTS
 from siaran_shared.messaging import ce_headers
+from siaran_shared.regions import ZONE_OFFSETS, target_regions
 from siaran_shared.settings import Settings
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
@@ -157,3 +161,44 @@ async def test_cancelled_or_expired_with_deliveries_pending_completes_after_the_
     }
     assert statuses == {"a1": (CompletionStatus.CANCELLED, 2), "e1": (CompletionStatus.EXPIRED, 1)}
     assert await completer.sweep(utcnow() + timedelta(days=1)) == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "released"),
+    [
+        (Target(provinces=("73",)), "2026-01-15T01:00:00+00:00"),  # 09:00 WITA
+        (Target(national=True), "2026-01-16T00:00:00+00:00"),  # 09:00 WIT, the next day
+        (Target(provinces=("31",), regencies=("73.03",)), "2026-01-15T02:00:00+00:00"),
+    ],
+)
+def test_the_last_release_is_the_latest_local_time_among_the_targeted_zones(
+    target: Target, released: str
+) -> None:
+    at = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)  # 07:30 WIB, 08:30 WITA, 09:30 WIT
+    a = Announcement(id="t", title="T", body="B", target=target, publish_local_time="09:00")
+    assert last_release(a, at, target_regions(target)).isoformat() == released
+    assert last_release(a.model_copy(update={"publish_local_time": None}), at, ()) == at
+
+
+async def test_not_complete_before_the_last_release_then_by_the_sweep(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    """Plans reach metrics as the router releases them: the first zone's deliveries all
+    final is no completion while another zone's release is still to come."""
+    accepted = make.accepted("z1")
+    wita_now = utcnow().astimezone(ZONE_OFFSETS["WITA"])
+    soon = (wita_now + timedelta(minutes=1)).strftime("%H:%M")
+    target = Target(provinces=("73", "31"))  # WITA, and WIB an hour later
+    announcement = accepted.announcement.model_copy(
+        update={"target": target, "publish_local_time": soon}
+    )
+    await send(metrics, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": announcement}),
+               "z1")  # fmt: skip
+    await send(metrics, DELIVERIES, make.planned("bantaeng-web", "z1"), "bantaeng-web")
+    await send(metrics, RESULTS, make.outcome("bantaeng-web", announcement_id="z1"), "z1")
+    completer = metrics.app.state.handlers.completer
+    assert await completer.sweep(utcnow() + timedelta(minutes=30)) == 0
+    assert completions(metrics) == []
+    assert await completer.sweep(utcnow() + timedelta(hours=1, minutes=62)) == 1
+    [(_, _, event)] = completions(metrics)
+    assert (event.status, event.report["delivered"]) == (CompletionStatus.COMPLETED, 1)

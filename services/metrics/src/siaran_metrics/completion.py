@@ -1,11 +1,12 @@
 """When an announcement's latest revision is complete, and saying so once.
 
-A revision completes when every delivery has a final outcome (`completed`, or `expired`
-when some expired), when the announcement is cancelled and its pending deliveries have
-their outcomes (`cancelled`), or, for deliveries that never got one, `grace` after the
-cancellation or the expiry. The completion is created once per revision in the store
-before it is published (`Completions.create`), so a restart or a replay never produces a
-second; one that a crash or a broker error left unpublished is published by `publish`.
+A revision completes when every delivery has a final outcome and the last of them was
+released (`completed`, or `expired` when some expired; `completed` with none `grace` after
+the release, when no channel matched), when the announcement is cancelled and its pending
+deliveries have their outcomes (`cancelled`), or, for deliveries that never got one, `grace`
+after the cancellation or the expiry. The completion is created once per revision in the
+store before it is published (`Completions.create`), so a restart or a replay never produces
+a second; one that a crash or a broker error left unpublished is published by `publish`.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ def due_status(
     if record.cancelled:
         since = record.cancelled_at or now
         return CompletionStatus.CANCELLED if final or now >= since + grace else None
-    if final and totals.planned:
+    released = record.release_by or record.accepted_at or now
+    if final and totals.planned and now >= released:
         return CompletionStatus.EXPIRED if totals.expired else CompletionStatus.COMPLETED
+    if final and not totals.planned and now >= released + grace:
+        return CompletionStatus.COMPLETED  # released, and no channel matched its target
     if record.expires_at is not None and now >= record.expires_at + grace:
         return CompletionStatus.EXPIRED
     return None
@@ -71,8 +75,9 @@ class Completer:
         return created
 
     async def sweep(self, now: datetime | None = None) -> int:
-        """Complete the announcements cancelled or expired more than the grace ago whose
-        deliveries never all got an outcome; how many."""
+        """Complete the announcements released, cancelled or expired more than the grace ago
+        that no batch completed (no outcome came after the release, or some never came);
+        how many."""
         now = now or utcnow()
         return await self.check(await self._ledger.announcements.overdue(now - self._grace), now)
 

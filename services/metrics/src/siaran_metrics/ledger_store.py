@@ -106,9 +106,10 @@ class Announcements:
         )
 
     async def overdue(self, cutoff: datetime) -> list[str]:
-        """Announcements awaiting completion that were cancelled or expired by `cutoff`."""
+        """Announcements awaiting completion that were released, cancelled or expired by
+        `cutoff`."""
         at = cutoff.astimezone(UTC).isoformat(timespec="microseconds")
-        ended = [{"cancelled_at": {"$lte": at}}, {"expires_at": {"$lte": at}}]
+        ended = [{field: {"$lte": at}} for field in ("release_by", "cancelled_at", "expires_at")]
         docs = await self.docs.find({"awaiting": True, "$or": ended})
         return [doc["id"] for doc in docs]
 

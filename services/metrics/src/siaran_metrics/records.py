@@ -19,6 +19,8 @@ from siaran_shared.events import (
 )
 from siaran_shared.regions import target_regions
 
+from siaran_metrics.release import last_release
+
 
 class DeliveryState(StrEnum):
     """A delivery in the ledger: pending until an outcome arrives, then the outcome's."""
@@ -202,6 +204,8 @@ class AnnouncementRecord(_Record):
     accepted_at: datetime | None = None
     regions_targeted: tuple[str, ...] = ()
     revision: int = 1
+    #: when the router releases the last of its deliveries (None: stored before it was kept)
+    release_by: datetime | None = None
     expires_at: datetime | None = None
     callback_url: str | None = None
     #: the NAME of the secret that signs the completion callback, never its value
@@ -217,20 +221,22 @@ class AnnouncementRecord(_Record):
     #: > 0 while a batch's totals may disagree with its deliveries (see ledger.py)
     unsettled: int = 0
 
-    @field_serializer("accepted_at", "expires_at", "cancelled_at")
+    @field_serializer("accepted_at", "release_by", "expires_at", "cancelled_at")
     def _iso_times(self, value: datetime | None) -> str | None:
         return _iso(value)
 
     @classmethod
     def of(cls, event: AnnouncementAccepted | AnnouncementUpdated) -> AnnouncementRecord:
         a = event.announcement
+        targeted = tuple(sorted(target_regions(a.target)))
         return cls(
             id=a.id,
             title=a.title,
             priority=a.priority.value,
             accepted_at=event.accepted_at,
-            regions_targeted=tuple(sorted(target_regions(a.target))),
+            regions_targeted=targeted,
             revision=event.revision,
+            release_by=last_release(a, event.accepted_at, targeted),
             expires_at=a.expires_at,
             callback_url=a.callback_url,
             callback_secret=a.callback_secret,
@@ -247,6 +253,6 @@ class AnnouncementRecord(_Record):
 
 
 _DESCRIBED = {
-    "id", "title", "priority", "accepted_at", "regions_targeted", "revision", "expires_at",
-    "callback_url", "callback_secret",
+    "id", "title", "priority", "accepted_at", "regions_targeted", "revision", "release_by",
+    "expires_at", "callback_url", "callback_secret",
 }  # fmt: skip
