@@ -73,6 +73,15 @@ def completions(sut: ServiceUnderTest) -> list[tuple[str | None, str, Announceme
     return found
 
 
+def correction(make: SimpleNamespace) -> AnnouncementUpdated:
+    """Revision 2 of a1."""
+    accepted = make.accepted()
+    return AnnouncementUpdated(
+        announcement=accepted.announcement, revision=2, accepted_at=accepted.accepted_at,
+        updated_by="editor", submitted_by="writer",
+    )  # fmt: skip
+
+
 async def two_deliveries(sut: ServiceUnderTest, make: SimpleNamespace) -> None:
     await send(sut, ANNOUNCEMENTS, make.accepted(), "a1")
     for channel_id in ("bantaeng-web", "bantaeng-x"):
@@ -110,12 +119,7 @@ async def test_a_correction_completes_again_once_its_own_outcomes_are_final(
     await send(metrics, ANNOUNCEMENTS, make.accepted(), "a1")
     await send(metrics, DELIVERIES, make.planned("bantaeng-web"), "bantaeng-web")
     await send(metrics, RESULTS, make.outcome("bantaeng-web"), "a1")
-    accepted = make.accepted()
-    updated = AnnouncementUpdated(
-        announcement=accepted.announcement, revision=2, accepted_at=accepted.accepted_at,
-        updated_by="editor", submitted_by="writer",
-    )  # fmt: skip
-    await send(metrics, ANNOUNCEMENTS, updated, "a1")
+    await send(metrics, ANNOUNCEMENTS, correction(make), "a1")
     assert [e.revision for _, _, e in completions(metrics)] == [1]  # no revision-2 plan yet
     task = make.planned("bantaeng-web").model_copy(update={"revision": 2})
     await send(metrics, DELIVERIES, task, "bantaeng-web")
@@ -202,3 +206,24 @@ async def test_not_complete_before_the_last_release_then_by_the_sweep(
     assert await completer.sweep(utcnow() + timedelta(hours=1, minutes=62)) == 1
     [(_, _, event)] = completions(metrics)
     assert (event.status, event.report["delivered"]) == (CompletionStatus.COMPLETED, 1)
+
+
+async def test_a_replaced_delivery_whose_correction_never_came_waits_only_the_grace(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    """A correction skips a channel removed since: its held revision 1 ends superseded, no
+    revision 2 follows; the announcement still completes, a grace after the correction."""
+    await two_deliveries(metrics, make)
+    await send(metrics, RESULTS, make.outcome("bantaeng-web"), "a1")
+    await send(metrics, ANNOUNCEMENTS, correction(make), "a1")
+    web = make.planned("bantaeng-web").model_copy(update={"revision": 2})
+    await send(metrics, DELIVERIES, web, "bantaeng-web")
+    await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.SUPERSEDED), "a1")
+    await send(metrics, RESULTS, make.outcome("bantaeng-web").model_copy(update={"revision": 2}),
+               "a1")  # fmt: skip
+    assert completions(metrics) == []
+    completer = metrics.app.state.handlers.completer
+    assert await completer.sweep(utcnow() + timedelta(seconds=61)) == 1
+    [(_, _, event)] = completions(metrics)
+    assert (event.revision, event.status) == (2, CompletionStatus.COMPLETED)
+    assert (event.report["delivered"], event.report["pending"]) == (1, 1)

@@ -4,7 +4,8 @@ A revision completes when every delivery has a final outcome and the last of the
 released (`completed`, or `expired` when some expired; `completed` with none `grace` after
 the release, when no channel matched), when the announcement is cancelled and its pending
 deliveries have their outcomes (`cancelled`), or, for deliveries that never got one, `grace`
-after the cancellation or the expiry. The completion is created once per revision in the
+after the cancellation or the expiry (or the correction, for deliveries it replaced whose
+own plan never came). The completion is created once per revision in the
 store before it is published (`Completions.create`), so a restart or a replay never produces
 a second; one that a crash or a broker error left unpublished is published by `publish`.
 """
@@ -29,12 +30,14 @@ Announce = Callable[[Sequence[CompletionRecord]], Awaitable[None]]
 
 
 def due_status(
-    record: AnnouncementRecord, totals: Totals, now: datetime, grace: timedelta
+    record: AnnouncementRecord, totals: Totals, now: datetime, grace: timedelta, stale: int = 0
 ) -> CompletionStatus | None:
-    """What the announcement's latest revision completes as by `now`; None while it does not."""
+    """What the announcement's latest revision completes as by `now`; None while it does not.
+    `stale`: pending deliveries that a correction replaced more than `grace` ago and whose
+    own plan never came (their channel was removed since): they wait no longer."""
     if not record.awaiting_completion:
         return None
-    final = totals.pending == 0
+    final = totals.pending == stale
     if record.cancelled:
         since = record.cancelled_at or now
         return CompletionStatus.CANCELLED if final or now >= since + grace else None
@@ -92,7 +95,10 @@ class Completer:
     async def _complete(self, record: AnnouncementRecord, now: datetime) -> bool:
         ledger = self._ledger
         totals = record.totals or await ledger.deliveries.count(record.id)
-        status = due_status(record, totals, now, self._grace)
+        stale = 0
+        if totals.pending and record.revised_at and now >= record.revised_at + self._grace:
+            stale = await ledger.deliveries.superseded(record.id)
+        status = due_status(record, totals, now, self._grace, stale)
         if status is None:
             return False
         deliveries = await ledger.deliveries.of_announcement(record.id)

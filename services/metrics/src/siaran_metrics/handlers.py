@@ -104,7 +104,8 @@ class Handlers:
     async def on_results(self, raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryCompleted)
         changed = await self.ledger.record_outcomes([r.event for r in records])
-        self._touched.update(o.announcement_id for o in changed)
+        # all of them: a batch replayed after a failed check finds nothing changed
+        self._touched.update(r.event.announcement_id for r in records)
         counts: Counter[tuple[str, str, str]] = Counter()
         for outcome in changed:
             counts[outcome.status.value, outcome.kind, outcome.province] += 1

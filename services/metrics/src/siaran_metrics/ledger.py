@@ -50,6 +50,7 @@ from siaran_shared.events import (
     DeliveryAction,
     DeliveryCompleted,
     DeliveryPlanned,
+    DeliveryStatus,
 )
 
 from siaran_metrics.ledger_store import Announcements, Deliveries
@@ -171,7 +172,10 @@ class Ledger:
         for outcome in outcomes:
             if outcome.action is DeliveryAction.RETRACT:
                 transitions.apply(existing, outcome.delivery_id, _after_retraction, outcome)
-            elif transitions.apply(existing, outcome.delivery_id, after_outcome, outcome):
+            elif (
+                transitions.apply(existing, outcome.delivery_id, after_outcome, outcome)
+                and outcome.status is not DeliveryStatus.SUPERSEDED  # not an outcome yet
+            ):
                 changed.append(outcome)
         await self._write(transitions)
         return changed

@@ -65,6 +65,12 @@ class Deliveries:
         """An announcement's totals, counted from its delivery records."""
         return Totals.of(await self.docs.count_by("status", {"announcement_id": announcement_id}))
 
+    async def superseded(self, announcement_id: str) -> int:
+        """An announcement's deliveries replaced by a later revision whose own plan has not
+        arrived (counted pending)."""
+        where = {"announcement_id": announcement_id, "status": DeliveryState.SUPERSEDED.value}
+        return await self.docs.count(where)
+
     async def pending(self) -> int:
         """Planned deliveries with no final outcome yet, over the whole ledger."""
         return await self.docs.count({"status": DeliveryState.PENDING.value})

@@ -4,6 +4,7 @@ so a ledger written by an earlier version reads the same."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -32,6 +33,14 @@ class DeliveryState(StrEnum):
     EXPIRED = "expired"
     SKIPPED = "skipped"
     RETRACTED = "retracted"  # only ever a retraction's outcome; never counted in totals
+    #: a later revision replaced it before it was posted; counted pending (never final or
+    #: failed) until that revision's plan arrives, if it does (see completion.py)
+    SUPERSEDED = "superseded"
+
+    @property
+    def counted_as(self) -> DeliveryState:
+        """The state it counts as in totals and reports."""
+        return DeliveryState.PENDING if self is DeliveryState.SUPERSEDED else self
 
 
 #: The states an announcement's totals count (each delivery in one of them, or in none).
@@ -61,8 +70,10 @@ class Totals(BaseModel):
     @classmethod
     def of(cls, by_state: Mapping[Any, int]) -> Totals:
         """Totals from a count of delivery records per state."""
-        counts = {str(s): n for s, n in by_state.items()}
-        return cls(planned=sum(by_state.values()), **{s: counts.get(s, 0) for s in COUNTED})
+        counts: Counter[str] = Counter()
+        for state, n in by_state.items():
+            counts[DeliveryState(state).counted_as.value if state else str(state)] += n
+        return cls(planned=sum(by_state.values()), **{s: counts[s] for s in COUNTED})
 
     def get(self, state: DeliveryState) -> int:
         return int(getattr(self, state.value, 0))
@@ -162,7 +173,8 @@ class DeliveryRecord(_Record):
     @property
     def counted_in(self) -> tuple[str, ...]:
         """The totals this delivery counts in."""
-        return ("planned", self.status.value) if self.status in COUNTED else ("planned",)
+        state = self.status.counted_as
+        return ("planned", state.value) if state in COUNTED else ("planned",)
 
 
 def after_plan(before: DeliveryRecord | None, task: DeliveryPlanned) -> DeliveryRecord | None:
@@ -181,11 +193,17 @@ def after_outcome(
 ) -> DeliveryRecord | None:
     """The delivery once a publish outcome arrived; None when it changes nothing. An outcome
     of an older revision than the ledger holds, and a `superseded` one (a later revision
-    replaced the task: its own outcome is the one that counts), change nothing."""
-    if outcome.status is DeliveryStatus.SUPERSEDED:
-        return None
+    replaced the task: its own outcome is the one that counts) of a delivery already final
+    or replaced, change nothing."""
     if before is not None and outcome.revision < before.revision:
         return None
+    if (
+        outcome.status is DeliveryStatus.SUPERSEDED
+        and before is not None
+        and before.revision == outcome.revision
+        and before.status is not DeliveryState.PENDING
+    ):
+        return None  # what it replaced had its outcome already
     record = before
     if record is None or outcome.revision > record.revision:
         planned = record is not None and record.planned  # an earlier revision was planned
@@ -204,6 +222,8 @@ class AnnouncementRecord(_Record):
     accepted_at: datetime | None = None
     regions_targeted: tuple[str, ...] = ()
     revision: int = 1
+    #: when the latest revision (a correction) was published; None for revision 1
+    revised_at: datetime | None = None
     #: when the router releases the last of its deliveries (None: stored before it was kept)
     release_by: datetime | None = None
     expires_at: datetime | None = None
@@ -221,7 +241,7 @@ class AnnouncementRecord(_Record):
     #: > 0 while a batch's totals may disagree with its deliveries (see ledger.py)
     unsettled: int = 0
 
-    @field_serializer("accepted_at", "release_by", "expires_at", "cancelled_at")
+    @field_serializer("accepted_at", "revised_at", "release_by", "expires_at", "cancelled_at")
     def _iso_times(self, value: datetime | None) -> str | None:
         return _iso(value)
 
@@ -236,6 +256,7 @@ class AnnouncementRecord(_Record):
             accepted_at=event.accepted_at,
             regions_targeted=targeted,
             revision=event.revision,
+            revised_at=event.updated_at if isinstance(event, AnnouncementUpdated) else None,
             release_by=last_release(a, event.accepted_at, targeted),
             expires_at=a.expires_at,
             callback_url=a.callback_url,
@@ -253,6 +274,6 @@ class AnnouncementRecord(_Record):
 
 
 _DESCRIBED = {
-    "id", "title", "priority", "accepted_at", "regions_targeted", "revision", "release_by",
-    "expires_at", "callback_url", "callback_secret",
+    "id", "title", "priority", "accepted_at", "regions_targeted", "revision", "revised_at",
+    "release_by", "expires_at", "callback_url", "callback_secret",
 }  # fmt: skip

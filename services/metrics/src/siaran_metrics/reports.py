@@ -39,8 +39,8 @@ def announcement_report(
     by_kind: dict[str, Counter[DeliveryState]] = defaultdict(Counter)
     by_province: dict[str, Counter[DeliveryState]] = defaultdict(Counter)
     for d in deliveries:
-        by_kind[d.kind][d.status] += 1
-        by_province[d.province][d.status] += 1
+        by_kind[d.kind][d.status.counted_as] += 1
+        by_province[d.province][d.status.counted_as] += 1
     delivered = [d for d in deliveries if d.status is DeliveryState.DELIVERED]
     times = sorted(d.completed_at for d in delivered if d.completed_at)
     latencies = sorted(d.latency_seconds for d in delivered if d.latency_seconds is not None)
