@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +16,8 @@ from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_metrics.api import router
+from siaran_metrics.completion_wiring import completion_loop, completion_parts
+from siaran_metrics.config import metrics_settings
 from siaran_metrics.handlers import Handlers, Instruments
 from siaran_metrics.ledger import Ledger
 from siaran_metrics.ledger_store import Announcements, Deliveries
@@ -33,7 +36,7 @@ def create_app(
     meter: Meter | None = None,
 ) -> FastAPI:
     """The metrics service; `meter` replaces the process's meter (tests read exact counts)."""
-    runtime = build_runtime("metrics", settings)
+    runtime = build_runtime("metrics", metrics_settings(settings))
     store = runtime.store
     retention = prune_in_background(runtime)
     ledger = Ledger(
@@ -59,7 +62,10 @@ def create_app(
     async def refuse(poison: list[Poison]) -> None:
         await dead_letter(runtime.broker, runtime.source, poison)
 
-    handlers = Handlers(ledger, registry, Instruments.create(meter), refuse)
+    completer, callbacks = completion_parts(
+        runtime, ledger, retention.keep("ledger", "completed_at")
+    )
+    handlers = Handlers(ledger, registry, Instruments.create(meter), refuse, completer)
 
     async def gauges_loop() -> None:
         while True:
@@ -70,6 +76,9 @@ def create_app(
             await asyncio.sleep(gauge_interval)
 
     runtime.run_in_background("gauges", gauges_loop)
+    runtime.run_in_background(
+        "completions", functools.partial(completion_loop, runtime, completer, callbacks)
+    )
 
     # One consumer for the five topics: one group member joins once, not four rebalances.
     # Fuller batches (up to 100 ms): the ledger may lag a little, each batch costs a commit
@@ -86,6 +95,7 @@ def create_app(
         description="Delivery reports per announcement, coverage of the regions, metrics.",
     )
     app.state.handlers = handlers
+    app.state.callbacks = callbacks
     app.state.runtime = runtime
     app.include_router(router)
     return app
