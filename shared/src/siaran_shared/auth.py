@@ -183,13 +183,14 @@ class KeyRing:
         self._write([*self.all_keys(), key])
         return key, token
 
-    def revoke(self, key_id_or_name: str) -> list[ApiKey]:
-        """Revoke keys by id or name; returns those revoked now."""
+    def revoke(self, key_id_or_name: str, *, by_name: bool = True) -> list[ApiKey]:
+        """Revoke keys by id or name (`by_name=False`: by id only); returns those revoked now."""
         now = utcnow().isoformat()
         revoked: list[ApiKey] = []
         updated: list[ApiKey] = []
         for key in self.all_keys():
-            if key.revoked_at is None and key_id_or_name in (key.id, key.name):
+            names = (key.id, key.name) if by_name else (key.id,)
+            if key.revoked_at is None and key_id_or_name in names:
                 key = replace(key, revoked_at=now)
                 revoked.append(key)
             updated.append(key)

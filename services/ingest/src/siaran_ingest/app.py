@@ -21,6 +21,7 @@ from siaran_ingest.archive import Archive, Publish
 from siaran_ingest.config import IngestConfig
 from siaran_ingest.inbound import accept_inbound
 from siaran_ingest.intake import Intake
+from siaran_ingest.keys_api import router as keys_router
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
@@ -98,5 +99,6 @@ def create_app(
     app.state.rate_limiter = RateLimiter(config.rate_per_second, config.rate_burst)
     app.state.runtime = runtime
     app.include_router(router)
+    app.include_router(keys_router)
     install_openapi(app)
     return app
