@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.metrics import Meter
+from siaran_shared.events.topics import DLQ
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Poison, dead_letter, subscriber
 from siaran_shared.retention import prune_in_background
@@ -15,6 +16,8 @@ from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_metrics.api import router
+from siaran_metrics.dead_letters import DeadLetters
+from siaran_metrics.dead_letters_api import router as dead_letters_router
 from siaran_metrics.handlers import Handlers, Instruments
 from siaran_metrics.ledger import Ledger
 from siaran_metrics.ledger_store import Announcements, Deliveries
@@ -60,6 +63,14 @@ def create_app(
         await dead_letter(runtime.broker, runtime.source, poison)
 
     handlers = Handlers(ledger, registry, Instruments.create(meter), refuse)
+    dead_letters = DeadLetters(
+        store.collection(
+            "dead_letters",
+            indexes=("received_at", "origin_topic"),
+            expiry=retention.keep("dead_letters", "received_at"),
+        )
+    )
+    handlers.by_topic[DLQ] = dead_letters.record
 
     async def gauges_loop() -> None:
         while True:
@@ -88,4 +99,6 @@ def create_app(
     app.state.handlers = handlers
     app.state.runtime = runtime
     app.include_router(router)
+    app.state.dead_letters = dead_letters
+    app.include_router(dead_letters_router)
     return app
