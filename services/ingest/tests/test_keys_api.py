@@ -148,3 +148,21 @@ async def test_a_read_only_keys_file_is_a_503_saying_what_to_do(
     assert created.status_code == 503
     assert created.json()["error"]["code"] == "keys_read_only"
     assert "siaran keys" in created.json()["error"]["message"]
+
+
+def test_every_status_a_key_route_answers_is_documented_as_the_error_shape(kit: Kit) -> None:
+    paths = kit.sut.app.openapi()["paths"]
+    expected = {
+        ("get", "/v1/keys"): {"200", "401", "403"},
+        ("post", "/v1/keys"): {"201", "400", "401", "403", "409", "413", "422", "503"},
+        ("delete", "/v1/keys/{key_id}"): {"200", "401", "403", "404", "409", "422", "503"},
+    }
+    for (method, path), statuses in expected.items():
+        responses = paths[path][method]["responses"]
+        assert set(responses) == statuses, (method, path)
+        for status, response in responses.items():
+            schema = response["content"]["application/json"]["schema"]
+            if status.startswith(("4", "5")):
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, status)
+    created = paths["/v1/keys"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["schema"] == {"$ref": "#/components/schemas/KeyCreated"}

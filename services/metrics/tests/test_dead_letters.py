@@ -216,3 +216,23 @@ async def test_non_admin_keys_are_refused(metrics: ServiceUnderTest, scope: str)
         ]
     assert statuses == [403, 403, 403]
     assert metrics.seen[INBOUND] == []
+
+
+def test_every_status_a_dead_letter_route_answers_is_documented_as_the_error_shape(
+    metrics: ServiceUnderTest,
+) -> None:
+    paths = metrics.app.openapi()["paths"]
+    expected = {
+        ("get", "/v1/dead-letters"): {"200", "401", "403", "422"},
+        ("get", "/v1/dead-letters/{letter_id}"): {"200", "401", "403", "404", "422"},
+        ("post", "/v1/dead-letters/{letter_id}/replay"): {
+            "200", "401", "403", "404", "409", "422", "503"
+        },
+    }  # fmt: skip
+    for (method, path), statuses in expected.items():
+        responses = paths[path][method]["responses"]
+        assert set(responses) == statuses, (method, path)
+        for status, response in responses.items():
+            schema = response["content"]["application/json"]["schema"]
+            if status.startswith(("4", "5")):
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, status)
