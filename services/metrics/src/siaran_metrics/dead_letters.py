@@ -21,10 +21,11 @@ from pydantic import BaseModel, field_serializer
 from siaran_shared.events import utcnow
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Replay
+from siaran_shared.messaging.dead_letters import DEAD_LETTER_HEADERS
 from siaran_shared.messaging.headers import Header, is_sensitive
 from siaran_shared.store import Collection
 
-from siaran_metrics.dead_letters_preview import preview, shown_headers
+from siaran_metrics.dead_letters_preview import preview, redact_text, shown_headers
 
 log = get_logger(__name__)
 
@@ -85,8 +86,11 @@ def _int(text: str | None) -> int | None:
 
 def document_of(raw: Any, now: datetime) -> dict[str, Any]:
     """The stored document of a record consumed from the dead-letter topic."""
-    headers = [(k, v or b"") for k, v in (raw.headers or ()) if not is_sensitive(k)]
-    text = {k: v.decode(errors="replace") for k, v in headers}
+    text = {k: (v or b"").decode(errors="replace") for k, v in (raw.headers or ())}
+    # Kept for the replay: the original headers, less any credential (what dead-lettering
+    # added is in the fields above, and a replay drops it anyway).
+    headers = [(k, v or b"") for k, v in (raw.headers or ())
+               if not is_sensitive(k) and not k.startswith(DEAD_LETTER_HEADERS)]  # fmt: skip
     origin = (text.get("siaran-origin-topic", ""), text.get("siaran-origin-partition"),
               text.get("siaran-origin-offset"))  # fmt: skip
     by, at = text.get("siaran-dead-lettered-by", ""), text.get("siaran-dead-lettered-at")
@@ -99,8 +103,8 @@ def document_of(raw: Any, now: datetime) -> dict[str, Any]:
         origin_topic=origin[0],
         origin_partition=_int(origin[1]),
         origin_offset=_int(origin[2]),
-        key=raw.key.decode(errors="replace") if raw.key is not None else None,
-        error=text.get("siaran-error", ""),
+        key=redact_text(raw.key.decode(errors="replace")) if raw.key is not None else None,
+        error=redact_text(text.get("siaran-error", "")),
         dead_lettered_by=by,
         dead_lettered_at=at,
         received_at=now,

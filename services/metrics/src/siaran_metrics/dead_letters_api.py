@@ -41,7 +41,7 @@ class DeadLetterPage(BaseModel):
 class DeadLetterDetail(DeadLetter, frozen=True):
     """A dead letter with a redacted preview of its body and its headers."""
 
-    headers: dict[str, str] = Field(description="The record's headers; credentials never kept")
+    headers: dict[str, str] = Field(description="The original record's headers, less credentials")
     preview: str = Field(description="The body as text, credentials cut out, at most 2000 chars")
     preview_truncated: bool
 
