@@ -113,6 +113,9 @@ async def test_the_same_dead_letter_consumed_twice_is_kept_once(metrics: Service
     await metrics.app.state.dead_letters.record([raw, raw])
     await metrics.app.state.dead_letters.record([raw])
     assert len((await listed(metrics))["items"]) == 1
+    another = SimpleNamespace(**{**vars(raw), "offset": 4})  # alike, but another record
+    await metrics.app.state.dead_letters.record([another])
+    assert len((await listed(metrics))["items"]) == 2
 
 
 async def test_pages_follow_the_cursor_newest_first_and_filter_by_origin(

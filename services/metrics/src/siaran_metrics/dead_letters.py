@@ -95,8 +95,10 @@ def document_of(raw: Any, now: datetime) -> dict[str, Any]:
               text.get("siaran-origin-offset"))  # fmt: skip
     by, at = text.get("siaran-dead-lettered-by", ""), text.get("siaran-dead-lettered-at")
     # The same dead letter consumed again (metrics restarted before committing) has the same
-    # id; the same poison dead-lettered again is another dead letter (a later time).
-    identity = [by, *map(str, origin), str(at), str(raw.topic), str(raw.timestamp)]
+    # id; the same poison dead-lettered again is another record, so another dead letter. The
+    # record's time is in it because a broker that forgot its topics counts offsets anew.
+    where = (raw.partition, raw.offset, raw.timestamp)
+    identity = [by, *map(str, origin), str(at), *map(str, where)]
     value: bytes = raw.value or b""
     letter = DeadLetter(
         id=hashlib.sha256("|".join(identity).encode()).hexdigest()[:24],
