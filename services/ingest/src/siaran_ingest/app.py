@@ -23,6 +23,7 @@ from siaran_ingest.config import IngestConfig
 from siaran_ingest.corrections import Revisions
 from siaran_ingest.inbound import accept_inbound
 from siaran_ingest.intake import Intake
+from siaran_ingest.keys_api import router as keys_router
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
@@ -117,5 +118,6 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(router)
     app.include_router(workflow_router)
+    app.include_router(keys_router)
     install_openapi(app)
     return app
