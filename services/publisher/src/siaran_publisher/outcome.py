@@ -19,6 +19,8 @@ class Attempt:
     summary: str
     status: int | None = None
     retry_after: float | None = None
+    #: the platform's id of the post made (native platforms), recorded in the outcome
+    post_id: str | None = None
 
     @property
     def needs_reconnect(self) -> bool:

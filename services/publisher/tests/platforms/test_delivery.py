@@ -52,6 +52,7 @@ async def test_a_facebook_post_is_delivered_with_its_post_id_and_deleted_on_canc
     [outcome] = await native.run(post)
     assert outcome.status is DeliveryStatus.DELIVERED
     assert "post_id=111_333" in (outcome.response or "")
+    assert outcome.post_id == "111_333"
     [retracted] = await native.run(post.model_copy(update={"action": DeliveryAction.RETRACT}))
     assert retracted.status is DeliveryStatus.RETRACTED
     assert len(platforms.made("DELETE", "/graph/v23.0/111_333")) == 1

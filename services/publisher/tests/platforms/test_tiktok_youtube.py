@@ -27,6 +27,7 @@ async def test_tiktok_video_is_pulled_from_url_and_its_status_fetched_until_comp
     second = await sender.send(clip)
     assert second.verdict is Verdict.DELIVERED
     assert "post_id=7300000000000000001" in second.summary
+    assert second.post_id == "7300000000000000001"
     [init] = platforms.made("POST", VIDEO_INIT)
     assert init.body == {
         "post_info": {"title": "Vaksinasi gratis di Bantaeng", "privacy_level": "SELF_ONLY"},
@@ -84,6 +85,7 @@ async def test_youtube_uploads_the_video_resumably_and_deletes_it_on_retraction(
     attempt = await sender.send(task(YT, video(platforms.base)))
     assert attempt.verdict is Verdict.DELIVERED
     assert "post_id=yt-video-1" in attempt.summary
+    assert attempt.post_id == "yt-video-1"
     assert platforms.uploaded == len(VIDEO)
     [start] = platforms.made("POST", "/google/upload/youtube/v3/videos")
     assert start.query == {"uploadType": "resumable", "part": "snippet,status"}

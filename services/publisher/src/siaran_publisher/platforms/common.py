@@ -110,8 +110,10 @@ def resolve_token(endpoint: str, secrets: Secrets) -> tuple[Account, str]:
 
 
 def delivered(platform: str, post_id: str) -> Attempt:
-    """A post made: the platform's post id, as the outcome records it."""
-    return Attempt(Verdict.DELIVERED, f"{platform} post_id={post_id}", status=200)
+    """A post made: the platform's post id, as the outcome records it (a container's id,
+    `container:ID`, names no post and is left out of the outcome's post_id)."""
+    known = None if post_id.startswith("container:") else post_id
+    return Attempt(Verdict.DELIVERED, f"{platform} post_id={post_id}", 200, post_id=known)
 
 
 def media_required(platform: str) -> Attempt:
