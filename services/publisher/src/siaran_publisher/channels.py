@@ -9,7 +9,13 @@ secret, rate) is sent to where it points now. A channel this instance has not he
 
 from __future__ import annotations
 
-from siaran_shared.events import Channel, DeliveryPlanned
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from siaran_shared.events import Channel, DeliveryPlanned, utcnow
+from siaran_shared.store import Collection
+
+from siaran_publisher.outcome import Attempt, Verdict
 
 #: Why a delivery to a channel that no longer takes posts ends without one.
 DELETED = "channel deleted after the announcement was accepted"
@@ -21,10 +27,20 @@ class CurrentChannels:
 
     def __init__(self) -> None:
         self._latest: dict[str, Channel | None] = {}  # None: deleted (a tombstone)
+        self._saved_at: dict[str, datetime] = {}
 
-    def apply(self, channel_id: str, channel: Channel | None) -> None:
-        """A configuration (None: a deletion) read from the registry topic."""
+    def apply(
+        self, channel_id: str, channel: Channel | None, configured_at: datetime | None = None
+    ) -> None:
+        """A configuration (None: a deletion) read from the registry topic, and when it was
+        saved (what lifts a "needs reconnect": see Reconnects)."""
         self._latest[channel_id] = channel
+        if configured_at is not None:
+            self._saved_at[channel_id] = configured_at
+
+    def saved_at(self, channel_id: str) -> datetime | None:
+        """When the channel was last saved in the registry, as far as this instance read."""
+        return self._saved_at.get(channel_id)
 
     def honour(self, task: DeliveryPlanned) -> tuple[DeliveryPlanned, str | None]:
         """The task as the channel is now, or why it may not be sent at all."""
@@ -43,3 +59,60 @@ class CurrentChannels:
         if all(getattr(task, name) == value for name, value in now.items()):
             return task, None
         return task.model_copy(update=now), None
+
+
+#: The platforms' names as an officer knows them.
+PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "threads": "Threads",
+                  "tiktok": "TikTok", "youtube": "YouTube"}  # fmt: skip
+
+
+def reconnect_reason(platform: str) -> str:
+    """What an officer reads when a platform refused a channel's token."""
+    name = PLATFORM_NAMES.get(platform, platform)
+    return (f"the {name} token of this channel expired or was revoked; save the channel"
+            " again with a new token")  # fmt: skip
+
+
+@dataclass
+class Reconnects:
+    """Native platform channels whose token the platform said expired or was revoked.
+
+    Such a channel is not sent to again (every delivery fails at once, saying what to do)
+    until it is saved again in the registry: a ChannelConfigured newer than the mark. The
+    mark is kept in the store, so a restart (which reads the registry topic from its start,
+    old configurations included) does not lift it."""
+
+    docs: Collection
+    channels: CurrentChannels
+    prefix: str = "reconnect:"
+    #: channel id -> (when marked, platform), or None: known not to be marked
+    _marks: dict[str, tuple[datetime, str] | None] = field(default_factory=dict)
+
+    async def refusal(self, task: DeliveryPlanned) -> Attempt | None:
+        """The attempt a marked channel gets instead of a send; None when it may be sent."""
+        mark = await self._mark(task.channel_id)
+        if mark is None:
+            return None
+        marked_at, platform = mark
+        saved = self.channels.saved_at(task.channel_id)
+        if saved is not None and saved > marked_at:  # saved again since: try the new token
+            await self.docs.delete(self.prefix + task.channel_id)
+            self._marks[task.channel_id] = None
+            return None
+        return Attempt(Verdict.PERMANENT, f"{reconnect_reason(platform)} (since"
+                       f" {marked_at:%Y-%m-%d %H:%M} UTC)", 401, token_dead=True)  # fmt: skip
+
+    async def mark(self, channel_id: str, platform: str) -> None:
+        """The platform refused the channel's token."""
+        now = utcnow()
+        await self.docs.put(self.prefix + channel_id,
+                            {"marked_at": now.isoformat(), "platform": platform})  # fmt: skip
+        self._marks[channel_id] = (now, platform)
+
+    async def _mark(self, channel_id: str) -> tuple[datetime, str] | None:
+        if channel_id not in self._marks:
+            doc = await self.docs.get(self.prefix + channel_id)
+            self._marks[channel_id] = (
+                (datetime.fromisoformat(doc["marked_at"]), str(doc["platform"])) if doc else None
+            )
+        return self._marks[channel_id]

@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from siaran_publisher.claims import INDEXES
+from siaran_publisher.config import PublisherSettings
 from siaran_publisher.platforms.common import Posts
 from siaran_publisher.platforms.sender import ApiBases, PlatformSender
+from siaran_publisher.scheduler import Scheduler
+from siaran_publisher.wiring import assemble
 from siaran_shared.events import DeliveryPlanned, Media, utcnow
 from siaran_shared.secrets import Secrets
-from siaran_shared.store import open_store
+from siaran_shared.store import Store, open_store
 
-from ..conftest import ScriptedReceiver
+from ..conftest import FlakyWrites, Harness, ScriptedReceiver, _keep
 
 TOKEN = "EAAtok+en/secret=1"  # a test value, with characters URLs encode
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(200_000)
@@ -138,6 +142,36 @@ async def platforms() -> AsyncIterator[Platforms]:
         yield p
     finally:
         await p.stop()
+
+
+@pytest.fixture
+async def native(tmp_path: Path, platforms: Platforms) -> AsyncIterator[Harness]:
+    (tmp_path / "PAGE_TOKEN").write_text(TOKEN)
+    store = open_store(f"sqlite:///{tmp_path / 'publisher.db'}", "publisher")
+    await store.connect()
+    h = native_harness(store, tmp_path, platforms)
+    try:
+        yield h
+    finally:
+        await h.delivery.transport.close()
+        await store.close()
+
+
+def native_harness(store: Store, tmp_path: Path, platforms: Platforms, **settings: Any) -> Harness:
+    """The delivery logic over `store` (a second one over the same store: a restart),
+    pointed at the local platforms."""
+    docs = FlakyWrites(store.collection("deliveries", INDEXES))
+    b = platforms.bases()
+    config = PublisherSettings(
+        secrets_dir=tmp_path, retry_max_attempts=10, retry_base_seconds=0.01,
+        retry_max_delay_seconds=0.05, graph_api_url=b.graph, threads_api_url=b.threads,
+        tiktok_api_url=b.tiktok, youtube_api_url=b.youtube, **settings,
+    )  # fmt: skip
+    delivery = assemble(docs, config, owner="test:1", posts=store.collection("platform_posts"))  # type: ignore[arg-type]
+    h = Harness(
+        delivery, Scheduler(delivery.claims.schedule, lambda ts: _keep(h, ts), poll=0.05), docs
+    )
+    return h
 
 
 @pytest.fixture

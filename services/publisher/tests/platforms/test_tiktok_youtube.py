@@ -65,6 +65,7 @@ async def test_tiktok_errors_mean_reconnect_retry_or_refusal(
     platforms.reply("POST", PHOTO_INIT, 403, error("url_ownership_unverified"))
     expired, throttled, refused = [await sender.send(task(TT, image())) for _ in range(3)]
     assert (expired.verdict, expired.needs_reconnect) == (Verdict.PERMANENT, True)
+    assert expired.token_dead
     assert (throttled.verdict, throttled.retry_after) == (Verdict.RETRY, 60.0)
     assert (refused.verdict, refused.needs_reconnect) == (Verdict.PERMANENT, False)
     assert "url_ownership_unverified" in refused.summary
@@ -129,6 +130,7 @@ async def test_youtube_401_reconnect_quota_retry_and_no_video_media_required(
     clip = task(YT, video(platforms.base))
     expired, quota = await sender.send(clip), await sender.send(clip)
     assert expired.needs_reconnect
+    assert expired.token_dead
     assert (quota.verdict, quota.retry_after) == (Verdict.RETRY, 3600.0)
     assert (await sender.send(task(YT, image()))).summary.startswith("media_required")
     assert platforms.uploaded == 0

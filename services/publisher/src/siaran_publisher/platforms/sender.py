@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 import aiohttp
+from siaran_publisher.channels import Reconnects
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.platforms import facebook, instagram, threads, tiktok, youtube
 from siaran_publisher.platforms.common import (
@@ -66,9 +67,19 @@ class PlatformSender:
     guard: GuardedResolver = field(default_factory=GuardedResolver)
     allow: tuple[str, ...] = ()
     read_timeout: float = 30.0
+    #: channels whose token a platform refused, not sent to until saved again
+    reconnects: Reconnects | None = None
     _session: aiohttp.ClientSession | None = None
 
     async def send(self, task: DeliveryPlanned) -> Attempt:
+        if self.reconnects and (refusal := await self.reconnects.refusal(task)):
+            return refusal
+        attempt = await self._send(task)
+        if attempt.token_dead and self.reconnects is not None:
+            await self.reconnects.mark(task.channel_id, task.endpoint.split("://", 1)[0].lower())
+        return attempt
+
+    async def _send(self, task: DeliveryPlanned) -> Attempt:
         try:
             account, token = resolve_token(task.endpoint, self.secrets)
         except (ChannelLineError, MissingSecret) as exc:
