@@ -22,6 +22,7 @@ from siaran_publisher.deliver import Deliverer
 from siaran_publisher.finishing import Finishing
 from siaran_publisher.platforms.common import Posts
 from siaran_publisher.platforms.sender import ApiBases, PlatformSender
+from siaran_publisher.platforms.tokens import Refresher, Vault
 from siaran_publisher.publishing import Publishing
 from siaran_publisher.retraction import Retraction
 from siaran_publisher.tally import Tally
@@ -68,6 +69,7 @@ def assemble(
             settings,
             secrets,
             Reconnects(platform_docs, channels),
+            Vault(platform_docs, secrets, settings.token_key_secret),
         ),
     )
     breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds)
@@ -94,16 +96,24 @@ def assemble(
 
 
 def platform_sender(
-    posts: Posts, settings: PublisherSettings, secrets: Secrets, reconnects: Reconnects
+    posts: Posts,
+    settings: PublisherSettings,
+    secrets: Secrets,
+    reconnects: Reconnects,
+    vault: Vault,
 ) -> PlatformSender:
     """The native platforms' transport, pointed at the API versions the settings pin."""
     s = settings
+    bases = ApiBases(s.graph_api_url, s.threads_api_url, s.tiktok_api_url, s.youtube_api_url)
+    token_endpoints = {"tiktok": f"{bases.of('tiktok')}/v2/oauth/token/",
+                       "youtube": s.google_token_url}  # fmt: skip
     return PlatformSender(
         secrets,
         posts,
-        ApiBases(s.graph_api_url, s.threads_api_url, s.tiktok_api_url, s.youtube_api_url),
+        bases,
         GuardedResolver(s.endpoint_allowlist),
         tuple(s.endpoint_allowlist),
         s.webhook_read_timeout_seconds,
         reconnects,
+        Refresher(vault, token_endpoints),
     )

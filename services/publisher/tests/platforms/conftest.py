@@ -24,7 +24,9 @@ from siaran_shared.store import Store, open_store
 
 from ..conftest import FlakyWrites, Harness, ScriptedReceiver, _keep
 
-TOKEN = "EAAtok+en/secret=1"  # a test value, with characters URLs encode
+TOKEN = "EAAtok+en/secret=1"
+TIKTOK_TOKEN = "/tiktok/v2/oauth/token/"
+GOOGLE_TOKEN = "/google-oauth/token"  # a test value, with characters URLs encode
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(200_000)
 
 
@@ -50,6 +52,12 @@ class Platforms(ScriptedReceiver):
     #: container or publish statuses, in the order the status calls will see them
     statuses: list[str] = field(default_factory=list)
     uploaded: int = 0
+    #: the OAuth token endpoints' state: the refresh tokens that still work (rotated on use,
+    #: as TikTok does when `rotate`), how long issued access tokens live, how many issued
+    refresh_tokens: set[str] = field(default_factory=lambda: {"R0"})
+    rotate: bool = True
+    expires_in: int = 3600
+    issued: int = 0
 
     def bases(self) -> ApiBases:
         b = self.base
@@ -92,7 +100,25 @@ class Platforms(ScriptedReceiver):
         if scripted:
             status, answer, headers = scripted.pop(0)
             return web.json_response(answer, status=status, headers=headers)
+        if request.path in (TIKTOK_TOKEN, GOOGLE_TOKEN):
+            return self._refresh(form)
         return self._documented(request, body)
+
+    def _refresh(self, form: dict[str, str]) -> web.Response:
+        """The OAuth 2.0 refresh grant as TikTok and Google answer it."""
+        if form.get("grant_type") != "refresh_token" or form.get("client_secret") != "CS":
+            error = {"error": "invalid_client", "error_description": "Client auth failed"}
+            return web.json_response(error, status=401)
+        if form.get("refresh_token") not in self.refresh_tokens:
+            error = {"error": "invalid_grant", "error_description": "Token expired or revoked."}
+            return web.json_response(error, status=400)
+        self.issued += 1
+        answer: dict[str, Any] = {"access_token": f"A{self.issued}", "expires_in": self.expires_in,
+                                  "token_type": "Bearer"}  # fmt: skip
+        if self.rotate:
+            self.refresh_tokens = {f"R{self.issued}"}
+            answer |= {"refresh_token": f"R{self.issued}", "refresh_expires_in": 31_536_000}
+        return web.json_response(answer)
 
     def _documented(self, request: web.Request, body: Any) -> web.StreamResponse:
         """The success answers the platforms document."""
@@ -101,6 +127,8 @@ class Platforms(ScriptedReceiver):
             return web.Response(headers={"Location": f"{self.base}/google/upload-session"})
         if path == "/google/youtube/v3/videos" and method == "DELETE":
             return web.Response(status=204)
+        if path == "/google/youtube/v3/videos" and method == "PUT":  # videos.update
+            return web.json_response({"kind": "youtube#video"} | body)
         if path.startswith("/tiktok/"):
             if path.endswith("/status/fetch/"):
                 status = self.statuses.pop(0) if self.statuses else "PUBLISH_COMPLETE"
@@ -124,6 +152,8 @@ class Platforms(ScriptedReceiver):
             "threads": {"id": "th-container-1"},
             "threads_publish": {"id": "th-post-1"},
         }
+        if last not in ids:  # POST /{post-id}: a Page post edited
+            return web.json_response({"success": True})
         return web.json_response(ids[last])
 
 
@@ -165,7 +195,8 @@ def native_harness(store: Store, tmp_path: Path, platforms: Platforms, **setting
     config = PublisherSettings(
         secrets_dir=tmp_path, retry_max_attempts=10, retry_base_seconds=0.01,
         retry_max_delay_seconds=0.05, graph_api_url=b.graph, threads_api_url=b.threads,
-        tiktok_api_url=b.tiktok, youtube_api_url=b.youtube, **settings,
+        tiktok_api_url=b.tiktok, youtube_api_url=b.youtube,
+        google_token_url=f"{platforms.base}{GOOGLE_TOKEN}", **settings,
     )  # fmt: skip
     delivery = assemble(docs, config, owner="test:1", posts=store.collection("platform_posts"))  # type: ignore[arg-type]
     h = Harness(
