@@ -63,3 +63,12 @@ async def test_threads_cannot_edit_so_a_correction_is_a_new_post_and_says_so(
     again = await sender.send(task(TH, revision=2, text="ralat"))
     assert again.post_id == "th-post-2"
     assert len(platforms.made("POST", "/threads/v1.0/9988/threads_publish")) == 2
+
+
+async def test_a_correction_posted_first_is_not_posted_again_as_a_correction(
+    sender: PlatformSender, platforms: Platforms
+) -> None:
+    first = await sender.send(task(TH, revision=2))  # revision 1 was never posted here
+    again = await sender.send(task(TH, revision=2))
+    assert first.post_id == again.post_id == "th-post-1"
+    assert len(platforms.made("POST", "/threads/v1.0/9988/threads_publish")) == 1

@@ -121,6 +121,8 @@ class PlatformSender:
                 attempt = await corrections.correct(work, module, post_id)
             else:
                 attempt = await module.publish(work)
+                if attempt.post_id and task.revision > 1:  # a correction posted first
+                    await self.posts.note(task.delivery_id, revision=str(task.revision))
             return attempt
 
         return await _answered(account.scheme, step)
