@@ -8,7 +8,8 @@ from siaran_publisher.outcome import Verdict
 from siaran_publisher.platforms.sender import PlatformSender
 from siaran_shared.events import DeliveryAction, Media
 
-from .conftest import TOKEN, VIDEO, Platforms, image, task, video
+from .conftest import TOKEN, Platforms, image, task, video
+from .servers import VIDEO
 
 TT = "tiktok://?token={secret:PAGE_TOKEN}&privacy=SELF_ONLY"
 YT = "youtube://UCxYz_Chan?token={secret:PAGE_TOKEN}"

@@ -21,7 +21,8 @@ from siaran_publisher.wiring import platform_sender
 from siaran_shared.secrets import Secrets
 from siaran_shared.store import Store, open_store
 
-from .conftest import GOOGLE_TOKEN, TIKTOK_TOKEN, Platforms, image, task, video
+from .conftest import Platforms, image, task, video
+from .servers import GOOGLE_TOKEN, TIKTOK_TOKEN
 
 GRANT = "refresh={secret:R}&client_id={secret:CID}&client_secret={secret:CSEC}"
 TT = "tiktok://?token={secret:T}&" + GRANT
