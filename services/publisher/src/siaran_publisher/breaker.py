@@ -83,7 +83,14 @@ class Breakers:
     def record(self, c: Circuit, attempt: Attempt, now: float) -> None:
         """Account one attempt's result."""
         c.probing = False
-        c.token_dead = attempt.token_dead
+        if attempt.token_dead or (c.token_dead and attempt.verdict is not Verdict.DELIVERED):
+            # only a post made after the channel was saved again lifts it (an answer to a
+            # send that was in flight when the token was refused does not)
+            c.token_dead = True
+            c.failures += 1
+            self._move(c, ChannelHealth.NEEDS_RECONNECT, attempt.summary)
+            return
+        c.token_dead = False
         if attempt.needs_reconnect:
             c.failures += 1
             c.open_until = now + self.cooldown

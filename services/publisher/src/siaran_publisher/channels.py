@@ -85,8 +85,9 @@ class Reconnects:
     docs: Collection
     channels: CurrentChannels
     prefix: str = "reconnect:"
-    #: channel id -> (when marked, platform), or None: known not to be marked
-    _marks: dict[str, tuple[datetime, str] | None] = field(default_factory=dict)
+    #: channel id -> (when marked, platform); a channel not here is looked up in the store
+    #: (another instance may have marked it before its partition moved here)
+    _marks: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
     async def refusal(self, task: DeliveryPlanned) -> Attempt | None:
         """The attempt a marked channel gets instead of a send; None when it may be sent."""
@@ -97,7 +98,7 @@ class Reconnects:
         saved = self.channels.saved_at(task.channel_id)
         if saved is not None and saved > marked_at:  # saved again since: try the new token
             await self.docs.delete(self.prefix + task.channel_id)
-            self._marks[task.channel_id] = None
+            self._marks.pop(task.channel_id, None)
             return None
         return Attempt(Verdict.PERMANENT, f"{reconnect_reason(platform)} (since"
                        f" {marked_at:%Y-%m-%d %H:%M} UTC)", 401, token_dead=True)  # fmt: skip
@@ -112,7 +113,7 @@ class Reconnects:
     async def _mark(self, channel_id: str) -> tuple[datetime, str] | None:
         if channel_id not in self._marks:
             doc = await self.docs.get(self.prefix + channel_id)
-            self._marks[channel_id] = (
-                (datetime.fromisoformat(doc["marked_at"]), str(doc["platform"])) if doc else None
-            )
+            if not doc:
+                return None
+            self._marks[channel_id] = (datetime.fromisoformat(doc["marked_at"]), doc["platform"])
         return self._marks[channel_id]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from siaran_publisher.breaker import Breakers
+from siaran_publisher.outcome import Attempt, Verdict
 from siaran_shared.events import Channel, ChannelHealth, DeliveryStatus, utcnow
 from siaran_shared.store import open_store
 
@@ -74,3 +76,17 @@ async def test_tiktok_access_token_invalid_stops_the_channel(
     assert "the TikTok token of this channel expired or was revoked" in (held.response or "")
     assert failed.status is held.status is DeliveryStatus.FAILED
     assert len(platforms.made("POST", init)) == 1
+
+
+def test_answers_to_sends_in_flight_when_the_token_was_refused_do_not_reopen_the_channel() -> None:
+    breakers = Breakers(threshold=2, cooldown=30.0)
+    c = breakers.circuit("c1", "facebook", "73")
+    breakers.record(c, Attempt(Verdict.PERMANENT, "expired", 401, token_dead=True), 0.0)
+    for _ in range(3):  # throttled and refused answers of sends already under way
+        breakers.record(c, Attempt(Verdict.RETRY, "rate limited", 429), 1.0)
+        breakers.record(c, Attempt(Verdict.PERMANENT, "bad media", 400), 1.0)
+    assert breakers.admit(c, 100.0) == 0.0  # no probe by time: the transport refuses at once
+    assert c.state is ChannelHealth.NEEDS_RECONNECT
+    breakers.record(c, Attempt(Verdict.DELIVERED, "posted", 200), 2.0)  # saved again, posted
+    states = [change.state for change in breakers.drain_changes()]
+    assert states == [ChannelHealth.NEEDS_RECONNECT, ChannelHealth.HEALTHY]
