@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from siaran_publisher.outcome import Verdict
 from siaran_publisher.platforms.sender import PlatformSender
+from siaran_shared.events import DeliveryStatus
 
+from ..conftest import Harness
 from .conftest import Platforms, image, task, video
 
 FB = "facebook://1234567890?token={secret:PAGE_TOKEN}"
@@ -72,3 +74,16 @@ async def test_a_correction_posted_first_is_not_posted_again_as_a_correction(
     again = await sender.send(task(TH, revision=2))
     assert first.post_id == again.post_id == "th-post-1"
     assert len(platforms.made("POST", "/threads/v1.0/9988/threads_publish")) == 1
+
+
+async def test_a_correction_through_the_delivery_logic_edits_and_records_the_post_id(
+    native: Harness, platforms: Platforms
+) -> None:
+    [posted] = await native.run(task(FB))
+    [fixed] = await native.run(task(FB, revision=2, text="ralat"))
+    assert (posted.status, fixed.status) == (DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED)
+    assert (fixed.revision, fixed.post_id) == (2, "111_222")
+    assert "edited to revision 2" in (fixed.response or "")
+    [edit] = platforms.made("POST", "/graph/v23.0/111_222")
+    assert edit.form == {"message": "ralat"}
+    assert len(platforms.made("POST", "/graph/v23.0/1234567890/feed")) == 1
