@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from cryptography.fernet import Fernet
 from siaran_shared.events import (
     ChannelHealth,
     ChannelHealthChanged,
@@ -24,7 +25,12 @@ from siaran_shared.events import (
 )
 from siaran_shared.events.topics import CHANNEL_HEALTH, RESULTS
 
-from services.publisher.tests.platforms.servers import GOOGLE_TOKEN, TOKEN, Platforms
+from services.publisher.tests.platforms.servers import (
+    GOOGLE_TOKEN,
+    TIKTOK_TOKEN,
+    TOKEN,
+    Platforms,
+)
 from tests.e2e.harness import RunningStack, eventually, read_to_end, start_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
@@ -37,7 +43,11 @@ CHANNELS = {
     "fb": ("facebook", "facebook://1234567890?token={secret:PAGE_TOKEN}"),
     "ig": ("instagram", "instagram://17841400000000000?token={secret:PAGE_TOKEN}"),
     "th": ("threads", "threads://9988?token={secret:PAGE_TOKEN}"),
-    "tt": ("tiktok", "tiktok://?token={secret:PAGE_TOKEN}"),
+    "tt": (
+        "tiktok",
+        "tiktok://?token={secret:TT_TOKEN}&refresh={secret:TT_REFRESH}"
+        "&client_id={secret:TT_CLIENT_KEY}&client_secret={secret:TT_CLIENT_SECRET}",
+    ),
     "yt": ("youtube", "youtube://UC1234567890123456789012?token={secret:PAGE_TOKEN}"),
     "fb-expired": ("facebook", "facebook://999?token={secret:OLD_PAGE_TOKEN}"),
 }
@@ -62,6 +72,10 @@ async def social(
     secrets.mkdir()
     (secrets / "PAGE_TOKEN").write_text(TOKEN)
     (secrets / "OLD_PAGE_TOKEN").write_text("EAAexpired-token-value")
+    tiktok = {"TT_TOKEN": "act.initial", "TT_REFRESH": "R0", "TT_CLIENT_KEY": "aw-key",
+              "TT_CLIENT_SECRET": "CS", "TOKEN_KEY": Fernet.generate_key().decode()}  # fmt: skip
+    for name, value in tiktok.items():
+        (secrets / name).write_text(value)
     b = platforms.bases()
     env = {
         "SIARAN_SECRETS_DIR": str(secrets),
@@ -149,6 +163,10 @@ async def test_one_announcement_posts_once_everywhere_and_a_cancel_deletes_what_
     assert len(platforms.made("POST", "/threads/v1.0/9988/threads_publish")) == 1
     assert len(platforms.made("POST", "/tiktok/v2/post/publish/video/init/")) == 1
     assert len(platforms.made("POST", "/google/upload/youtube/v3/videos")) == 1
+    [refresh] = platforms.made("POST", TIKTOK_TOKEN)  # the TikTok token refreshed first
+    assert refresh.form["refresh_token"] == "R0"
+    [init] = platforms.made("POST", "/tiktok/v2/post/publish/video/init/")
+    assert init.headers["Authorization"] == "Bearer A1"
     [photo] = platforms.made("POST", f"{G}/1234567890/photos")
     assert photo.form["url"] == f"{platforms.base}/files/poster.jpg"
     assert photo.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -181,3 +199,9 @@ async def test_one_announcement_posts_once_everywhere_and_a_cancel_deletes_what_
     assert len(platforms.made("DELETE", f"{G}/111_333")) == 1
     [delete] = platforms.made("DELETE", "/google/youtube/v3/videos")
     assert delete.query == {"id": "yt-video-1"}
+    # no token in the logs or the outcomes
+    said = social.log.read_text(errors="replace") + "".join(
+        (o.response or "") for o in [*posted.values(), *again.values(), *retracted.values()]
+    )
+    for value in (TOKEN, "EAAexpired-token-value"):
+        assert value not in said
