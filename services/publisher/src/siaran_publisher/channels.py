@@ -73,47 +73,63 @@ def reconnect_reason(platform: str) -> str:
             " again with a new token")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A platform refused a channel's token: when, and which configuration was in use then."""
+
+    platform: str
+    marked_at: datetime
+    #: configured_at of the channel's configuration in use (the router's clock, as the next
+    #: save's will be), or the mark's own time when this instance had read none
+    against: datetime
+
+
 @dataclass
 class Reconnects:
     """Native platform channels whose token the platform said expired or was revoked.
 
     Such a channel is not sent to again (every delivery fails at once, saying what to do)
-    until it is saved again in the registry: a ChannelConfigured newer than the mark. The
-    mark is kept in the store, so a restart (which reads the registry topic from its start,
-    old configurations included) does not lift it."""
+    until it is saved again in the registry: a ChannelConfigured newer than the one in use
+    when it was marked. The mark is kept in the store, so a restart (which reads the
+    registry topic from its start, old configurations included) does not lift it."""
 
     docs: Collection
     channels: CurrentChannels
     prefix: str = "reconnect:"
-    #: channel id -> (when marked, platform); a channel not here is looked up in the store
-    #: (another instance may have marked it before its partition moved here)
-    _marks: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    #: marks known here; a channel not here is looked up in the store (another instance may
+    #: have marked it before its partition moved here)
+    _marks: dict[str, Mark] = field(default_factory=dict)
 
     async def refusal(self, task: DeliveryPlanned) -> Attempt | None:
         """The attempt a marked channel gets instead of a send; None when it may be sent."""
         mark = await self._mark(task.channel_id)
         if mark is None:
             return None
-        marked_at, platform = mark
         saved = self.channels.saved_at(task.channel_id)
-        if saved is not None and saved > marked_at:  # saved again since: try the new token
+        if saved is not None and saved > mark.against:  # saved again since: try the new token
             await self.docs.delete(self.prefix + task.channel_id)
             self._marks.pop(task.channel_id, None)
             return None
-        return Attempt(Verdict.PERMANENT, f"{reconnect_reason(platform)} (since"
-                       f" {marked_at:%Y-%m-%d %H:%M} UTC)", 401, token_dead=True)  # fmt: skip
+        since = f" (since {mark.marked_at:%Y-%m-%d %H:%M} UTC)"
+        return Attempt(Verdict.PERMANENT, reconnect_reason(mark.platform) + since, 401,
+                       token_dead=True)  # fmt: skip
 
     async def mark(self, channel_id: str, platform: str) -> None:
         """The platform refused the channel's token."""
         now = utcnow()
-        await self.docs.put(self.prefix + channel_id,
-                            {"marked_at": now.isoformat(), "platform": platform})  # fmt: skip
-        self._marks[channel_id] = (now, platform)
+        mark = Mark(platform, now, self.channels.saved_at(channel_id) or now)
+        doc = {"platform": platform, "marked_at": now.isoformat(),
+               "against": mark.against.isoformat()}  # fmt: skip
+        await self.docs.put(self.prefix + channel_id, doc)
+        self._marks[channel_id] = mark
 
-    async def _mark(self, channel_id: str) -> tuple[datetime, str] | None:
+    async def _mark(self, channel_id: str) -> Mark | None:
         if channel_id not in self._marks:
             doc = await self.docs.get(self.prefix + channel_id)
             if not doc:
                 return None
-            self._marks[channel_id] = (datetime.fromisoformat(doc["marked_at"]), doc["platform"])
+            at = datetime.fromisoformat
+            self._marks[channel_id] = Mark(
+                doc["platform"], at(doc["marked_at"]), at(doc["against"])
+            )
         return self._marks[channel_id]
