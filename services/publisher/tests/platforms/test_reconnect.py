@@ -90,3 +90,19 @@ def test_answers_to_sends_in_flight_when_the_token_was_refused_do_not_reopen_the
     breakers.record(c, Attempt(Verdict.DELIVERED, "posted", 200), 2.0)  # saved again, posted
     states = [change.state for change in breakers.drain_changes()]
     assert states == [ChannelHealth.NEEDS_RECONNECT, ChannelHealth.HEALTHY]
+
+
+async def test_a_router_clock_ahead_of_the_publishers_does_not_lift_the_mark(
+    native: Harness, platforms: Platforms
+) -> None:
+    saved = utcnow() + timedelta(hours=1)  # the router's clock runs an hour ahead
+    native.delivery.channels.apply("c1", channel(), saved)
+    platforms.reply("POST", FEED, 400, EXPIRED)
+    await native.run(task(FB))
+    native.delivery.channels.apply("c1", channel(), saved)  # the same save, read again
+    [held] = await native.run(task(FB, delivery_id="a2:c1"))
+    assert held.status is DeliveryStatus.FAILED
+    assert len(platforms.made("POST", FEED)) == 1
+    native.delivery.channels.apply("c1", channel(), saved + timedelta(seconds=1))  # saved again
+    [posted] = await native.run(task(FB, delivery_id="a3:c1"))
+    assert posted.status is DeliveryStatus.DELIVERED
