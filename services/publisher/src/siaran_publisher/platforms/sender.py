@@ -1,7 +1,9 @@
 """The transport of the native platform schemes (facebook://, instagram://, threads://,
 tiktok://, youtube://): one pooled aiohttp session whose connections resolve through the
-endpoint guard, the channel's token read from the secrets at send time, and each
-platform's module called for a post or a retraction."""
+endpoint guard, the channel's token read from the secrets at send time (or refreshed,
+tokens.py), and each platform's module called for a post, a correction (corrections.py) or
+a retraction. A channel whose token a platform refused is not sent to until it is saved
+again (channels.Reconnects)."""
 
 from __future__ import annotations
 
