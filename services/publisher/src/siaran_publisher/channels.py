@@ -95,7 +95,8 @@ class Reconnects:
 
     docs: Collection
     channels: CurrentChannels
-    prefix: str = "reconnect:"
+    #: "#" is in no announcement id, so no delivery's key (announcement:channel) can be one
+    prefix: str = "#reconnect:"
     #: marks known here; a channel not here is looked up in the store (another instance may
     #: have marked it before its partition moved here)
     _marks: dict[str, Mark] = field(default_factory=dict)

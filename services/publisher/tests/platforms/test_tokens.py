@@ -85,7 +85,7 @@ async def test_a_live_token_is_not_refreshed_again_and_is_stored_encrypted(
     await sender.close()
     assert len(platforms.made("POST", TIKTOK_TOKEN)) == 1
     assert bearer(platforms, INIT) == ["Bearer A1", "Bearer A1"]
-    doc = await store.collection("platform_posts").get("token:c1")
+    doc = await store.collection("platform_posts").get("#token:c1")
     assert doc is not None
     key = Fernet((tmp_path / "TOKEN_KEY").read_text())
     assert (doc["access"], doc["refresh"]) != ("A1", "R1")

@@ -88,7 +88,7 @@ class Vault:
     docs: Collection
     secrets: Secrets
     key_secret: str = "TOKEN_KEY"  # noqa: S105 (the secret's name, not its value)
-    prefix: str = "token:"
+    prefix: str = "#token:"  # "#" is in no delivery id (keys share the collection)
 
     def _fernet(self) -> MultiFernet:
         keys = [k.strip() for k in self.secrets.get(self.key_secret).split(",") if k.strip()]
