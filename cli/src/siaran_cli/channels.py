@@ -20,7 +20,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from siaran_cli.api import ROUTER_URL, ApiKey, RouterUrl, answer, service
+from siaran_cli.api import ROUTER_URL, ApiKey, RouterUrl, answer, fail, service
+from siaran_cli.bulk_import import PART_ROWS, PartRefused, import_in_parts, parts
 
 app = typer.Typer(no_args_is_help=True)
 out = Console(highlight=False)
@@ -110,11 +111,44 @@ def import_file(
         err.print(f"[red]{file}: {exc}")
         raise typer.Exit(2) from exc
     with service("router", router_url, api_key, home=home, timeout=120.0) as client:
+        try:
+            summary = _import(client, rows, dry_run=dry_run, prune=prune)
+        except PartRefused as refused:
+            if refused.error is not None and "details" in refused.error:
+                _print_row_errors(file, refused.error, where)
+                raise typer.Exit(1) from None
+            fail(refused.response, "router")
+    _print_summary(summary)
+
+
+def _import(
+    client: httpx.Client, rows: list[dict[str, Any]], *, dry_run: bool, prune: bool
+) -> dict[str, Any]:
+    """One request for a file the router takes whole (all or nothing, as the router applies
+    it); a larger file in parts (checked whole first: siaran_cli.bulk_import)."""
+    if len(parts(rows)) == 1:
         response = import_rows(client, rows, dry_run=dry_run, prune=prune)
-    if response.status_code == 422 and "details" in response.text:
-        _print_row_errors(file, response.json()["error"], where)
-        raise typer.Exit(1)
-    _print_summary(answer(response, "router"))
+        if response.status_code != 200:
+            error = response.json().get("error") if response.status_code == 422 else None
+            raise PartRefused(response, error)
+        body: dict[str, Any] = response.json()
+        return body
+
+    def send(part: Sequence[dict[str, Any]], dry: bool, prune_part: bool) -> httpx.Response:
+        return import_rows(client, part, dry_run=dry, prune=prune_part)
+
+    def delete(channel_id: str) -> None:
+        response = client.delete(f"/v1/channels/{channel_id}")
+        if response.status_code not in (200, 204, 404):
+            raise PartRefused(response, None)
+
+    summary = import_in_parts(
+        send, rows, lambda: {c["id"] for c in fetch_all(client)}, delete,
+        dry_run=dry_run, prune=prune,
+    )  # fmt: skip
+    err.print(f"imported in {summary['parts']} parts of up to {PART_ROWS:,} rows (checked whole "
+              "first; if applying stops half-way, import the same file again)")  # fmt: skip
+    return summary
 
 
 def _print_row_errors(file: Path, error: dict[str, Any], where: list[str]) -> None:
