@@ -207,18 +207,29 @@ async def test_edit_of_a_published_announcement_says_it_is_a_correction(
 ) -> None:
     file = tmp_path / "fix.json"
     file.write_text(json.dumps(ANNOUNCEMENT | {"body": "Isi yang benar."}))
-    fake_api.on("PUT", "/v1/announcements/a-1", (202, {"id": "a-1", "status": "accepted"}))
-    fake_api.on("GET", "/v1/announcements/a-1", (200, ANNOUNCEMENT | {"revision": 2}))
+    fake_api.on("GET", "/v1/announcements/a-1", (200, ANNOUNCEMENT | {"revision": 1}))
+    fake_api.on("PUT", "/v1/announcements/a-1", (202, {"id": "a-1", "status": "accepted",
+                                                       "revision": 2}))  # fmt: skip
     result = await siaran(fake_api, "edit", "a-1", str(file))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "a-1 accepted revision 2"
     assert "correction published as revision 2" in result.stderr
-    assert fake_api.calls[0].body["body"] == "Isi yang benar."
-    fake_api.on("PUT", "/v1/announcements/a-1", (202, {"id": "a-1", "status": "accepted",
-                                                       "revision": 3}))  # fmt: skip
-    again = await siaran(fake_api, "edit", "a-1", str(file))
-    assert again.stdout.strip() == "a-1 accepted revision 3"
-    assert [c.method for c in fake_api.calls] == ["PUT", "GET", "PUT"]
+    assert [c.method for c in fake_api.calls] == ["GET", "PUT"]
+    assert fake_api.calls[1].body["body"] == "Isi yang benar."
+
+
+async def test_the_same_correction_again_is_said_to_change_nothing(
+    fake_api: FakeApi, tmp_path: Path
+) -> None:
+    file = tmp_path / "fix.json"
+    file.write_text(json.dumps(ANNOUNCEMENT))
+    fake_api.on("GET", "/v1/announcements/a-1", (200, ANNOUNCEMENT | {"revision": 2}))
+    fake_api.on("PUT", "/v1/announcements/a-1", (202, {"id": "a-1", "status": "accepted"}))
+    result = await siaran(fake_api, "edit", "a-1", str(file))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "a-1 accepted revision 2"
+    assert "unchanged: revision 2" in result.stderr
+    assert "correction published" not in result.stderr
 
 
 async def test_edit_of_a_draft_keeps_it_a_draft_and_a_wrong_id_is_refused(
@@ -226,6 +237,7 @@ async def test_edit_of_a_draft_keeps_it_a_draft_and_a_wrong_id_is_refused(
 ) -> None:
     file = tmp_path / "draft.yaml"
     file.write_text("title: Uji\nbody: Isi.\ntarget: {provinces: ['73']}\n")
+    fake_api.on("GET", "/v1/announcements/a-1", (200, ANNOUNCEMENT | {"status": "draft"}))
     fake_api.on("PUT", "/v1/announcements/a-1", (200, {"id": "a-1", "status": "draft"}))
     result = await siaran(fake_api, "edit", "a-1", str(file))
     assert result.exit_code == 0, result.output
@@ -234,7 +246,7 @@ async def test_edit_of_a_draft_keeps_it_a_draft_and_a_wrong_id_is_refused(
     other = await siaran(fake_api, "edit", "a-2", "-", stdin=json.dumps(ANNOUNCEMENT))
     assert other.exit_code == 2
     assert "the file's id 'a-1' is not 'a-2'" in other.stderr
-    assert len(fake_api.calls) == 1
+    assert [c.method for c in fake_api.calls] == ["GET", "PUT"]
 
 
 def paged(items: list[dict[str, Any]], seen: list[Call]) -> Any:

@@ -106,6 +106,7 @@ def edit(
     if doc.get("id", announcement_id) != announcement_id:
         err.print(f"[red]the file's id {doc['id']!r} is not {announcement_id!r}")
         raise typer.Exit(2)
+    before = _call(ingest_url, api_key, "GET", path_of(announcement_id)).get("revision")
     body = _call(ingest_url, api_key, "PUT", path_of(announcement_id), doc)
     if body.get("status") != "accepted":
         _show(body, announcement_id)
@@ -114,6 +115,9 @@ def edit(
     if revision is None:  # the answer may leave it out: the announcement has it
         revision = _call(ingest_url, api_key, "GET", path_of(announcement_id)).get("revision")
     out.print(escape(f"{announcement_id} accepted revision {revision}"), soft_wrap=True)
+    if revision == before:
+        err.print(f"unchanged: revision {revision} has this content already; nothing is sent")
+        return
     err.print(
         escape(
             f"correction published as revision {revision}: channels that posted the announcement "
