@@ -26,7 +26,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -47,9 +49,24 @@ TEXT = "Pemerintah mengajak seluruh masyarakat menjaga kesehatan dan kebersihan 
 
 # --------------------------------------------------------------------------- the receiver
 
+#: The slow-network receiver (`/slow/` paths): each request is answered after a delay drawn
+#: from a log-normal distribution, median 150 ms and p99 1.5 s (sigma = ln 10 / z(0.99)),
+#: seeded by the request's key so every run draws the same delays; capped at 2 s, what the
+#: slowest distant servers take.
+SLOW_MEDIAN_SECONDS = 0.15
+SLOW_SIGMA = math.log(1.5 / SLOW_MEDIAN_SECONDS) / 2.3263
+SLOW_CAP_SECONDS = 2.0
+
+
+def slow_delay(key: str) -> float:
+    """The seeded answer delay of one request at the slow-network receiver."""
+    drawn = random.Random(key).lognormvariate(math.log(SLOW_MEDIAN_SECONDS), SLOW_SIGMA)
+    return min(drawn, SLOW_CAP_SECONDS)
+
 
 class ReceiverApp:
-    """Records the first arrival (monotonic) of every key; /limited/ paths are rate limited."""
+    """Records the first arrival (monotonic) of every key; /limited/ paths are rate limited,
+    /slow/ paths answer after a seeded log-normal delay (a distant server)."""
 
     def __init__(self, limit: float) -> None:
         self.first: dict[str, float] = {}
@@ -75,6 +92,9 @@ class ReceiverApp:
                 self.refused += 1
                 return web.Response(status=429, headers={"Retry-After": "1"}, text="slow down")
         key = request.headers.get("Idempotency-Key") or request.path
+        if request.path.startswith("/slow/"):  # answered (and counted) after the delay
+            await asyncio.sleep(slow_delay(key))
+            now = time.monotonic()
         run = request.path.split("/")[2]
         if self.first.setdefault(f"{run}|{key}", now) == now:
             groups = self.groups.setdefault(run, {})

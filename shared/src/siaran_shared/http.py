@@ -4,7 +4,6 @@ health, readiness and Prometheus endpoints, a request size limit and HTTP teleme
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
@@ -12,36 +11,21 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siaran_shared.auth import ApiKey, KeyRing
+from siaran_shared.http_middleware import BodyLimit, HttpMetrics
 from siaran_shared.logging import get_logger
-from siaran_shared.metric_names import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
-from siaran_shared.telemetry import counter, histogram
+from siaran_shared.responses import CODES, error_response
 
 log = get_logger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[None]]
 #: A dependency that does not answer within this is reported as a problem (not a hang).
 READY_TIMEOUT_SECONDS = 3.0
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "invalid_request",
-    429: "rate_limited",
-    503: "unavailable",
-}
 
 
 class ApiError(Exception):
@@ -58,7 +42,7 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.code = code or _CODES.get(status, "error")
+        self.code = code or CODES.get(status, "error")
         self.message = message
         self.details = list(details)
         self.headers = headers
@@ -78,25 +62,6 @@ def allowed_methods(request: Request) -> str:
         return any(route.matches(scope)[0] is Match.FULL for route in routes)
 
     return ", ".join(method for method in _METHODS if answers(method))
-
-
-def error_response(
-    status: int,
-    message: str,
-    *,
-    code: str | None = None,
-    details: Sequence[dict[str, Any]] = (),
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """A response in the contract's error shape."""
-    body = {
-        "error": {
-            "code": code or _CODES.get(status, "error"),
-            "message": message,
-            "details": list(details),
-        }
-    }
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -136,49 +101,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
         return error_response(500, "internal error; the request was not processed", code="internal")
-
-
-class BodyLimit:
-    """ASGI middleware answering 413 when a request body exceeds `max_bytes`."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._too_large(scope, receive, send)
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, f"request body is larger than the limit of {self.max_bytes} bytes"
-        )
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 # Dependencies are `async def` on purpose: FastAPI runs plain `def` ones in a worker thread,
@@ -243,6 +165,17 @@ def create_http_app(
         default_span_details=lambda scope: (scope.get("method", "HTTP"), {}),
         exclude_spans=["receive", "send"],
     )
+    _add_operations(app, service, ready_checks, live_problems)
+    return app
+
+
+def _add_operations(
+    app: FastAPI,
+    service: str,
+    ready_checks: dict[str, ReadyCheck],
+    live_problems: Callable[[], Mapping[str, str]],
+) -> None:
+    """/healthz, /readyz and /metrics: what probes and Prometheus call."""
 
     @app.get("/healthz", tags=["operations"], summary="Alive: its consumers and loops run",
              responses={503: {"description": "a consumer or background loop ended"}})  # fmt: skip
@@ -280,8 +213,6 @@ def create_http_app(
     async def prometheus() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    return app
-
 
 def _answer(service: str, good: str, problems: Mapping[str, str]) -> JSONResponse:
     """A health answer: `good`, or 503 naming each problem."""
@@ -289,41 +220,3 @@ def _answer(service: str, good: str, problems: Mapping[str, str]) -> JSONRespons
         body = {"status": "unavailable", "service": service, "problems": dict(problems)}
         return JSONResponse(body, 503)
     return JSONResponse({"status": good, "service": service})
-
-
-class HttpMetrics:
-    """ASGI middleware counting requests and their duration by route template.
-
-    Plain ASGI rather than `@app.middleware("http")`, whose BaseHTTPMiddleware costs a task
-    and a stream per request.
-    """
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
-        self.requests = counter(HTTP_REQUESTS)
-        self.seconds = histogram(HTTP_REQUEST_SECONDS)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            trace.get_current_span().update_name(f"{scope['method']} {route}")
-            labels = {"service": self.service, "method": scope["method"], "route": route}
-            self.requests.add(1, {**labels, "status": str(status)})
-            self.seconds.record(
-                time.perf_counter() - start, {"service": self.service, "route": route}
-            )

@@ -1,10 +1,13 @@
-"""The contract's error body as a typed model, and the OpenAPI `responses` entries that
-document it per status, so every service's OpenAPI names what each route can answer."""
+"""The contract's error body: as a typed model, as a response, and as the OpenAPI `responses`
+entries that document it per status, so every service's OpenAPI names what each route can
+answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 
@@ -29,6 +32,40 @@ class ErrorResponse(BaseModel):
 
 
 Responses = dict[int | str, dict[str, Any]]
+
+#: The error `code` of each status.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: Sequence[dict[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A response in the contract's error shape."""
+    body = {
+        "error": {
+            "code": code or CODES.get(status, "error"),
+            "message": message,
+            "details": list(details),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def error_doc(

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from siaran_shared.http import BodyLimit, HttpMetrics
+from siaran_shared.http_middleware import BodyLimit, HttpMetrics
 from siaran_shared.logging import configure_logging, get_logger
 from siaran_shared.settings import Environment, Settings
 from siaran_shared.telemetry import setup_telemetry, shutdown_telemetry
