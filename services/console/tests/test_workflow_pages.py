@@ -246,3 +246,26 @@ async def test_a_garbled_preview_answer_is_no_crash(browser: Browser, apis: Fake
     await browser.sign_in()
     fields = {"title": "T", "body": "B", "national": "on"}
     assert (await browser.post("/compose/preview", fields, from_page="/compose")).status_code == 200
+
+
+async def test_approve_and_reject_from_the_announcements_own_page(
+    browser: Browser, apis: FakeApis
+) -> None:
+    pending(apis, "p1", "writer")
+    pending(apis, "p2", "writer")
+    await browser.sign_in(EDITOR_KEY)
+    page = (await browser.client.get("/announcements/p1")).text
+    assert 'action="/approvals/p1/approve"' in page
+    await browser.post("/approvals/p1/approve", {}, from_page="/announcements/p1")
+    assert apis.announcements["p1"]["status"] == "accepted"
+    done = await browser.post(
+        "/approvals/p2/reject",
+        {"reason": "ejaan", "next": "/announcements/p2"},
+        from_page="/announcements/p2",
+    )
+    assert done.headers["location"] == "/announcements/p2"
+    assert apis.announcements["p2"]["status"] == "rejected"
+    pending(apis, "p3", "admin")
+    await browser.post("/signout", {}, from_page="/announcements")
+    await browser.sign_in(WRITER_KEY)
+    assert 'action="/approvals/' not in (await browser.client.get("/announcements/p3")).text

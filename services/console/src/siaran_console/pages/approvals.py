@@ -14,6 +14,7 @@ from siaran_console.backends import ApiProblem
 from siaran_console.forms import preview_body, text
 from siaran_console.i18n import translations
 from siaran_console.previews import PreviewResult, preview_of
+from siaran_console.security import local_path
 from siaran_console.sessions import Session
 from siaran_console.web import (
     backends_of,
@@ -121,4 +122,4 @@ async def reject(request: Request, session: SignedIn, announcement_id: str) -> R
         session.flash(_("Not rejected: %(reason)s") % {"reason": problem.message})
         return redirect(request, "/approvals")
     session.flash(_("Rejected. The writer sees your reason in the announcement's history."))
-    return redirect(request, "/approvals")
+    return redirect(request, local_path(text(form, "next"), "/approvals"))
