@@ -24,6 +24,7 @@ from siaran_ingest.intake import Intake
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
+from siaran_ingest.whoami import router as whoami_router
 
 log = get_logger(__name__)
 
@@ -99,4 +100,5 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(router)
     install_openapi(app)
+    app.include_router(whoami_router)  # GET /v1/keys/me (the console asks who it serves)
     return app
