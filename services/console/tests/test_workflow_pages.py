@@ -269,3 +269,17 @@ async def test_approve_and_reject_from_the_announcements_own_page(
     await browser.post("/signout", {}, from_page="/announcements")
     await browser.sign_in(WRITER_KEY)
     assert 'action="/approvals/' not in (await browser.client.get("/announcements/p3")).text
+
+
+async def test_a_blank_reason_on_the_announcements_page_is_said_there(
+    browser: Browser, apis: FakeApis
+) -> None:
+    pending(apis, "p1", "writer")
+    await browser.sign_in(EDITOR_KEY)
+    blank = await browser.post(
+        "/approvals/p1/reject", {"reason": "", "next": "/announcements/p1"},
+        from_page="/announcements/p1",
+    )  # fmt: skip
+    assert blank.status_code == 422
+    assert 'id="e-reason-0"' in blank.text
+    assert apis.announcements["p1"]["status"] == "pending_approval"

@@ -40,7 +40,14 @@ async def admin_only(session: Annotated[Session, Depends(signed_in)]) -> Session
     return session
 
 
+async def admin_form(request: Request, session: Annotated[Session, Depends(signed_in)]) -> Session:
+    """A form of the admin pages: its CSRF token is checked first, then the key."""
+    await checked_form(request)
+    return await admin_only(session)
+
+
 Admin = Annotated[Session, Depends(admin_only)]
+AdminForm = Annotated[Session, Depends(admin_form)]
 
 
 def items_of(answer: Any) -> list[dict[str, Any]]:
@@ -75,7 +82,7 @@ async def keys(request: Request, session: Admin) -> Response:
 
 
 @router.post("/keys")
-async def create_key(request: Request, session: Admin) -> Response:
+async def create_key(request: Request, session: AdminForm) -> Response:
     form = await checked_form(request)
     body = {
         "name": text(form, "name"),
@@ -96,8 +103,7 @@ async def create_key(request: Request, session: Admin) -> Response:
 
 
 @router.post("/keys/{key_id}/revoke")
-async def revoke_key(request: Request, session: Admin, key_id: str) -> Response:
-    await checked_form(request)
+async def revoke_key(request: Request, session: AdminForm, key_id: str) -> Response:
     _ = translations(session.locale).gettext
     call = backends_of(request).revoke_key(key_of(session), key_id)
     done = _("Key revoked: it is refused from now on.")
@@ -116,8 +122,7 @@ async def dead_letters(request: Request, session: Admin) -> Response:
 
 
 @router.post("/dead-letters/{letter_id}/replay")
-async def replay(request: Request, session: Admin, letter_id: str) -> Response:
-    await checked_form(request)
+async def replay(request: Request, session: AdminForm, letter_id: str) -> Response:
     _ = translations(session.locale).gettext
     try:
         await backends_of(request).replay(key_of(session), letter_id)

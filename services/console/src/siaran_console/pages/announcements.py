@@ -105,6 +105,7 @@ async def delivery_page(
     status: int = 200,
     correction: ApiProblem | None = None,
     values: dict[str, Any] | None = None,
+    refusal: str | None = None,
 ) -> Response:
     """An announcement's delivery: live progress, failed channels, correction and cancel."""
     backends = backends_of(request)
@@ -133,6 +134,7 @@ async def delivery_page(
         correction=correction,
         correction_errors=field_errors(correction.details, COMPOSE_FIELDS) if correction else {},
         values=values or correction_values(announcement),
+        refusal=refusal,
     )
 
 

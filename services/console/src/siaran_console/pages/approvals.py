@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import preview_body, text
 from siaran_console.i18n import translations
+from siaran_console.pages.announcements import delivery_page
 from siaran_console.previews import PreviewResult, preview_of
 from siaran_console.security import local_path
 from siaran_console.sessions import Session
@@ -107,10 +108,13 @@ async def approve(request: Request, session: SignedIn, announcement_id: str) -> 
 async def reject(request: Request, session: SignedIn, announcement_id: str) -> Response:
     form = await checked_form(request)
     _ = translations(session.locale).gettext
-    reason = text(form, "reason")
+    reason, back = text(form, "reason"), local_path(text(form, "next"), "/approvals")
     if not reason:
-        missing = {announcement_id: _("Give a reason: the writer reads it to fix the text.")}
-        return await _page(request, session, status=422, refused=missing)
+        missing = _("Give a reason: the writer reads it to fix the text.")
+        if back != "/approvals":  # from the announcement's own page: shown there
+            return await delivery_page(request, session, announcement_id, status=422,
+                                       refusal=missing)  # fmt: skip
+        return await _page(request, session, status=422, refused={announcement_id: missing})
     body = {"reason": reason}
     try:
         await backends_of(request).step(key_of(session), announcement_id, "reject", body)
@@ -122,4 +126,4 @@ async def reject(request: Request, session: SignedIn, announcement_id: str) -> R
         session.flash(_("Not rejected: %(reason)s") % {"reason": problem.message})
         return redirect(request, "/approvals")
     session.flash(_("Rejected. The writer sees your reason in the announcement's history."))
-    return redirect(request, local_path(text(form, "next"), "/approvals"))
+    return redirect(request, back)
