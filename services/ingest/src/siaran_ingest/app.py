@@ -28,6 +28,7 @@ from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
 from siaran_ingest.workflow_api import router as workflow_router
+from siaran_ingest.whoami import router as whoami_router
 
 log = get_logger(__name__)
 
@@ -118,6 +119,7 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(router)
     app.include_router(workflow_router)
+    app.include_router(whoami_router)  # GET /v1/keys/me before /v1/keys/{id}
     app.include_router(keys_router)
     install_openapi(app)
     return app
