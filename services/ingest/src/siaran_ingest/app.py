@@ -27,8 +27,8 @@ from siaran_ingest.keys_api import router as keys_router
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
-from siaran_ingest.workflow_api import router as workflow_router
 from siaran_ingest.whoami import router as whoami_router
+from siaran_ingest.workflow_api import router as workflow_router
 
 log = get_logger(__name__)
 
