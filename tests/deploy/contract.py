@@ -61,11 +61,21 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
 # channel health without a group, the publisher the registry.
 KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ingest": (
-        frozenset({"siaran.inbound.v1"}),
+        # announcements.v1: metrics' completions (announcement.completed.v1) mark the archive
+        frozenset({"siaran.inbound.v1", "siaran.announcements.v1"}),
         frozenset({"siaran.announcements.v1", "siaran.dlq.v1"}),
     ),
     "router": (
-        frozenset({"siaran.announcements.v1", "siaran.channels.v1", "siaran.channel-health.v1"}),
+        # results.v1 in the announcements' consumer (group siaran-router): a permanent failure
+        # plans the announcement's fallback kinds in the region
+        frozenset(
+            {
+                "siaran.announcements.v1",
+                "siaran.results.v1",
+                "siaran.channels.v1",
+                "siaran.channel-health.v1",
+            }
+        ),
         frozenset(
             {"siaran.channels.v1", "siaran.deliveries.v1", "siaran.results.v1", "siaran.dlq.v1"}
         ),
