@@ -177,6 +177,20 @@ async def test_submit_approve_and_reject_call_their_routes(fake_api: FakeApi) ->
     assert fake_api.calls[-1].body == {"reason": "data belum diverifikasi"}
 
 
+async def test_cancel_sends_the_reason_and_a_wrong_status_is_shown(fake_api: FakeApi) -> None:
+    fake_api.on("POST", "/v1/announcements/a-1/cancel", (202, {"id": "a-1", "status": "cancelled"}))
+    result = await siaran(fake_api, "cancel", "a-1", "--reason", "salah sasaran")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "a-1 cancelled"
+    assert "retracted where the platform allows it" in result.stderr
+    assert fake_api.calls[-1].body == {"reason": "salah sasaran"}
+    message = "announcement 'a-2' is draft; cancel needs it to be accepted"
+    fake_api.on("POST", "/v1/announcements/a-2/cancel", error(409, "conflict", message))
+    refused = await siaran(fake_api, "cancel", "a-2")
+    assert refused.exit_code == 1
+    assert message in refused.stderr
+
+
 async def test_reject_needs_a_reason(fake_api: FakeApi) -> None:
     missing = await siaran(fake_api, "reject", "a-1")
     assert missing.exit_code == 2
