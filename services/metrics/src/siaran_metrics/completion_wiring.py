@@ -53,7 +53,8 @@ def completion_parts(
         cap=s.callback_max_delay_seconds,
     )
     completer = Completer(ledger, completions, announce, s.completion_grace)
-    return completer, Callbacks(completions, sender, policy)
+    lease = timedelta(seconds=s.callback_timeout_seconds + 60)
+    return completer, Callbacks(completions, sender, policy, lease)
 
 
 async def completion_loop(runtime: Runtime, completer: Completer, callbacks: Callbacks) -> None:
