@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,11 +15,10 @@ from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_metrics.api import router
-from siaran_metrics.completion_wiring import completion_loop, completion_parts
+from siaran_metrics.completion_wiring import completion_in_background
 from siaran_metrics.config import metrics_settings
 from siaran_metrics.handlers import Handlers, Instruments
-from siaran_metrics.ledger import Ledger
-from siaran_metrics.ledger_store import Announcements, Deliveries
+from siaran_metrics.ledger import ledger_on
 from siaran_metrics.registry import Registry
 
 log = get_logger(__name__)
@@ -39,22 +37,7 @@ def create_app(
     runtime = build_runtime("metrics", metrics_settings(settings))
     store = runtime.store
     retention = prune_in_background(runtime)
-    ledger = Ledger(
-        Deliveries(
-            store.collection(
-                "deliveries",
-                indexes=("announcement_id", "status"),
-                expiry=retention.keep("ledger", "completed_at"),
-            )
-        ),
-        Announcements(
-            store.collection(
-                "announcements",
-                indexes=("accepted_at",),
-                expiry=retention.keep("ledger", "accepted_at"),
-            )
-        ),
-    )
+    ledger = ledger_on(store, retention)
     registry = Registry(
         store.collection("channels", indexes=("region",)), store.collection("channel_health")
     )
@@ -62,7 +45,7 @@ def create_app(
     async def refuse(poison: list[Poison]) -> None:
         await dead_letter(runtime.broker, runtime.source, poison)
 
-    completer, callbacks = completion_parts(
+    completer, callbacks = completion_in_background(
         runtime, ledger, retention.keep("ledger", "completed_at")
     )
     handlers = Handlers(ledger, registry, Instruments.create(meter), refuse, completer)
@@ -76,9 +59,6 @@ def create_app(
             await asyncio.sleep(gauge_interval)
 
     runtime.run_in_background("gauges", gauges_loop)
-    runtime.run_in_background(
-        "completions", functools.partial(completion_loop, runtime, completer, callbacks)
-    )
 
     # One consumer for the five topics: one group member joins once, not four rebalances.
     # Fuller batches (up to 100 ms): the ledger may lag a little, each batch costs a commit
