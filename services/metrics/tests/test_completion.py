@@ -22,6 +22,7 @@ from siaran_shared.events import (
     CompletionStatus,
     DeliveryStatus,
     Event,
+    Fallback,
     Target,
     utcnow,
 )
@@ -47,7 +48,9 @@ def app_with(**values: float) -> Callable[[Settings], FastAPI]:
 def running(tmp_path: Path) -> Running:
     """The service, started anew on the same store each time (a restart)."""
     return lambda: service_under_test(
-        app_with(completion_grace_seconds=60), tmp_path, observe=(ANNOUNCEMENTS,)
+        app_with(completion_grace_seconds=60, completion_fallback_wait_seconds=30),
+        tmp_path,
+        observe=(ANNOUNCEMENTS,),
     )
 
 
@@ -227,3 +230,39 @@ async def test_a_replaced_delivery_whose_correction_never_came_waits_only_the_gr
     [(_, _, event)] = completions(metrics)
     assert (event.revision, event.status) == (2, CompletionStatus.COMPLETED)
     assert (event.report["delivered"], event.report["pending"]) == (1, 1)
+
+
+async def test_a_permanent_failure_waits_for_its_fallback_before_completing(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    accepted = make.accepted()
+    with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=("web",))})
+    await send(metrics, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
+               "a1")  # fmt: skip
+    await send(metrics, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
+    await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
+    assert completions(metrics) == []  # the router may be planning the fallback now
+    fallback = {"fallback_of": "a1:bantaeng-x"}
+    await send(metrics, DELIVERIES, make.planned("bantaeng-web").model_copy(update=fallback),
+               "bantaeng-web")  # fmt: skip
+    await send(metrics, RESULTS, make.outcome("bantaeng-web").model_copy(update=fallback), "a1")
+    [(_, _, event)] = completions(metrics)
+    assert event.report["fallbacks"] == {"planned": 1, "delivered": 1}
+    assert (event.report["failed"], event.report["delivered"]) == (1, 1)
+
+
+async def test_a_permanent_failure_with_no_fallback_to_plan_completes_after_the_wait(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    accepted = make.accepted()
+    with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=("sms",))})
+    await send(metrics, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
+               "a1")  # fmt: skip
+    await send(metrics, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
+    await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
+    completer = metrics.app.state.handlers.completer
+    failed_at = make.ACCEPTED_AT + timedelta(seconds=2)  # the outcome's completed_at
+    assert await completer.sweep(failed_at + timedelta(seconds=29)) == 0
+    assert await completer.sweep(failed_at + timedelta(seconds=31)) == 1
+    [(_, _, event)] = completions(metrics)
+    assert (event.status, event.report["failed"]) == (CompletionStatus.COMPLETED, 1)

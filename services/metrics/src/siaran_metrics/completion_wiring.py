@@ -54,7 +54,9 @@ def completion_in_background(
         base=s.callback_base_seconds,
         cap=s.callback_max_delay_seconds,
     )
-    completer = Completer(ledger, completions, announce, s.completion_grace)
+    completer = Completer(
+        ledger, completions, announce, s.completion_grace, s.completion_fallback_wait
+    )
     lease = timedelta(seconds=s.callback_timeout_seconds + 60)
     callbacks = Callbacks(completions, sender, policy, lease)
     runtime.run_in_background(
