@@ -232,15 +232,20 @@ async def test_a_replaced_delivery_whose_correction_never_came_waits_only_the_gr
     assert (event.report["delivered"], event.report["pending"]) == (1, 1)
 
 
+async def fails_with_fallback_to(sut: ServiceUnderTest, make: SimpleNamespace, kind: str) -> None:
+    """a1 with fallback kinds (kind,); its bantaeng-x delivery fails permanently."""
+    accepted = make.accepted()
+    with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=(kind,))})
+    await send(sut, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
+               "a1")  # fmt: skip
+    await send(sut, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
+    await send(sut, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
+
+
 async def test_a_permanent_failure_waits_for_its_fallback_before_completing(
     metrics: ServiceUnderTest, make: SimpleNamespace
 ) -> None:
-    accepted = make.accepted()
-    with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=("web",))})
-    await send(metrics, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
-               "a1")  # fmt: skip
-    await send(metrics, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
-    await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
+    await fails_with_fallback_to(metrics, make, "web")
     assert completions(metrics) == []  # the router may be planning the fallback now
     fallback = {"fallback_of": "a1:bantaeng-x"}
     await send(metrics, DELIVERIES, make.planned("bantaeng-web").model_copy(update=fallback),
@@ -254,12 +259,7 @@ async def test_a_permanent_failure_waits_for_its_fallback_before_completing(
 async def test_a_permanent_failure_with_no_fallback_to_plan_completes_after_the_wait(
     metrics: ServiceUnderTest, make: SimpleNamespace
 ) -> None:
-    accepted = make.accepted()
-    with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=("sms",))})
-    await send(metrics, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
-               "a1")  # fmt: skip
-    await send(metrics, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
-    await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
+    await fails_with_fallback_to(metrics, make, "sms")
     completer = metrics.app.state.handlers.completer
     failed_at = make.ACCEPTED_AT + timedelta(seconds=2)  # the outcome's completed_at
     assert await completer.sweep(failed_at + timedelta(seconds=29)) == 0
