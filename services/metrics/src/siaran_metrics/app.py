@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.metrics import Meter
+from siaran_shared.events.topics import DLQ
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Poison, dead_letter, subscriber
 from siaran_shared.retention import prune_in_background
@@ -17,6 +18,8 @@ from siaran_shared.settings import Settings
 from siaran_metrics.api import router
 from siaran_metrics.completion_wiring import completion_in_background
 from siaran_metrics.config import metrics_settings
+from siaran_metrics.dead_letters import DeadLetters
+from siaran_metrics.dead_letters_api import router as dead_letters_router
 from siaran_metrics.handlers import Handlers, Instruments
 from siaran_metrics.ledger import ledger_on
 from siaran_metrics.registry import Registry
@@ -49,6 +52,14 @@ def create_app(
         runtime, ledger, retention.keep("ledger", "completed_at")
     )
     handlers = Handlers(ledger, registry, Instruments.create(meter), refuse, completer)
+    dead_letters = DeadLetters(
+        store.collection(
+            "dead_letters",
+            indexes=("received_at", "origin_topic"),
+            expiry=retention.keep("dead_letters", "received_at"),
+        )
+    )
+    handlers.by_topic[DLQ] = dead_letters.record
 
     async def gauges_loop() -> None:
         while True:
@@ -78,4 +89,6 @@ def create_app(
     app.state.callbacks = callbacks
     app.state.runtime = runtime
     app.include_router(router)
+    app.state.dead_letters = dead_letters
+    app.include_router(dead_letters_router)
     return app
