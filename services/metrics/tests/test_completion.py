@@ -3,7 +3,7 @@ across replays and restarts; cancelled and expired announcements complete too.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import pytest
 from fastapi import FastAPI
 from siaran_metrics.app import create_app
+from siaran_metrics.completion import Completer
+from siaran_metrics.completions import CompletionRecord, Completions
 from siaran_metrics.config import MetricsSettings
 from siaran_metrics.release import last_release
 from siaran_shared.events import (
@@ -266,3 +268,33 @@ async def test_a_permanent_failure_with_no_fallback_to_plan_completes_after_the_
     assert await completer.sweep(failed_at + timedelta(seconds=31)) == 1
     [(_, _, event)] = completions(metrics)
     assert (event.status, event.report["failed"]) == (CompletionStatus.COMPLETED, 1)
+
+
+async def test_a_completion_the_broker_refused_is_published_later_once(
+    tmp_path: Path, make: SimpleNamespace
+) -> None:
+    """Created in the store first: a publish that fails leaves it for the next round, and
+    neither the failure nor a second check creates or publishes another."""
+    published: list[str] = []
+    broker_down = True
+
+    async def announce(records: Sequence[CompletionRecord]) -> None:
+        if broker_down:
+            raise ConnectionError("broker unreachable")
+        published.extend(r.id for r in records)
+
+    on_disk = make.ledger_on_disk(tmp_path)
+    async with on_disk as ledger:
+        completer = Completer(
+            ledger, Completions(on_disk.store.collection("completions")), announce,
+            timedelta(seconds=60),
+        )  # fmt: skip
+        await ledger.record_announcements([make.accepted()])
+        await ledger.record_planned([make.planned("bantaeng-web")])
+        await ledger.record_outcomes([make.outcome("bantaeng-web")])
+        assert await completer.check(["a1"]) == 1  # created; its publish failed, logged
+        assert await completer.check(["a1"]) == 0
+        broker_down = False
+        assert await completer.publish() == 1
+        assert await completer.publish() == 0
+    assert published == ["a1:r1:completed"]
