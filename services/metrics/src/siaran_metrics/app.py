@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,6 +29,16 @@ log = get_logger(__name__)
 
 #: Seconds between recomputations of the registry and pending gauges.
 GAUGE_INTERVAL = 5.0
+
+
+async def gauges_loop(handlers: Handlers, interval: float) -> None:
+    """Recompute the gauges every `interval` seconds for the service's lifetime."""
+    while True:
+        try:
+            await handlers.refresh_gauges()
+        except Exception:  # a store hiccup must not end the loop; the next round retries
+            log.exception("gauges_refresh_failed")
+        await asyncio.sleep(interval)
 
 
 def create_app(
@@ -61,15 +72,7 @@ def create_app(
     )
     handlers.by_topic[DLQ] = dead_letters.record
 
-    async def gauges_loop() -> None:
-        while True:
-            try:
-                await handlers.refresh_gauges()
-            except Exception:  # a store hiccup must not end the loop; the next round retries
-                log.exception("gauges_refresh_failed")
-            await asyncio.sleep(gauge_interval)
-
-    runtime.run_in_background("gauges", gauges_loop)
+    runtime.run_in_background("gauges", functools.partial(gauges_loop, handlers, gauge_interval))
 
     # One consumer for the five topics: one group member joins once, not four rebalances.
     # Fuller batches (up to 100 ms): the ledger may lag a little, each batch costs a commit
