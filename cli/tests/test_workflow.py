@@ -264,7 +264,7 @@ def paged(items: list[dict[str, Any]], seen: list[Call]) -> Any:
 
 async def test_announcements_list_follows_the_cursor_and_filters(fake_api: FakeApi) -> None:
     items = [{"id": f"a-{n}", "title": f"Judul {n}", "status": "pending_approval",
-              "revision": 1, "submitted_by": "writer",
+              "revision": 1 + (n == 1), "submitted_by": "writer",
               "accepted_at": "2026-01-15T09:00:00+00:00"} for n in range(150)]  # fmt: skip
     seen: list[Call] = []
     fake_api.on("GET", "/v1/announcements", paged(items, seen))
@@ -272,7 +272,8 @@ async def test_announcements_list_follows_the_cursor_and_filters(fake_api: FakeA
                           "--limit", "120")  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
-    assert rows["a-0"] == ["pending_approval", "1", "writer", "2026-01-15 09:00:00", "Judul 0"]
+    assert rows["a-0"] == ["pending_approval", "writer", "2026-01-15 09:00", "Judul 0"]
+    assert rows["a-1"][0] == "pending_approval r2"
     assert "a-119" in rows
     assert "a-120" not in rows
     assert [c.query for c in seen] == [
@@ -322,3 +323,20 @@ async def test_deliveries_of_an_unknown_announcement_exit_non_zero(fake_api: Fak
     result = await siaran(fake_api, "deliveries", "nope")
     assert result.exit_code == 1
     assert "metrics answered 404" in result.stderr
+
+
+async def test_deliveries_show_revisions_and_fallbacks_when_given(fake_api: FakeApi) -> None:
+    items = [{"delivery_id": "a-1:sms-1", "channel_id": "sms-1", "region": "73.03",
+              "kind": "sms", "status": "delivered", "reason": None, "attempts": 2,
+              "revision": 2, "fallback_of": "a-1:x-1"}]  # fmt: skip
+    route = "/v1/announcements/a-1/deliveries"
+    fake_api.on("GET", route, (200, {"items": items, "next_cursor": None}))
+    result = await siaran(fake_api, "deliveries", "a-1")
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.stdout)["sms-1"] == [
+        "73.03", "sms", "delivered", "2", "2", "fallback for a-1:x-1"]  # fmt: skip
+    fake_api.on("GET", route, (200, {"items": [], "next_cursor": None}))
+    none = await siaran(fake_api, "deliveries", "a-1", "--status", "failed")
+    assert none.exit_code == 0
+    assert not none.stdout
+    assert "0 deliveries (status failed)" in none.stderr
