@@ -109,6 +109,17 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
 }
 
+# Services that read secrets by NAME at send time (SIARAN_SECRETS_DIR), and the secret
+# folder each must get: the publisher its channels' tokens and TOKEN_KEY (the Fernet key of
+# refreshed platform tokens), metrics the secrets that sign completion callbacks. Each its own
+# folder (compose) or Secret (Kubernetes): metrics never sees a channel's token.
+SECRET_READERS: dict[str, str] = {
+    "publisher": "siaran-channel-secrets",
+    "metrics": "siaran-callback-secrets",
+}
+#: The Secret holding the publisher's TOKEN_KEY, projected into its secrets folder.
+TOKEN_KEY_SECRET = "siaran-token-key"
+
 # Consumer groups: one per service on Kafka.
 CONSUMER_GROUPS: dict[str, str] = {name: f"siaran-{name}" for name in KAFKA_ACCESS}
 
