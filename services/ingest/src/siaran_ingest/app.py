@@ -20,9 +20,11 @@ from siaran_ingest.config import IngestConfig
 from siaran_ingest.corrections import Revisions
 from siaran_ingest.handlers import subscribe
 from siaran_ingest.intake import Intake
+from siaran_ingest.keys_api import router as keys_router
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
+from siaran_ingest.whoami import router as whoami_router
 from siaran_ingest.workflow_api import router as workflow_router
 
 log = get_logger(__name__)
@@ -101,5 +103,7 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(router)
     app.include_router(workflow_router)
+    app.include_router(whoami_router)  # GET /v1/keys/me before /v1/keys/{id}
+    app.include_router(keys_router)
     install_openapi(app)
     return app
