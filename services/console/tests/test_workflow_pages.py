@@ -195,8 +195,9 @@ async def test_admin_keys_create_shows_the_key_once_and_revokes(
 
 
 async def test_admin_dead_letters_list_and_replay(browser: Browser, apis: FakeApis) -> None:
-    apis.dead["dl1"] = {"id": "dl1", "origin": "siaran.inbound.v1", "reason": XSS,
-                        "at": "2026-12-01T01:00:00Z"}  # fmt: skip
+    apis.dead["dl1"] = {"id": "dl1", "origin_topic": "siaran.inbound.v1", "error": XSS,
+                        "dead_lettered_by": "ingest", "key": None,
+                        "received_at": "2026-12-01T01:00:00Z", "replayed_at": None}  # fmt: skip
     await browser.sign_in()
     page = (await browser.client.get("/admin/dead-letters")).text
     assert "siaran.inbound.v1" in page

@@ -16,6 +16,7 @@ from siaran_shared.retention import RetentionSettings, prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
+from siaran_ingest import whoami
 from siaran_ingest.api import router
 from siaran_ingest.archive import Archive, Publish
 from siaran_ingest.config import IngestConfig
@@ -24,7 +25,6 @@ from siaran_ingest.intake import Intake
 from siaran_ingest.openapi import install_openapi
 from siaran_ingest.ratelimit import RateLimiter
 from siaran_ingest.submissions import Submissions
-from siaran_ingest.whoami import router as whoami_router
 
 log = get_logger(__name__)
 
@@ -100,5 +100,5 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(router)
     install_openapi(app)
-    app.include_router(whoami_router)  # GET /v1/keys/me (the console asks who it serves)
+    app.include_router(whoami.router)  # GET /v1/keys/me (the console asks who it serves)
     return app
