@@ -73,6 +73,8 @@ class ReceiverApp:
         #: run → first arrivals per key prefix (the announcement id of a Siaran key), kept as
         #: they come so that polling the progress costs the receiver next to nothing
         self.groups: dict[str, dict[str, int]] = {}
+        #: run → requests whose key had arrived before (a delivery posted twice)
+        self.doubled: dict[str, int] = {}
         self.hits = 0
         self.refused = 0
         self.limit = limit
@@ -100,6 +102,8 @@ class ReceiverApp:
             groups = self.groups.setdefault(run, {})
             group = key.split(":", 1)[0]
             groups[group] = groups.get(group, 0) + 1
+        else:
+            self.doubled[run] = self.doubled.get(run, 0) + 1
         return web.Response(text="ok")
 
     async def stats(self, request: web.Request) -> web.Response:
@@ -109,6 +113,7 @@ class ReceiverApp:
         groups = self.groups.get(run, {})
         body: dict[str, Any] = {
             "count": sum(groups.values()), "hits": self.hits, "refused": self.refused,
+            "doubled": self.doubled.get(run, 0),
         }  # fmt: skip
         if request.query.get("groups") == "1":
             body["groups"] = groups

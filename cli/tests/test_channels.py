@@ -172,3 +172,72 @@ async def test_export_then_import_changes_nothing(
                            r"unchanged (\d+)", again.stdout.splitlines()[0])  # fmt: skip
     assert summary, again.stdout
     assert summary[1] == summary[2], "every exported row reads back unchanged"
+
+
+def many(run: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {"id": f"acct{i}-{run}", "region": "73.03", "kind": "x", "name": f"Akun {i}",
+         "endpoint": f"https://amplifier.example.go.id/{i}", "tags": [run]}
+        for i in range(count)
+    ]  # fmt: skip
+
+
+async def test_a_file_larger_than_one_request_is_imported_in_parts(
+    router: RunningStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("siaran_cli.bulk_import.PART_ROWS", 3)
+    monkeypatch.setattr("siaran_cli.channels.PART_ROWS", 3)
+    run = uuid.uuid4().hex[:8]
+    file = tmp_path / "many.yaml"
+    file.write_text(yaml.safe_dump(many(run, 7)))
+    result = await siaran(router, "import", str(file))
+    assert result.exit_code == 0, result.output
+    assert "7 rows: create 7, update 0, remove 0" in result.output
+    assert "imported in 3 parts" in result.stderr
+    assert all([await channel(router, f"acct{i}-{run}") for i in range(7)])
+    again = await siaran(router, "import", str(file))
+    assert "unchanged 7" in again.output, again.output
+
+
+async def test_a_bad_row_in_a_later_part_imports_nothing_and_is_named_by_its_file_row(
+    router: RunningStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("siaran_cli.bulk_import.PART_ROWS", 3)
+    monkeypatch.setattr("siaran_cli.channels.PART_ROWS", 3)
+    run = uuid.uuid4().hex[:8]
+    rows_ = many(run, 7)
+    rows_[5] = rows_[5] | {"region": "99.99"}
+    file = tmp_path / "many.yaml"
+    file.write_text(yaml.safe_dump(rows_))
+    result = await siaran(router, "import", str(file))
+    assert result.exit_code == 1, result.output
+    assert "1 of 7 rows are invalid; nothing was imported" in result.stderr
+    problems = [line for line in result.stderr.splitlines() if f"acct5-{run}" in line]
+    assert problems, result.stderr
+    assert all("item 6" in line for line in problems), result.stderr
+    assert await channel(router, f"acct0-{run}") is None
+
+
+async def test_prune_on_a_file_in_parts_removes_only_what_no_row_names(
+    router: RunningStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("siaran_cli.bulk_import.PART_ROWS", 2)
+    monkeypatch.setattr("siaran_cli.channels.PART_ROWS", 2)
+    run = uuid.uuid4().hex[:8]
+    file = tmp_path / "many.yaml"
+    file.write_text(yaml.safe_dump(many(run, 5)))
+    assert (await siaran(router, "import", str(file))).exit_code == 0
+    export = tmp_path / "all.yaml"
+    assert (await siaran(router, "export", "-o", str(export))).exit_code == 0
+    everything = yaml.safe_load(export.read_text())["channels"]
+    kept = [c for c in everything if c["id"] != f"acct4-{run}"]
+    file.write_text(yaml.safe_dump(kept))
+    dry = await siaran(router, "import", str(file), "--prune", "--dry-run")
+    assert f"- acct4-{run}" in dry.output, dry.output
+    assert "would remove 1" in dry.output, dry.output
+    assert await channel(router, f"acct4-{run}") is not None
+    result = await siaran(router, "import", str(file), "--prune")
+    assert result.exit_code == 0, result.output
+    assert "remove 1" in result.output, result.output
+    assert await channel(router, f"acct4-{run}") is None
+    assert await channel(router, f"acct3-{run}") is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from siaran_publisher.claims import INDEXES, Begun, Claim, Claims, ClaimState
+from siaran_publisher.claims import INDEXES, Begun, Claim, Claims, ClaimState, Superseded
 from siaran_shared.events import DeliveryCompleted, DeliveryStatus, utcnow
 from siaran_shared.store import Collection, StoreUnavailable, open_store
 
@@ -137,3 +137,28 @@ async def test_done_and_cancelled_claims_carry_the_time_retention_counts_from(
         stored = await claims.get(key)
         assert stored is not None
         assert stored.final_at is not None, key
+
+
+async def test_a_correction_stops_a_revision_left_claimed_by_a_crashed_instance(
+    docs: Collection,
+) -> None:
+    now = utcnow()
+    crashed = Claims(docs, "crashed:1", timedelta(seconds=30))
+    first = task("https://x.test")
+    begun, _ = await crashed.begin("a1:bantaeng-web", first, now)
+    assert begun is Begun.CLAIMED
+    restarted = Claims(docs, "restarted:2", timedelta(seconds=30))
+    second = task("https://x.test", revision=2)
+    # within the crashed instance's lease it may still be sending: the correction waits
+    state, _ = await restarted.supersede("a1:bantaeng-web", first, 2, now)
+    assert state is Superseded.SENDING
+    # once the lease ran out it is stopped, never sent again, and says what replaced it
+    later = now + timedelta(seconds=31)
+    state, stopped = await restarted.supersede("a1:bantaeng-web", first, 2, later)
+    assert state is Superseded.STOPPED
+    assert stopped.outcome is not None
+    assert stopped.outcome.status is DeliveryStatus.SUPERSEDED
+    begun, claim = await restarted.begin("a1:bantaeng-web", first, later)
+    assert (begun, claim and claim.state) == (Begun.DONE, ClaimState.DONE)
+    begun, _ = await restarted.begin("a1:bantaeng-web:r2", second, later)
+    assert begun is Begun.CLAIMED

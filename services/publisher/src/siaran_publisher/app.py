@@ -42,7 +42,7 @@ from siaran_publisher.config import publisher_settings
 from siaran_publisher.consumer import ConcurrentConsumer
 from siaran_publisher.records import ResultsProducer, read_task, record_headers
 from siaran_publisher.scheduler import Scheduler
-from siaran_publisher.webhook import event_id
+from siaran_publisher.webhook import outcome_key
 from siaran_publisher.wiring import Delivery, assemble
 
 log = get_logger(__name__)
@@ -89,7 +89,7 @@ class Pipeline:
                 acked = await self._results.send(
                     [
                         Outgoing(RESULTS, o.announcement_id, o,
-                                 event_id=f"{event_id(task)}:{o.status}")
+                                 event_id=f"{outcome_key(o)}:{o.status}")
                         for o in handled.results
                     ],
                     context,
@@ -134,7 +134,7 @@ def follow_channels(runtime: Runtime, channels: CurrentChannels) -> None:
         for record in records:
             event = record.event
             if isinstance(event, ChannelConfigured):
-                channels.apply(event.channel.id, event.channel)
+                channels.apply(event.channel.id, event.channel, event.configured_at)
             elif isinstance(event, ChannelRemoved):
                 channels.apply(event.channel_id, None)
         if poison:

@@ -37,10 +37,11 @@ class Finishing:
 
     async def end(
         self, task: DeliveryPlanned, claim: Claim, status: DeliveryStatus, attempts: int,
-        summary: str,
+        summary: str, post_id: str | None = None,
     ) -> Handled:  # fmt: skip
         """Record the terminal outcome and say so."""
-        outcome = DeliveryCompleted.of(task, status, attempts=attempts, response=summary)
+        outcome = DeliveryCompleted.of(task, status, attempts=attempts, response=summary,
+                                       post_id=post_id)  # fmt: skip
         await self.claims.finish(claim, outcome)
         level = logging.INFO
         if status is DeliveryStatus.DELIVERED:
@@ -52,7 +53,8 @@ class Finishing:
             log.log(
                 level, "delivery_finished", delivery_id=task.delivery_id,
                 channel_id=task.channel_id, announcement_id=task.announcement_id,
-                action=task.action.value, status=status.value, attempts=attempts,
+                action=task.action.value, revision=task.revision, status=status.value,
+                attempts=attempts,
                 response=summary[:200],
             )  # fmt: skip
         return Handled([outcome])
@@ -70,7 +72,7 @@ class Finishing:
     def restate(self, task: DeliveryPlanned, begun: Begun, claim: Claim | None) -> Handled:
         """A copy that was not claimed: the outcome it had, if it is finished."""
         log.info("delivery_skipped", delivery_id=task.delivery_id, action=task.action.value,
-                 state=begun.value)  # fmt: skip
+                 revision=task.revision, state=begun.value)  # fmt: skip
         if begun is Begun.DONE and claim is not None and claim.outcome is not None:
             # a copy after a crash: say again how it ended (idempotent downstream)
             return Handled([claim.outcome])

@@ -15,7 +15,13 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from opentelemetry import propagate, trace
 from pydantic_core import to_json
-from siaran_shared.events import DeliveryAction, DeliveryPlanned, utcnow
+from siaran_shared.events import (
+    AnnouncementUpdated,
+    DeliveryAction,
+    DeliveryCompleted,
+    DeliveryPlanned,
+    utcnow,
+)
 from siaran_shared.guard import GuardedResolver, RefusedAddress
 from siaran_shared.signing import signed_headers
 from yarl import URL
@@ -23,15 +29,35 @@ from yarl import URL
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 PUBLISHED = "id.siaran.announcement.published.v1"
+UPDATED = AnnouncementUpdated.event_type  # a correction: revision 2 and later
 RETRACTED = "id.siaran.announcement.retracted.v1"
 CONTENT_TYPE = "application/cloudevents+json"
 
 
+def delivery_key(delivery_id: str, action: DeliveryAction, revision: int) -> str:
+    """The CloudEvent id and Idempotency-Key of one revision of a delivery, and the key of
+    its claim: the delivery id for revision 1, "<delivery id>:r<N>" for a correction's
+    revision N, "<delivery id>:retract" for a retraction (whatever the revision)."""
+    if action is DeliveryAction.RETRACT:
+        return f"{delivery_id}:retract"
+    return delivery_id if revision == 1 else f"{delivery_id}:r{revision}"
+
+
 def event_id(task: DeliveryPlanned) -> str:
-    """The CloudEvent id and Idempotency-Key: the delivery id (":retract" for retractions)."""
+    """The CloudEvent id and Idempotency-Key of a task (see `delivery_key`)."""
+    return delivery_key(task.delivery_id, task.action, task.revision)
+
+
+def outcome_key(outcome: DeliveryCompleted) -> str:
+    """The key of the task an outcome is of (see `delivery_key`)."""
+    return delivery_key(outcome.delivery_id, outcome.action, outcome.revision)
+
+
+def event_type(task: DeliveryPlanned) -> str:
+    """Published, updated (a correction) or retracted."""
     if task.action is DeliveryAction.RETRACT:
-        return f"{task.delivery_id}:retract"
-    return task.delivery_id
+        return RETRACTED
+    return PUBLISHED if task.revision == 1 else UPDATED
 
 
 def cloudevent_body(task: DeliveryPlanned) -> bytes:
@@ -40,7 +66,7 @@ def cloudevent_body(task: DeliveryPlanned) -> bytes:
         "specversion": "1.0",
         "id": event_id(task),
         "source": "siaran",
-        "type": RETRACTED if task.action is DeliveryAction.RETRACT else PUBLISHED,
+        "type": event_type(task),
         "time": utcnow().isoformat(),
         "datacontenttype": "application/json",
         "data": {
@@ -54,6 +80,7 @@ def cloudevent_body(task: DeliveryPlanned) -> bytes:
             "hashtags": list(task.hashtags),
             "priority": task.priority.value,
             "media": [m.model_dump() for m in task.media],
+            "revision": task.revision,
         },
     }
     # pydantic-core's serialiser writes what json.dumps(ensure_ascii=False, separators=(",",

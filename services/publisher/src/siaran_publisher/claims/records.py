@@ -7,6 +7,10 @@
 - ``queued``: re-queued on the retry topic, to be claimed by whichever copy comes first;
 - ``done`` (with ``outcome``) or ``cancelled``: later copies are skipped.
 
+Each revision of a delivery has a record of its own (keyed as its Idempotency-Key, see
+webhook.delivery_key); a later revision stops the earlier ones not posted yet (``done``
+with the outcome ``superseded``, `Claims.supersede`) before it is claimed itself.
+
 Every change after the first insert is conditional on the version ``v`` that was read, so
 two copies of a task can never both win a claim. Times are stored as ISO-8601 text (the
 store compares them as text), exactly as `datetime.isoformat` writes them.
@@ -82,6 +86,15 @@ class Begun(StrEnum):
     DONE = "done"  # finished already (its outcome may be restated)
     SCHEDULED = "scheduled"  # waiting for its due time
     BUSY = "busy"  # being sent by someone else right now
+
+
+class Superseded(StrEnum):
+    """How `Claims.supersede` answered for an earlier revision of a delivery."""
+
+    AHEAD = "ahead"  # not seen yet: when it comes, it is superseded, never posted
+    STOPPED = "stopped"  # waiting or queued: stopped, never posted
+    SENDING = "sending"  # being posted right now: the later revision waits for it
+    FINISHED = "finished"  # it ended before (posted, failed, cancelled or superseded)
 
 
 class Cancelled(StrEnum):

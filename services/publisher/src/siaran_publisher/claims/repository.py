@@ -8,14 +8,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from siaran_shared.events import DeliveryCompleted, DeliveryPlanned
+from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus
 from siaran_shared.logging import get_logger
 from siaran_shared.store import Collection, GroupWriter
 from siaran_shared.tracing import trace_carrier
 
 from siaran_publisher.batching import Serialised
 from siaran_publisher.claims.cache import LocalClaims
-from siaran_publisher.claims.records import REOPENABLE, Begun, Cancelled, Claim, ClaimState
+from siaran_publisher.claims.records import (
+    REOPENABLE,
+    Begun,
+    Cancelled,
+    Claim,
+    ClaimState,
+    Superseded,
+)
 from siaran_publisher.claims.schedule import RetrySchedule
 
 log = get_logger(__name__)
@@ -163,6 +170,39 @@ class Claims:
         if current.state is ClaimState.CLAIMED:
             return Cancelled.SENDING, current
         return Cancelled.FINISHED, current
+
+    async def supersede(
+        self, key: str, earlier: DeliveryPlanned, by: int, now: datetime
+    ) -> tuple[Superseded, Claim]:
+        """Stop the earlier revision `earlier` (its record at `key`) of a delivery whose
+        revision `by` is about to be claimed, unless it was posted or is being posted.
+
+        Not seen yet, it is recorded "done, superseded" before it comes (its copy, when it
+        comes, restates that); waiting, queued, or claimed by an instance whose lease ran
+        out, it is stopped; claimed and leased (here or elsewhere) it is "sending"."""
+        why = f"superseded by revision {by} before it was posted"
+        ahead = DeliveryCompleted.of(earlier, DeliveryStatus.SUPERSEDED, attempts=0, response=why)
+        placed = Claim(key=key, state=ClaimState.DONE, outcome=ahead, final_at=now, version=1)
+        if await self._docs.insert(key, placed.doc()):
+            return Superseded.AHEAD, placed
+        current = await self._read(key)
+        if current is None:  # deleted in between: from the start
+            return await self.supersede(key, earlier, by, now)
+        mine = self._local.held(key) or self._local.unrecorded(key)
+        leased = current.lease_until is not None and current.lease_until > now
+        if current.state is ClaimState.CLAIMED and (leased or mine):
+            return Superseded.SENDING, current
+        if current.state in (ClaimState.DONE, ClaimState.CANCELLED):
+            return Superseded.FINISHED, current
+        outcome = DeliveryCompleted.of(current.task or earlier, DeliveryStatus.SUPERSEDED,
+                                       attempts=current.attempts, response=why)  # fmt: skip
+        change: dict[str, Any] = {"state": ClaimState.DONE, "outcome": outcome, "task": None,
+                                  "owner": None, "lease_until": None, "final_at": now,
+                                  "version": current.version + 1}  # fmt: skip
+        stopped = current.model_copy(update=change)
+        if await self._docs.update(key, stopped.doc(*change), where={"v": current.version}):
+            return Superseded.STOPPED, stopped
+        return await self.supersede(key, earlier, by, now)  # it changed meanwhile: again
 
     async def get(self, key: str) -> Claim | None:
         """The stored record of a delivery, if any."""
