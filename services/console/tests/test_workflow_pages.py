@@ -37,6 +37,7 @@ async def test_a_writer_submits_and_it_waits_for_approval(browser: Browser, apis
     await browser.sign_in(WRITER_KEY)
     page = (await browser.client.get("/compose")).text
     assert 'href="/approvals"' not in page  # the writer's key has no approve role
+    assert "Ajukan untuk persetujuan" in page  # nor the publish role
     response = await browser.post(
         "/compose", {"title": "T", "body": "B", "national": "on"}, from_page="/compose"
     )
@@ -284,3 +285,25 @@ async def test_a_blank_reason_on_the_announcements_page_is_said_there(
     assert blank.status_code == 422
     assert 'id="e-reason-0"' in blank.text
     assert apis.announcements["p1"]["status"] == "pending_approval"
+
+
+async def test_media_rows_become_the_media_field(browser: Browser, apis: FakeApis) -> None:
+    await browser.sign_in()
+    fields = {
+        "title": "T",
+        "body": "B",
+        "national": "on",
+        "media_url_1": "https://example.go.id/poster.jpg",
+        "media_alt_1": XSS,
+        "media_url_2": "",
+        "media_url_3": "https://example.go.id/klip.mp4",
+        "media_type_3": "video",
+    }
+    page = await browser.post("/compose", fields | {"action": "preview"}, from_page="/compose")
+    assert 'value="https://example.go.id/klip.mp4"' in page.text  # kept in the form
+    assert XSS not in page.text
+    await browser.post("/compose", fields, from_page="/compose")
+    assert apis.announcements["a1"]["media"] == [
+        {"url": "https://example.go.id/poster.jpg", "type": "image", "alt": XSS},
+        {"url": "https://example.go.id/klip.mp4", "type": "video"},
+    ]
