@@ -142,6 +142,7 @@ async def test_failed_channels_and_a_correction(browser: Browser, apis: FakeApis
     page = (await browser.client.get("/announcements/a1")).text
     failed = page[page.index('id="failed-title"') :]
     assert "HTTP 410 gone" in failed
+    assert "Sulawesi Selatan" in failed  # the region by name
     assert XSS not in page
     assert "<td>3</td>" in failed
     bad = await browser.post("/announcements/a1/correct", {"title": " ", "body": "B"},
