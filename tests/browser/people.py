@@ -68,13 +68,23 @@ async def failing_channel(site: Site, path: str, status: int) -> str:
     return channel_id
 
 
-async def dead_letter(site: Site, title: str) -> None:
-    """An inbound message with a key ingest refuses: it becomes a dead letter."""
+async def dead_letter(site: Site, title: str, key: str | None = None) -> str:
+    """An inbound message with an API key ingest refuses: it becomes a dead letter, once
+    metrics lists it (under its record `key`, returned)."""
+    key = key or uuid.uuid4().hex
     producer = AIOKafkaProducer(bootstrap_servers=site.stack.stack.config.bootstrap)
     await producer.start()
     try:
         value = json.dumps({"title": title, "body": "x", "target": {"provinces": ["73"]}})
-        await producer.send_and_wait(INBOUND, value.encode(), key=uuid.uuid4().hex.encode(),
+        await producer.send_and_wait(INBOUND, value.encode(), key=key.encode(),
                                      headers=[("authorization", b"Bearer siaran_x_y")])  # fmt: skip
     finally:
         await producer.stop()
+
+    async def listed() -> bool:
+        async with site.stack.client("metrics") as metrics:
+            answer = await metrics.get("/v1/dead-letters", params={"limit": 500})
+        return answer.status_code == 200 and any(i["key"] == key for i in answer.json()["items"])
+
+    await eventually(listed, within=30, what="the dead letter in metrics")
+    return key
