@@ -31,6 +31,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: The marks of every browser test: on the real stack and broker, one event loop for the
+#: session; 300 s, not the suite's 120: the first test also starts the stack, and Chromium
+#: shares two cores with it (nothing here asserts speed).
+MARKS = [
+    pytest.mark.e2e,
+    pytest.mark.kafka,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.timeout(300),
+]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 

@@ -9,19 +9,12 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from tests.browser.conftest import DESKTOP, PHONE, Site, announcement_id
+from tests.browser.conftest import DESKTOP, MARKS, PHONE, Site, announcement_id
 from tests.browser.people import dead_letter, submit
 from tests.browser.test_console import sign_in
 from tests.browser.test_screenshots import fill_compose
 
-# 300 s, not the suite's 120: the first test also starts the stack, and Chromium shares two
-# cores with it (nothing here asserts speed).
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.kafka,
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.timeout(300),
-]
+pytestmark = MARKS
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 

@@ -8,19 +8,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import Site
+from tests.browser.conftest import MARKS, Site
 from tests.browser.people import dead_letter, person
 from tests.browser.test_console import XSS, shot, sign_in
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.kafka,
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.timeout(300),
-]
+pytestmark = MARKS
 
 
 async def test_a_key_is_shown_once_works_and_is_revoked(

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Site, announcement_id, watch
+from tests.browser.conftest import DESKTOP, MARKS, PHONE, Site, announcement_id, watch
 from tests.browser.people import dead_letter, submit
 from tests.browser.test_console import shot, sign_in
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.kafka,
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.timeout(300),
-]
+pytestmark = MARKS
 #: (file name, path, heading in Indonesian, heading in English); {a} is an announcement id
 PAGES = (
     ("02-announcements", "/announcements", "Pengumuman", "Announcements"),

@@ -9,20 +9,14 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import Site
+from tests.browser.conftest import MARKS, Site
 from tests.browser.people import failing_channel, person, submit
 from tests.browser.test_console import XSS, shot, sign_in
 from tests.e2e.harness import Received, eventually
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.kafka,
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.timeout(300),
-]
+pytestmark = MARKS
 
 
 async def test_writer_previews_as_she_types_and_an_editor_approves_from_the_queue(
