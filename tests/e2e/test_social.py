@@ -3,8 +3,9 @@ posting to a local server that speaks the platforms' documented APIs (Graph for 
 Instagram, Threads, TikTok's Content Posting API, YouTube's Data API). One announcement with
 an image and a video to a region with one channel of each scheme posts once to each and
 records every post id; a channel whose token Graph says expired (code 190) becomes
-needs_reconnect and is not tried again; a cancel deletes the posts where the platform allows
-it and reports not_supported elsewhere."""
+needs_reconnect and is not tried again; a correction edits the Facebook post and the YouTube
+video and posts anew elsewhere; a cancel deletes the posts where the platform allows it and
+reports not_supported elsewhere."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ REGION = "73.03"
 G = "/graph/v23.0"
 EXPIRED = {"error": {"message": "Error validating access token: Session has expired",
                      "type": "OAuthException", "code": 190, "error_subcode": 463}}  # fmt: skip
+REASON = "the Facebook token of this channel expired or was revoked; save the channel again"
 CHANNELS = {
     "fb": ("facebook", "facebook://1234567890?token={secret:PAGE_TOKEN}"),
     "ig": ("instagram", "instagram://17841400000000000?token={secret:PAGE_TOKEN}"),
@@ -98,9 +100,8 @@ async def outcomes(stack: RunningStack, announcement: str) -> list[DeliveryCompl
     return [o for o in every if o.announcement_id == announcement]
 
 
-async def announce(stack: RunningStack, platforms: Platforms, run: str, n: int) -> str:
-    announcement = f"social-{run}-{n}"
-    body: dict[str, Any] = {
+def announcement_body(announcement: str, platforms: Platforms, **changes: Any) -> dict[str, Any]:
+    return {
         "id": announcement,
         "title": "Vaksinasi gratis di Bantaeng",
         "body": "Pemerintah Kabupaten Bantaeng membuka layanan vaksinasi gratis.",
@@ -110,38 +111,45 @@ async def announce(stack: RunningStack, platforms: Platforms, run: str, n: int) 
             {"url": f"{platforms.base}/files/poster.jpg", "type": "image", "alt": "Poster"},
             {"url": f"{platforms.base}/files/clip.mp4", "type": "video"},
         ],
-    }
+    } | changes
+
+
+async def announce(stack: RunningStack, platforms: Platforms, run: str, n: int) -> str:
+    announcement = f"social-{run}-{n}"
     async with stack.client("ingest") as ingest:
-        r = await ingest.post("/v1/announcements", json=body)
+        r = await ingest.post("/v1/announcements", json=announcement_body(announcement, platforms))
         assert r.status_code == 202, r.text
     return announcement
 
 
-async def finished(
-    stack: RunningStack, announcement: str, count: int, action: DeliveryAction
-) -> dict[str, DeliveryCompleted]:
-    async def done() -> dict[str, DeliveryCompleted] | None:
-        got = {o.channel_id: o for o in await outcomes(stack, announcement) if o.action is action}
-        return got if len(got) == count else None
-
-    return await eventually(done, within=60, every=0.5, what=f"{count} outcomes ({action})")
-
-
-async def test_one_announcement_posts_once_everywhere_and_a_cancel_deletes_what_it_can(
-    social: RunningStack, platforms: Platforms
-) -> None:
-    run = uuid.uuid4().hex[:6]
+async def register(stack: RunningStack, run: str) -> dict[str, str]:
+    """One channel of each scheme (and one with an expired token) in the region."""
     ids = {short: f"{short}-{run}" for short in CHANNELS}
-    async with social.client("router") as router:
+    async with stack.client("router") as router:
         for short, (kind, endpoint) in CHANNELS.items():
             r = await router.put(f"/v1/channels/{ids[short]}", json={
                 "region": REGION, "kind": kind, "name": f"Bantaeng {kind}", "endpoint": endpoint,
             })  # fmt: skip
             assert r.status_code == 201, r.text
-    platforms.reply("POST", f"{G}/999/photos", 400, EXPIRED)  # once; a second call would post
+    return ids
 
-    first = await announce(social, platforms, run, 1)
-    posted = await finished(social, first, len(CHANNELS), DeliveryAction.PUBLISH)
+
+async def finished(
+    stack: RunningStack, announcement: str, action: DeliveryAction, revision: int | None = None
+) -> dict[str, DeliveryCompleted]:
+    """The outcome of every channel's delivery (of that revision, if given), once all came."""
+
+    async def done() -> dict[str, DeliveryCompleted] | None:
+        got = {o.channel_id: o for o in await outcomes(stack, announcement)
+               if o.action is action and revision in (None, o.revision)}  # fmt: skip
+        return got if len(got) == len(CHANNELS) else None
+
+    return await eventually(done, within=60, every=0.5, what=f"outcomes ({action})")
+
+
+def check_posted_once_each(
+    posted: dict[str, DeliveryCompleted], ids: dict[str, str], platforms: Platforms
+) -> None:
     post_ids = {short: posted[ids[short]].post_id for short in CHANNELS}
     assert post_ids == {
         "fb": "111_333",
@@ -155,14 +163,12 @@ async def test_one_announcement_posts_once_everywhere_and_a_cancel_deletes_what_
         assert posted[ids[short]].status is DeliveryStatus.DELIVERED, posted[ids[short]]
     expired = posted[ids["fb-expired"]]
     assert expired.status is DeliveryStatus.FAILED
-    reason = "the Facebook token of this channel expired or was revoked; save the channel again"
-    assert reason in (expired.response or "")
+    assert REASON in (expired.response or "")
     # exactly once each, with the documented requests
-    assert len(platforms.made("POST", f"{G}/1234567890/photos")) == 1
-    assert len(platforms.made("POST", f"{G}/17841400000000000/media_publish")) == 1
-    assert len(platforms.made("POST", "/threads/v1.0/9988/threads_publish")) == 1
-    assert len(platforms.made("POST", "/tiktok/v2/post/publish/video/init/")) == 1
-    assert len(platforms.made("POST", "/google/upload/youtube/v3/videos")) == 1
+    for path in (f"{G}/1234567890/photos", f"{G}/17841400000000000/media_publish",
+                 "/threads/v1.0/9988/threads_publish", "/tiktok/v2/post/publish/video/init/",
+                 "/google/upload/youtube/v3/videos"):  # fmt: skip
+        assert len(platforms.made("POST", path)) == 1, path
     [refresh] = platforms.made("POST", TIKTOK_TOKEN)  # the TikTok token refreshed first
     assert refresh.form["refresh_token"] == "R0"
     [init] = platforms.made("POST", "/tiktok/v2/post/publish/video/init/")
@@ -171,37 +177,78 @@ async def test_one_announcement_posts_once_everywhere_and_a_cancel_deletes_what_
     assert photo.form["url"] == f"{platforms.base}/files/poster.jpg"
     assert photo.headers["Authorization"] == f"Bearer {TOKEN}"
 
-    second = await announce(social, platforms, run, 2)  # the expired channel is not tried
-    again = await finished(social, second, len(CHANNELS), DeliveryAction.PUBLISH)
+
+async def check_not_tried_again(
+    stack: RunningStack, again: dict[str, DeliveryCompleted], ids: dict[str, str],
+    platforms: Platforms,
+) -> None:  # fmt: skip
     assert again[ids["fb-expired"]].status is DeliveryStatus.FAILED
-    assert reason in (again[ids["fb-expired"]].response or "")
+    assert REASON in (again[ids["fb-expired"]].response or "")
     assert len(platforms.made("POST", f"{G}/999/photos")) == 1
     health = [ChannelHealthChanged.model_validate_json(r.value or b"") for r in
-              await read_to_end(social.stack.config.bootstrap, CHANNEL_HEALTH)]  # fmt: skip
+              await read_to_end(stack.stack.config.bootstrap, CHANNEL_HEALTH)]  # fmt: skip
     marks = [h for h in health if h.channel_id == ids["fb-expired"]]
     assert [h.state for h in marks] == [ChannelHealth.NEEDS_RECONNECT]
 
-    async with social.client("ingest") as ingest:
-        r = await ingest.post(f"/v1/announcements/{first}/cancel")
+
+async def correct(
+    stack: RunningStack, platforms: Platforms, announcement: str, ids: dict[str, str]
+) -> dict[str, DeliveryCompleted]:
+    """Revision 2: Facebook and YouTube edit their post, the others post anew and say so."""
+    title = "Vaksinasi gratis di Bantaeng (ralat: Senin)"
+    async with stack.client("ingest") as ingest:
+        body = announcement_body(announcement, platforms, title=title)
+        r = await ingest.put(f"/v1/announcements/{announcement}", json=body)
         assert r.status_code == 202, r.text
-    retracted = await finished(social, first, len(CHANNELS), DeliveryAction.RETRACT)
+    fixed = await finished(stack, announcement, DeliveryAction.PUBLISH, revision=2)
+    for short, post_id in (("fb", "111_333"), ("yt", "yt-video-1")):
+        assert fixed[ids[short]].post_id == post_id
+        assert "edited to revision 2" in (fixed[ids[short]].response or "")
+    for short in ("ig", "th", "tt"):
+        assert fixed[ids[short]].status is DeliveryStatus.DELIVERED
+        assert "posted as a new post" in (fixed[ids[short]].response or ""), short
+    assert fixed[ids["fb-expired"]].status is DeliveryStatus.FAILED
+    assert len(platforms.made("POST", f"{G}/111_333")) == 1  # the edit
+    assert len(platforms.made("POST", f"{G}/1234567890/photos")) == 2  # two announcements
+    [update] = platforms.made("PUT", "/google/youtube/v3/videos")
+    assert update.body["snippet"]["title"] == title
+    return fixed
+
+
+def check_retracted(
+    retracted: dict[str, DeliveryCompleted], ids: dict[str, str], platforms: Platforms
+) -> None:
     statuses = {short: retracted[ids[short]].status for short in CHANNELS}
-    assert statuses == {
-        "fb": DeliveryStatus.RETRACTED,
-        "yt": DeliveryStatus.RETRACTED,
-        "ig": DeliveryStatus.SKIPPED,
-        "th": DeliveryStatus.SKIPPED,
-        "tt": DeliveryStatus.SKIPPED,
-        "fb-expired": DeliveryStatus.SKIPPED,
-    }
+    skipped, deleted = DeliveryStatus.SKIPPED, DeliveryStatus.RETRACTED
+    assert statuses == {"fb": deleted, "yt": deleted, "ig": skipped, "th": skipped,
+                        "tt": skipped, "fb-expired": skipped}  # fmt: skip
     for short in ("ig", "th", "tt"):
         assert (retracted[ids[short]].response or "").startswith("not_supported"), short
     assert len(platforms.made("DELETE", f"{G}/111_333")) == 1
     [delete] = platforms.made("DELETE", "/google/youtube/v3/videos")
     assert delete.query == {"id": "yt-video-1"}
+
+
+async def test_one_announcement_posts_once_everywhere_and_a_cancel_deletes_what_it_can(
+    social: RunningStack, platforms: Platforms
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    ids = await register(social, run)
+    platforms.reply("POST", f"{G}/999/photos", 400, EXPIRED)  # once; a second call would post
+    first = await announce(social, platforms, run, 1)
+    posted = await finished(social, first, DeliveryAction.PUBLISH)
+    check_posted_once_each(posted, ids, platforms)
+    second = await announce(social, platforms, run, 2)  # the expired channel is not tried
+    again = await finished(social, second, DeliveryAction.PUBLISH)
+    await check_not_tried_again(social, again, ids, platforms)
+    fixed = await correct(social, platforms, first, ids)
+    async with social.client("ingest") as ingest:
+        r = await ingest.post(f"/v1/announcements/{first}/cancel")
+        assert r.status_code == 202, r.text
+    retracted = await finished(social, first, DeliveryAction.RETRACT)
+    check_retracted(retracted, ids, platforms)
     # no token in the logs or the outcomes
-    said = social.log.read_text(errors="replace") + "".join(
-        (o.response or "") for o in [*posted.values(), *again.values(), *retracted.values()]
-    )
+    every = [*posted.values(), *again.values(), *fixed.values(), *retracted.values()]
+    said = social.log.read_text(errors="replace") + "".join(o.response or "" for o in every)
     for value in (TOKEN, "EAAexpired-token-value"):
         assert value not in said
