@@ -20,6 +20,7 @@ from siaran_shared.auth import ROLES, ApiKey, InvalidRole, InvalidScope, KeyRing
 from siaran_shared.http import AdminKey, ApiError
 from siaran_shared.logging import get_logger
 from siaran_shared.responses import UNAUTHORIZED, Responses, error_doc, invalid
+from starlette.convertors import Convertor, register_url_convertor
 
 log = get_logger(__name__)
 
@@ -27,6 +28,21 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 #: What a key's name may hold: it appears in logs, events (`submitted_by`) and messages.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,63}$"
+
+
+class _KeyIdConvertor(Convertor[str]):
+    """Path segments that can be a key id (hex): `/v1/keys/me` is another resource."""
+
+    regex = "[0-9a-f]{1,64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("key_id", _KeyIdConvertor())
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$", description="The key's id")]
 
 
@@ -171,7 +187,7 @@ async def create_key(request: Request, admin: AdminKey, body: KeyIn) -> KeyCreat
 
 
 @router.delete(
-    "/{key_id}",
+    "/{key_id:key_id}",  # only an id matches: DELETE /v1/keys/me is a 405, not a revocation
     response_model=KeyOut,
     summary="Revoke a key: every service refuses it from its next request",
     responses=REVOKE_RESPONSES,
