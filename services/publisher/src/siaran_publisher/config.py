@@ -12,8 +12,8 @@ class PublisherSettings(Settings):
     publisher_max_in_flight: int = Field(
         4096,
         ge=1,
-        description="Sends in progress at once across all channels (each costs a task and a"
-        " connection: about 20 KB; capped below the process's open-file limit).",
+        description="Sends in progress at once across all channels (each holds a task and a"
+        " connection; capped below the process's open-file limit).",
     )
     publisher_channel_concurrency: int = Field(
         4, ge=1, description="Sends in progress at once to one channel."

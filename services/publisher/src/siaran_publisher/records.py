@@ -110,18 +110,26 @@ class ResultsProducer:
         task.add_done_callback(lambda sent: _settle(batch, sent))
 
 
-def _settle(batch: asyncio.Future[None], sent: asyncio.Future[asyncio.Future[Any] | None]) -> None:
+def _settle(batch: asyncio.Future[None], sent: asyncio.Future[Any]) -> None:
     """The batch's future follows the producer: its acknowledgement, or why it failed."""
-    error = asyncio.CancelledError() if sent.cancelled() else sent.exception()
+    error = _error(sent)
     if error is not None:
         batch.set_exception(error)
         return
     acked = sent.result()
-    if acked is None:
+    if acked is None:  # acknowledged already
         batch.set_result(None)
         return
-    done = asyncio.ensure_future(acked)
-    done.add_done_callback(
-        lambda f: batch.set_result(None) if not (f.cancelled() or f.exception())
-        else batch.set_exception(f.exception() or asyncio.CancelledError())
-    )  # fmt: skip
+    asyncio.ensure_future(acked).add_done_callback(lambda done: _acknowledged(batch, done))
+
+
+def _acknowledged(batch: asyncio.Future[None], acked: asyncio.Future[Any]) -> None:
+    error = _error(acked)
+    if error is None:
+        batch.set_result(None)
+    else:
+        batch.set_exception(error)
+
+
+def _error(future: asyncio.Future[Any]) -> BaseException | None:
+    return asyncio.CancelledError() if future.cancelled() else future.exception()
