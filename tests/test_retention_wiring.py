@@ -42,6 +42,8 @@ DAY = timedelta(days=1)
             {
                 "deliveries": ("completed_at", 400 * DAY),
                 "announcements": ("accepted_at", 400 * DAY),
+                "completions": ("completed_at", 400 * DAY),
+                "dead_letters": ("received_at", 30 * DAY),
             },
         ),
     ],

@@ -91,9 +91,11 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
                 "siaran.deliveries.v1",
                 "siaran.results.v1",
                 "siaran.channel-health.v1",
+                "siaran.dlq.v1",  # the dead letters it keeps for admins
             }
         ),
-        frozenset({"siaran.dlq.v1"}),
+        # POST /v1/dead-letters/{id}/replay produces a dead letter back to its origin topic
+        frozenset(TOPICS),
     ),
 }
 

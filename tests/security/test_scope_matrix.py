@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from siaran_metrics.app import create_app as create_metrics
-from siaran_shared.auth import Scope
+from siaran_shared.auth import ROLES, KeyRing, Scope
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
@@ -20,7 +20,7 @@ from siaran_shared.events import (
     Target,
     utcnow,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNELS
+from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNELS, DLQ, INBOUND
 from siaran_shared.messaging import ce_headers
 from siaran_shared.regions import NATIONAL, regions, select_regions
 from siaran_shared.testing import ServiceUnderTest, service_under_test
@@ -83,6 +83,54 @@ async def test_scope_by_target_matrix_has_no_bypass(
     proof(
         "security: scope x target matrix",
         cases=len(SCOPES) * len(TARGETS),
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []
+
+
+async def test_list_and_replace_matrix_has_no_bypass(
+    ingest: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    """GET /v1/announcements lists, and PUT replaces, only what lies inside the key's scope;
+    a replacement's new target is checked like a submission's."""
+    admin = key_for(ingest, "admin", "ministry")
+    ids = [f"lr-{i}" for i in range(len(TARGETS))]
+    async with client(ingest, admin) as c:
+        for announcement_id, target in zip(ids, TARGETS, strict=True):
+            body = {"id": announcement_id, "title": "T", "body": "B", "target": target}
+            assert (await c.post("/v1/announcements", json=body)).status_code == 202
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope in SCOPES:
+        async with client(ingest, key_for(ingest, scope)) as c:
+            listed = await c.get("/v1/announcements", params={"limit": 200})
+            in_list = {item["id"] for item in listed.json()["items"]}
+            own = None
+            for announcement_id, target in zip(ids, TARGETS, strict=True):
+                body = {"title": f"T {scope}", "body": "B", "target": target}
+                r = await c.put(f"/v1/announcements/{announcement_id}", json=body)
+                assert r.status_code in (202, 404), (scope, target, r.status_code, r.text)
+                may = allowed(scope, target)
+                own = own or (announcement_id if may else None)
+                if (r.status_code == 202 or announcement_id in in_list) and not may:
+                    bypasses.append(f"{scope} lists or replaces {target}")
+                if (r.status_code == 404 or announcement_id not in in_list) and may:
+                    wrongly_refused.append(f"{scope} lists or replaces {target}")
+            for target in TARGETS if own else ():
+                body = {"title": "moved", "body": "B", "target": target}
+                r = await c.put(f"/v1/announcements/{own}", json=body)
+                if r.status_code == 202 and not allowed(scope, target):
+                    bypasses.append(f"{scope} moves an announcement to {target}")
+                if r.status_code == 403 and allowed(scope, target):
+                    wrongly_refused.append(f"{scope} moves an announcement to {target}")
+                if r.status_code == 202:  # moved: put it back for the next target
+                    back = {"title": "back", "body": "B", "target": TARGETS[ids.index(own)]}
+                    assert (await c.put(f"/v1/announcements/{own}", json=back)).status_code == 202
+    proof(
+        "security: list and replace (PUT) x scope matrix",
+        cases=len(SCOPES) * len(TARGETS) * 2,
         bypasses=len(bypasses),
         wrongly_refused=len(wrongly_refused),
     )
@@ -286,6 +334,88 @@ async def test_preview_scope_by_target_matrix_has_no_bypass(
     proof(
         "security: preview scope x target matrix",
         cases=len(SCOPES) * len(TARGETS),
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []
+
+
+# --- admin routes: keys (ingest) and dead letters (metrics) -----------------------------------
+
+
+def key_with_every_role(sut: ServiceUnderTest, scope: str) -> str:
+    """A key of `scope` holding every role: roles must never stand in for the admin scope."""
+    ring = KeyRing(sut.runtime.settings.resolved_api_keys_file)
+    return ring.create(f"all-roles-{scope.replace(':', '-')}", scope, ROLES)[1]
+
+
+async def test_key_routes_admit_only_admin_keys(
+    ingest: ServiceUnderTest, proof: Callable[..., None]
+) -> None:
+    ring = KeyRing(ingest.runtime.settings.resolved_api_keys_file)
+    victim, _ = ring.create("victim", "national")
+    bypasses: list[str] = []
+    wrongly_refused: list[str] = []
+    for scope in SCOPES:
+        may = Scope.parse(scope).is_admin
+        target = ring.create(f"target-{uuid.uuid4().hex[:6]}", "national")[0] if may else victim
+        async with client(ingest, key_with_every_role(ingest, scope)) as c:
+            new = {"name": f"by-{scope.replace(':', '-')}", "scope": "admin"}
+            statuses = {
+                "list": (await c.get("/v1/keys")).status_code,
+                "create": (await c.post("/v1/keys", json=new)).status_code,
+                "revoke": (await c.delete(f"/v1/keys/{target.id}")).status_code,
+            }
+        for action, status in statuses.items():
+            assert status in (200, 201, 403), (scope, action, status)
+            if status != 403 and not may:
+                bypasses.append(f"{scope} {action} keys")
+            if status == 403 and may:
+                wrongly_refused.append(f"{scope} {action} keys")
+    keys = {k.name: k for k in ring.all_keys()}
+    assert keys["victim"].revoked_at is None  # no refused revocation took effect
+    assert {n for n in keys if n.startswith("by-")} == {"by-admin"}
+    proof(
+        "security: keys API x scope matrix",
+        cases=len(SCOPES) * 3,
+        bypasses=len(bypasses),
+        wrongly_refused=len(wrongly_refused),
+    )
+    assert bypasses == []
+    assert wrongly_refused == []
+
+
+async def test_dead_letter_routes_admit_only_admin_keys(
+    tmp_path: Path, proof: Callable[..., None]
+) -> None:
+    async with service_under_test(create_metrics, tmp_path, observe=(INBOUND,)) as metrics:
+        headers = {"siaran-error": "invalid: x", "siaran-origin-topic": INBOUND}
+        await metrics.publish(DLQ, b"{}", key="k", headers=headers)
+        async with client(metrics, metrics.admin_key) as c:
+            [letter] = (await c.get("/v1/dead-letters")).json()["items"]
+        bypasses: list[str] = []
+        wrongly_refused: list[str] = []
+        for scope in SCOPES:
+            may = Scope.parse(scope).is_admin
+            async with client(metrics, key_with_every_role(metrics, scope)) as c:
+                path = f"/v1/dead-letters/{letter['id']}"
+                statuses = {
+                    "list": (await c.get("/v1/dead-letters")).status_code,
+                    "read": (await c.get(path)).status_code,
+                    "replay": (await c.post(f"{path}/replay?force=true")).status_code,
+                }
+            for action, status in statuses.items():
+                assert status in (200, 403), (scope, action, status)
+                if status != 403 and not may:
+                    bypasses.append(f"{scope} {action} dead letters")
+                if status == 403 and may:
+                    wrongly_refused.append(f"{scope} {action} dead letters")
+        admins = sum(Scope.parse(s).is_admin for s in SCOPES)
+        assert len(metrics.seen[INBOUND]) == admins  # only admin replays were produced
+    proof(
+        "security: dead letters API x scope matrix",
+        cases=len(SCOPES) * 3,
         bypasses=len(bypasses),
         wrongly_refused=len(wrongly_refused),
     )

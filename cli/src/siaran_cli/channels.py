@@ -20,6 +20,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from siaran_cli.api import ROUTER_URL, ApiKey, RouterUrl, answer, fail, service
 from siaran_cli.bulk_import import PART_ROWS, PartRefused, import_in_parts, parts
 
 app = typer.Typer(no_args_is_help=True)
@@ -30,18 +31,6 @@ COLUMNS = ("id", "region", "kind", "name", "endpoint", "tags", "enabled", "rate_
            "secret")  # fmt: skip
 PAGE = 5000
 
-RouterUrl = Annotated[
-    str, typer.Option("--router-url", envvar="SIARAN_ROUTER_URL", help="The router's base URL.")
-]
-ApiKey = Annotated[
-    str | None,
-    typer.Option(
-        "--api-key",
-        envvar="SIARAN_API_KEY",
-        help="Admin API key (default: the dev key in .siaran/dev-api-key).",
-        show_default=False,
-    ),
-]
 Home = Annotated[Path, typer.Option("--home", envvar="SIARAN_HOME", help="Local state folder.")]
 
 
@@ -96,34 +85,6 @@ def _csv_rows(text: str) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, where
 
 
-def resolve_key(api_key: str | None, home: Path) -> str:
-    if api_key:
-        return api_key
-    path = home / "dev-api-key"
-    if path.exists():
-        return path.read_text().strip()
-    err.print(f"[red]no API key: pass --api-key or SIARAN_API_KEY, or start `siaran dev` ({path})")
-    raise typer.Exit(2)
-
-
-def _client(router_url: str, key: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=router_url.rstrip("/"),
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=120.0,
-    )
-
-
-def _fail(response: httpx.Response) -> None:
-    try:
-        error = response.json()["error"]
-        message = error["message"]
-    except (ValueError, KeyError, TypeError):
-        message = response.text[:300]
-    err.print(f"[red]router answered {response.status_code}: {message}")
-    raise typer.Exit(1)
-
-
 def import_rows(
     client: httpx.Client, rows: Sequence[dict[str, Any]], *, dry_run: bool, prune: bool
 ) -> httpx.Response:
@@ -139,7 +100,7 @@ def import_file(
     prune: Annotated[
         bool, typer.Option("--prune", help="Also remove channels that are not in the file.")
     ] = False,
-    router_url: RouterUrl = "http://127.0.0.1:8001",
+    router_url: RouterUrl = ROUTER_URL,
     api_key: ApiKey = None,
     home: Home = Path(".siaran"),
 ) -> None:
@@ -149,17 +110,14 @@ def import_file(
     except (ImportFileError, UnicodeDecodeError) as exc:
         err.print(f"[red]{file}: {exc}")
         raise typer.Exit(2) from exc
-    with _client(router_url, resolve_key(api_key, home)) as client:
+    with service("router", router_url, api_key, home=home, timeout=120.0) as client:
         try:
             summary = _import(client, rows, dry_run=dry_run, prune=prune)
-        except httpx.HTTPError as exc:
-            err.print(f"[red]cannot reach the router at {router_url}: {exc}")
-            raise typer.Exit(1) from exc
         except PartRefused as refused:
             if refused.error is not None and "details" in refused.error:
                 _print_row_errors(file, refused.error, where)
                 raise typer.Exit(1) from None
-            _fail(refused.response)
+            fail(refused.response, "router")
     _print_summary(summary)
 
 
@@ -230,9 +188,7 @@ def fetch_all(client: httpx.Client) -> list[dict[str, Any]]:
     channels: list[dict[str, Any]] = []
     while True:
         response = client.get("/v1/channels", params={"limit": PAGE, "offset": len(channels)})
-        if response.status_code != 200:
-            _fail(response)
-        body = response.json()
+        body = answer(response, "router")
         channels += [{k: v for k, v in c.items() if k != "health"} for c in body["items"]]
         if not body["items"] or len(channels) >= body["total"]:
             return channels
@@ -260,7 +216,7 @@ def export(
         Path | None, typer.Option("--output", "-o", help="File; .csv writes CSV.")
     ] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="yaml or csv.")] = None,
-    router_url: RouterUrl = "http://127.0.0.1:8001",
+    router_url: RouterUrl = ROUTER_URL,
     api_key: ApiKey = None,
     home: Home = Path(".siaran"),
 ) -> None:
@@ -269,12 +225,8 @@ def export(
     if fmt not in ("yaml", "csv"):
         err.print("[red]--format must be yaml or csv")
         raise typer.Exit(2)
-    with _client(router_url, resolve_key(api_key, home)) as client:
-        try:
-            channels = fetch_all(client)
-        except httpx.HTTPError as exc:
-            err.print(f"[red]cannot reach the router at {router_url}: {exc}")
-            raise typer.Exit(1) from exc
+    with service("router", router_url, api_key, home=home, timeout=120.0) as client:
+        channels = fetch_all(client)
     text = to_csv(channels) if fmt == "csv" else to_yaml(channels)
     if output is None:
         sys.stdout.write(text)

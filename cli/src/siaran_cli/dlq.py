@@ -16,18 +16,19 @@ import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
 from rich.table import Table
-from siaran_shared.events import utcnow
 from siaran_shared.events.topics import DLQ
-from siaran_shared.messaging import aiokafka_options, producer_options
+from siaran_shared.messaging import (
+    Replay,
+    aiokafka_options,
+    produce_replays,
+    producer_options,
+)
+from siaran_shared.messaging.dead_letters import ORIGIN_TOPIC
 from siaran_shared.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-
-DEAD_LETTER_HEADERS = ("siaran-error", "siaran-dead-lettered-")
-ORIGIN_PREFIX = "siaran-origin-"
-REPLAY_HEADER = "siaran-replayed-at"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class DeadLetter:
 
     @property
     def origin(self) -> str:
-        return self.header("siaran-origin-topic")
+        return self.header(ORIGIN_TOPIC)
 
     @property
     def error(self) -> str:
@@ -59,17 +60,6 @@ class DeadLetter:
             and (error is None or error.lower() in self.error.lower())
             and (key is None or self.key_text == key)
         )
-
-    def replay_headers(self) -> list[tuple[str, bytes]]:
-        """The original headers: every dead-letter header removed, the replay stamp added."""
-        kept = [
-            (k, v)
-            for k, v in self.headers
-            if not k.startswith(DEAD_LETTER_HEADERS)
-            and not k.startswith(ORIGIN_PREFIX)
-            and k != REPLAY_HEADER
-        ]
-        return [*kept, (REPLAY_HEADER, utcnow().isoformat().encode())]
 
 
 async def read_dead_letters(settings: Settings) -> list[DeadLetter]:
@@ -107,12 +97,9 @@ async def replay(settings: Settings, letters: list[DeadLetter]) -> int:
     )
     await producer.start()
     try:
-        futures = [
-            await producer.send(d.origin, d.value, key=d.key, headers=d.replay_headers())
-            for d in letters
-        ]
-        await asyncio.gather(*futures)
-        return len(futures)
+        return await produce_replays(
+            producer, [Replay.of(d.origin, d.key, d.value, d.headers) for d in letters]
+        )
     finally:
         await producer.stop()
 

@@ -3,9 +3,7 @@ as a table, or followed live with a progress bar until nothing is pending."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -15,19 +13,12 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from siaran_cli.api import METRICS_URL, ApiKey, MetricsUrl, resolve_key
+
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_URL = "http://127.0.0.1:8003"
 STATUSES = ("delivered", "failed", "pending", "cancelled", "expired", "skipped")
-
-
-def default_key() -> str | None:
-    """SIARAN_API_KEY, else the dev key that `siaran dev` wrote under .siaran/."""
-    if key := os.environ.get("SIARAN_API_KEY"):
-        return key.strip()
-    path = Path(os.environ.get("SIARAN_HOME", ".siaran")) / "dev-api-key"
-    return path.read_text().strip() if path.is_file() else None
 
 
 def fetch(client: httpx.Client, announcement_id: str) -> dict[str, Any] | None:
@@ -91,15 +82,8 @@ def report(
             "--follow", "-f", help="Refresh with a progress bar until nothing is pending."
         ),
     ] = False,
-    metrics_url: Annotated[
-        str, typer.Option(envvar="SIARAN_METRICS_URL", help="Base URL of the metrics service.")
-    ] = DEFAULT_URL,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            help="API key (default: SIARAN_API_KEY, else .siaran/dev-api-key).", show_default=False
-        ),
-    ] = None,
+    metrics_url: MetricsUrl = METRICS_URL,
+    api_key: ApiKey = None,
     every: Annotated[
         float, typer.Option(min=0.1, help="Seconds between refreshes with --follow.")
     ] = 1.0,
@@ -108,13 +92,7 @@ def report(
     ] = 3600.0,
 ) -> None:
     """Show an announcement's delivery report; --follow shows progress until it completes."""
-    key = api_key or default_key()
-    if not key:
-        err.print(
-            "[red]No API key:[/] pass --api-key, set SIARAN_API_KEY or run `siaran dev` first."
-        )
-        raise typer.Exit(2)
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = {"Authorization": f"Bearer {resolve_key(api_key)}"}
     try:
         with httpx.Client(base_url=metrics_url, headers=headers, timeout=10.0) as client:
             if follow:

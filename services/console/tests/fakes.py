@@ -12,15 +12,26 @@ import httpx
 from siaran_shared.regions import NATIONAL
 from siaran_shared.regions import regions as all_regions
 
+from services.console.tests.fake_previews import error, preview_answer
+
 ADMIN_KEY = "admin-key-0123456789"
 REGIONAL_KEY = "sulsel-key-0123456789"
-KEYS = {ADMIN_KEY: "admin", REGIONAL_KEY: "province:73"}
+WRITER_KEY = "writer-key-0123456789"
+EDITOR_KEY = "editor-key-0123456789"
+KEYS = {
+    ADMIN_KEY: "admin",
+    REGIONAL_KEY: "province:73",
+    WRITER_KEY: "national",
+    EDITOR_KEY: "national",
+}
+#: name and roles of each key, as ingest's keys API gives them
+IDENTITIES = {
+    ADMIN_KEY: ("admin", ["publish", "draft", "approve"]),
+    REGIONAL_KEY: ("sulsel", ["publish"]),
+    WRITER_KEY: ("writer", ["draft"]),
+    EDITOR_KEY: ("editor", ["approve"]),
+}
 INGEST, ROUTER, METRICS = "http://ingest.test", "http://router.test", "http://metrics.test"
-
-
-def error(status: int, message: str, details: list[dict[str, Any]] | None = None) -> httpx.Response:
-    body = {"error": {"code": "x", "message": message, "details": details or []}}
-    return httpx.Response(status, json=body)
 
 
 @dataclass
@@ -35,6 +46,12 @@ class FakeApis:
     submit_answer: httpx.Response | None = None
     revoked: set[str] = field(default_factory=set)
     on_report: Callable[[], None] | None = None  # called on every report read
+    deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    dead: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replayed: list[str] = field(default_factory=list)
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing_routes: set[str] = field(default_factory=set)  # e.g. "list", "me", "deliveries"
+    preview_answer: httpx.Response | None = None
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -52,28 +69,105 @@ class FakeApis:
         return handler(request, scope)
 
     def ingest(self, request: httpx.Request, scope: str) -> httpx.Response:
-        parts = request.url.path.strip("/").split("/")  # v1 announcements [id [cancel]]
+        parts = request.url.path.strip("/").split("/")  # v1 announcements|keys [id [action]]
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        if parts[1] == "keys":
+            return self.key_api(request, parts, token)
+        if request.method == "GET" and len(parts) == 2:
+            if "list" in self.missing_routes:
+                return error(405, "Method Not Allowed")
+            wanted = request.url.params.get("status")
+            items = [a for a in self.announcements.values() if a["status"] == wanted]
+            return httpx.Response(200, json={"items": items, "next_cursor": None})
         if request.method == "POST" and len(parts) == 2:
             if self.submit_answer is not None:
                 return self.submit_answer
             body = json.loads(request.content)
+            name, roles = IDENTITIES[token]
+            status = "accepted" if "publish" in roles else "pending_approval"
+            status = "draft" if body.pop("draft", False) else status
             announcement_id = body.get("id") or f"a{len(self.announcements) + 1}"
             self.announcements[announcement_id] = body | {
                 "id": announcement_id,
-                "status": "accepted",
-                "submitted_by": scope,
+                "status": status,
+                "revision": 1,
+                "submitted_by": name,
                 "accepted_at": "2026-12-01T01:00:00+00:00",
             }
-            return httpx.Response(202, json={"id": announcement_id, "status": "accepted"})
+            return httpx.Response(
+                201 if status == "draft" else 202, json={"id": announcement_id, "status": status}
+            )
         announcement = self.announcements.get(parts[2])
         if announcement is None:
             return error(404, f"no announcement {parts[2]!r}")
-        if len(parts) == 4 and parts[3] == "cancel":
-            announcement["status"] = "cancelled"
-            return httpx.Response(202, json={"id": parts[2], "status": "cancelled"})
+        if request.method == "PUT":
+            return self.replace(announcement, json.loads(request.content))
+        if len(parts) == 4:
+            return self.step(announcement, parts[3], token, request)
         return httpx.Response(200, json=announcement)
 
+    def replace(self, announcement: dict[str, Any], body: dict[str, Any]) -> httpx.Response:
+        if not body.get("title", "").strip():
+            return error(422, "invalid announcement: check title",
+                         [{"field": "title", "message": "must not be empty"}])  # fmt: skip
+        if announcement["status"] == "accepted":
+            announcement["revision"] += 1
+        else:
+            announcement["status"] = "draft"
+        announcement.update(body)
+        answer = {"id": announcement["id"], "status": announcement["status"],
+                  "revision": announcement["revision"]}  # fmt: skip
+        return httpx.Response(202, json=answer)
+
+    def step(
+        self, announcement: dict[str, Any], action: str, token: str, request: httpx.Request
+    ) -> httpx.Response:
+        name, roles = IDENTITIES[token]
+        if action == "cancel":
+            announcement["status"] = "cancelled"
+            return httpx.Response(202, json={"id": announcement["id"], "status": "cancelled"})
+        if action in ("approve", "reject"):
+            if "approve" not in roles:
+                return error(403, f"key {name!r} may not {action}: it needs the approve role")
+            if announcement["submitted_by"] == name:
+                return error(403, f"key {name!r} submitted it and may not {action} it too")
+        if action == "reject":
+            reason = json.loads(request.content or b"{}").get("reason")
+            if not reason:
+                return error(422, "invalid request: check reason",
+                             [{"field": "reason", "message": "Field required"}])  # fmt: skip
+            announcement["history"] = [{"at": "2026-12-01T01:00:00Z", "by": name,
+                                        "action": "reject", "reason": reason}]  # fmt: skip
+        moved = {"approve": "accepted", "reject": "rejected", "submit": "pending_approval"}
+        announcement["status"] = moved[action]
+        return httpx.Response(202, json={"id": announcement["id"], "status": moved[action]})
+
+    def key_api(self, request: httpx.Request, parts: list[str], token: str) -> httpx.Response:
+        name, roles = IDENTITIES[token]
+        if parts[2:] == ["me"]:
+            if "me" in self.missing_routes:
+                return error(404, "Not Found")
+            return httpx.Response(200, json={"id": name, "name": name, "scope": KEYS[token],
+                                             "roles": roles})  # fmt: skip
+        if KEYS[token] != "admin":
+            return error(403, "this endpoint needs an admin key")
+        if request.method == "POST":
+            body = json.loads(request.content)
+            if not body.get("name"):
+                return error(422, "invalid key: check name",
+                             [{"field": "name", "message": "must not be empty"}])  # fmt: skip
+            key_id = f"k{len(self.keys) + 1}"
+            self.keys[key_id] = body | {"id": key_id, "created_at": "2026-12-01T01:00:00Z",
+                                        "revoked_at": None}  # fmt: skip
+            return httpx.Response(201, json=self.keys[key_id] | {"key": f"sk-new-{key_id}"})
+        if request.method == "DELETE":
+            self.keys[parts[2]]["revoked_at"] = "2026-12-01T02:00:00Z"
+            return httpx.Response(204)
+        return httpx.Response(200, json={"items": list(self.keys.values())})
+
     def router(self, request: httpx.Request, scope: str) -> httpx.Response:
+        if request.url.path == "/v1/previews":
+            return self.preview(json.loads(request.content))
         if scope != "admin":
             return error(403, f"this endpoint needs an admin key; key 'k' is {scope}")
         parts = request.url.path.strip("/").split("/")
@@ -100,8 +194,20 @@ class FakeApis:
         state = "needs_reconnect" if channel_id in self.needs_reconnect else "healthy"
         return httpx.Response(200, json=self.channels[channel_id] | {"health": {"state": state}})
 
+    def preview(self, body: dict[str, Any]) -> httpx.Response:
+        return self.preview_answer or preview_answer(body)
+
     def metrics(self, request: httpx.Request, scope: str) -> httpx.Response:
         path = request.url.path
+        if path.startswith("/v1/dead-letters"):
+            return self.dead_letters(request, scope)
+        if path.endswith("/deliveries"):
+            if "deliveries" in self.missing_routes:
+                return error(404, "Not Found")
+            wanted = request.url.params.get("status")
+            items = [d for d in self.deliveries.get(path.split("/")[3], [])
+                     if d["status"] == wanted]  # fmt: skip
+            return httpx.Response(200, json={"items": items, "next_cursor": None})
         if path == "/v1/coverage":
             return httpx.Response(200, json=self.coverage(scope))
         if path == "/v1/announcements":
@@ -114,6 +220,14 @@ class FakeApis:
         if report is None:
             return error(404, f"no announcement {announcement_id!r} in the ledger (yet)")
         return httpx.Response(200, json=report)
+
+    def dead_letters(self, request: httpx.Request, scope: str) -> httpx.Response:
+        if scope != "admin":
+            return error(403, "this endpoint needs an admin key")
+        if request.method == "POST":
+            self.replayed.append(request.url.path.split("/")[3])
+            return httpx.Response(202, json={"status": "replayed"})
+        return httpx.Response(200, json={"items": list(self.dead.values()), "next_cursor": None})
 
     def coverage(self, scope: str) -> dict[str, Any]:
         """The coverage answer of metrics, cut to the key's scope like metrics does."""

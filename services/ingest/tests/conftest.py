@@ -17,7 +17,12 @@ from siaran_ingest.archive import Archive, Publish
 from siaran_ingest.config import IngestConfig
 from siaran_ingest.intake import Intake
 from siaran_shared.auth import KeyRing
-from siaran_shared.events import AnnouncementAccepted, AnnouncementCancelled, Event
+from siaran_shared.events import (
+    AnnouncementAccepted,
+    AnnouncementCancelled,
+    AnnouncementUpdated,
+    Event,
+)
 from siaran_shared.events.topics import ANNOUNCEMENTS, DLQ
 from siaran_shared.settings import Settings
 from siaran_shared.testing import ServiceUnderTest, service_under_test
@@ -103,6 +108,14 @@ class Kit:
         records = self._of_type(AnnouncementCancelled.event_type)
         return [AnnouncementCancelled.model_validate_json(r.value) for r in records]
 
+    def updated(self) -> list[AnnouncementUpdated]:
+        records = self._of_type(AnnouncementUpdated.event_type)
+        return [AnnouncementUpdated.model_validate_json(r.value) for r in records]
+
+    def keys_of(self, event_type: str) -> list[str]:
+        """The record keys of the events of one type on the announcements topic."""
+        return [r.key.decode() for r in self._of_type(event_type)]
+
     @property
     def dead_letters(self) -> list[Any]:
         return list(self.sut.seen[DLQ])
@@ -130,3 +143,18 @@ def announcement(announcement_id: str | None = "a-1", **fields: Any) -> dict[str
 @pytest.fixture
 def make_announcement() -> Callable[..., dict[str, Any]]:
     return announcement
+
+
+async def post(kit: Kit, token: str, path: str, body: Any = None) -> Any:
+    """POST /v1/announcements<path> with the key `token` (a JSON body when given)."""
+    async with kit.client(token) as client:
+        return await client.post(f"/v1/announcements{path}", json=body)
+
+
+async def status_of(kit: Kit, announcement_id: str) -> dict[str, Any]:
+    """GET /v1/announcements/<id> as admin: the announcement as shown, which must exist."""
+    async with kit.client() as client:
+        r = await client.get(f"/v1/announcements/{announcement_id}")
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body

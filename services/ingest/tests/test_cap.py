@@ -373,12 +373,27 @@ def test_every_missing_field_is_reported_at_once() -> None:
     assert "alert.identifier: required" in str(error)
 
 
-@pytest.mark.parametrize("status", ["Exercise", "System", "Test", "Draft", "test"])
+@pytest.mark.parametrize("status", ["Exercise", "System", "Test", "test"])
 def test_only_actual_alerts_are_published(status: str) -> None:
     [(path, message)] = errors_of(alert(status=status))
     assert path == "alert.status"
     assert message.startswith("only Actual alerts are published")
     assert repr(status) in message
+
+
+@pytest.mark.parametrize("status", ["Draft", "draft"])
+def test_a_draft_alert_becomes_a_draft_announcement(status: str) -> None:
+    parsed = parse(alert(status=status))
+    assert (parsed.msg_type, parsed.announcement["draft"]) == ("new", True)
+    assert "draft" not in parse(alert()).announcement
+
+
+@pytest.mark.parametrize("msg_type", ["Update", "Cancel"])
+def test_a_draft_update_or_cancel_is_refused(msg_type: str) -> None:
+    refs = "humas@kemkes.go.id,kemenkes-2026-0000,2026-01-15T08:00:00+07:00"
+    [(path, message)] = errors_of(alert(status="Draft", msg_type=msg_type, references=refs))
+    assert path == "alert.status"
+    assert "msgType Alert" in message
 
 
 def test_actual_is_case_insensitive() -> None:

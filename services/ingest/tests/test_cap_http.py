@@ -167,3 +167,12 @@ async def test_cap_with_invalid_mapped_fields_is_422_naming_them(kit: Kit) -> No
     error = r.json()["error"]
     assert error["message"].startswith("CAP alert maps to an invalid announcement")
     assert any(d["field"] == "title" and "limit is 200" in d["message"] for d in error["details"])
+
+
+async def test_cap_draft_is_stored_as_a_draft(kit: Kit) -> None:
+    body = tsunami_warning().replace(b"<status>Actual</status>", b"<status>Draft</status>")
+    assert b"<status>Draft</status>" in body
+    r = await post_cap(kit, body)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "draft"
+    assert kit.accepted() == []

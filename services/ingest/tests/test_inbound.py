@@ -4,13 +4,14 @@ the dead-letter topic with the reason and the original bytes, and consumption co
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from siaran_shared.events.topics import INBOUND
 
-from services.ingest.tests.conftest import Kit, announcement
+from services.ingest.tests.conftest import Kit, announcement, status_of
 
 CAP_FILE = Path(__file__).parent / "data" / "cap" / "earthquake_update_jakarta.xml"
 
@@ -111,3 +112,33 @@ async def test_publish_failure_fails_the_batch_instead_of_losing_it(kit: Kit) ->
     kit.publish.fault = None
     await send(kit, body, **auth(kit))  # the redelivery
     assert [e.announcement.id for e in kit.accepted()] == ["p-1"]
+
+
+async def test_inbound_follows_the_key_roles_like_http(kit: Kit) -> None:
+    writer = kit.key("writer", "province:73", "draft")
+    desk = kit.key("desk", "province:73")
+    approver = kit.key("approver", "province:73", "approve")
+    await send(kit, json.dumps(announcement("r-1")).encode(), **auth(kit, writer))
+    await send(kit, json.dumps(announcement("r-2", draft=True)).encode(), **auth(kit, desk))
+    await send(kit, json.dumps(announcement("r-3")).encode(), **auth(kit, approver))
+    assert (await status_of(kit, "r-1"))["status"] == "pending_approval"
+    assert (await status_of(kit, "r-2"))["status"] == "draft"
+    assert kit.accepted() == []
+    [letter] = kit.dead_letters
+    reason = dict(letter.headers)["siaran-error"].decode()
+    assert reason.startswith("forbidden: key 'approver'")
+    assert "publish or draft role" in reason
+    async with kit.client() as client:
+        assert (await client.get("/v1/announcements/r-3")).status_code == 404
+
+
+async def test_a_cap_draft_on_the_inbound_topic_becomes_a_draft(kit: Kit) -> None:
+    body = CAP_FILE.read_bytes()
+    status = re.search(rb"<status>\s*Actual\s*</status>", body)
+    assert status is not None
+    draft = body.replace(status.group(0), b"<status>Draft</status>")
+    draft = re.sub(rb"<msgType>\s*Update\s*</msgType>", b"<msgType>Alert</msgType>", draft)
+    await send(kit, draft, **auth(kit), **{"content-type": "application/cap+xml"})
+    assert kit.dead_letters == []
+    assert kit.accepted() == []
+    assert (await status_of(kit, "TRI13970876.2"))["status"] == "draft"

@@ -3,27 +3,12 @@ statuses and history the archive reports. Nothing fans out before approval."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from siaran_ingest.archive import Stale
 from siaran_ingest.submissions import SubmissionState
 from siaran_shared.auth import ApiKey
 
-from services.ingest.tests.conftest import Kit, announcement
-
-
-async def post(kit: Kit, token: str, path: str, body: Any = None) -> Any:
-    async with kit.client(token) as client:
-        return await client.post(f"/v1/announcements{path}", json=body)
-
-
-async def status_of(kit: Kit, announcement_id: str) -> dict[str, Any]:
-    async with kit.client() as client:
-        r = await client.get(f"/v1/announcements/{announcement_id}")
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
+from services.ingest.tests.conftest import Kit, announcement, post, status_of
 
 
 async def test_draft_is_stored_and_nothing_fans_out(kit: Kit) -> None:

@@ -7,73 +7,24 @@ import asyncio
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 import pytest
-from siaran_router.fanout import Fanout
-from siaran_router.outbox import Batches
 from siaran_router.planning import render_texts
-from siaran_router.plans import Plans
-from siaran_router.registry import Registry
-from siaran_router.release import Releaser
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
     AnnouncementCancelled,
-    Channel,
     DeliveryAction,
-    DeliveryCompleted,
-    DeliveryPlanned,
     DeliveryStatus,
     Target,
 )
-from siaran_shared.store import Store
 
-ENDPOINT = "https://example.go.id/hook"
+if TYPE_CHECKING:  # conftest is not importable under --import-mode=importlib
+    from conftest import Wire
+
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
 CANCEL = AnnouncementCancelled(announcement_id="a1", cancelled_by="test")
-
-
-class Sink:
-    """Records what is emitted; `fail` makes the next emits raise."""
-
-    def __init__(self) -> None:
-        self.tasks: list[DeliveryPlanned] = []
-        self.outcomes: list[DeliveryCompleted] = []
-        self.fail = 0
-
-    async def __call__(
-        self, tasks: Sequence[DeliveryPlanned], outcomes: Sequence[DeliveryCompleted]
-    ) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise ConnectionError("broker unreachable")
-        self.tasks.extend(tasks)
-        self.outcomes.extend(outcomes)
-
-
-class Router(NamedTuple):
-    fanout: Fanout
-    releaser: Releaser
-    registry: Registry
-
-
-async def fanout_over(store: Store, sink: Sink, **options: object) -> Router:
-    registry = Registry(store.collection("channels", indexes=("region",)))
-    await registry.save_many(
-        [
-            Channel(id=f"c{i}", region="73.03", kind=kind, name=f"c{i}", endpoint=ENDPOINT)
-            for i, kind in enumerate(["web", "x", "web"])
-        ]
-    )
-    batches = Batches(
-        store.collection("release_batches", indexes=("status", "due", "announcement_id")),
-        store.collection("release_tasks"),
-    )
-    releaser = Releaser(batches, sink, registry.get, owner="test")
-    plans = Plans(store.collection("plans", indexes=("status",)))
-    fanout = Fanout(registry, plans, releaser, sink, **options)  # type: ignore[arg-type]
-    return Router(fanout, releaser, registry)
 
 
 def accepted(body: str = "Isi") -> AnnouncementAccepted:
@@ -81,7 +32,7 @@ def accepted(body: str = "Isi") -> AnnouncementAccepted:
     return AnnouncementAccepted(announcement=announcement, submitted_by="test")
 
 
-async def test_rendering_runs_off_the_event_loop(store: Store) -> None:
+async def test_rendering_runs_off_the_event_loop(wire: Wire) -> None:
     started, loop_ran = threading.Event(), threading.Event()
 
     def render_waiting_for_the_loop(a: Announcement, kinds: Sequence[str]) -> dict[str, str]:
@@ -95,7 +46,7 @@ async def test_rendering_runs_off_the_event_loop(store: Store) -> None:
         await asyncio.to_thread(started.wait, 10)
         loop_ran.set()
 
-    fanout, _, _ = await fanout_over(store, Sink(), render=render_waiting_for_the_loop)
+    fanout, *_ = await wire(render=render_waiting_for_the_loop)
     answering = asyncio.create_task(answer())
     assert await fanout.on_accepted(accepted()) == 3
     await answering
@@ -107,11 +58,8 @@ async def test_kinds_with_the_same_limits_are_rendered_once() -> None:
     assert texts["web"] is texts["email"]
 
 
-async def test_a_cancellation_that_fails_to_produce_is_done_again_not_forgotten(
-    store: Store,
-) -> None:
-    sink = Sink()
-    fanout, releaser, _ = await fanout_over(store, sink)
+async def test_a_cancellation_that_fails_to_produce_is_done_again_not_forgotten(wire: Wire) -> None:
+    fanout, releaser, _, sink, *_ = await wire()
     later = accepted().model_copy(
         update={"announcement": accepted().announcement.model_copy(update={"publish_at": FAR})}
     )
@@ -128,11 +76,8 @@ async def test_a_cancellation_that_fails_to_produce_is_done_again_not_forgotten(
     assert await fanout.on_cancelled(CANCEL) == 0
 
 
-async def test_a_retraction_that_fails_to_produce_is_done_again_not_forgotten(
-    store: Store,
-) -> None:
-    sink = Sink()
-    fanout, releaser, _ = await fanout_over(store, sink)
+async def test_a_retraction_that_fails_to_produce_is_done_again_not_forgotten(wire: Wire) -> None:
+    fanout, releaser, _, sink, *_ = await wire()
     await fanout.on_accepted(accepted())
     assert await releaser.release_due() == 3
     sink.fail = 1
@@ -143,9 +88,8 @@ async def test_a_retraction_that_fails_to_produce_is_done_again_not_forgotten(
     assert sorted(retracted) == [f"a1:c{i}" for i in range(3)]
 
 
-async def test_held_deliveries_go_where_the_channel_points_at_release_time(store: Store) -> None:
-    sink = Sink()
-    fanout, releaser, registry = await fanout_over(store, sink)
+async def test_held_deliveries_go_where_the_channel_points_at_release_time(wire: Wire) -> None:
+    fanout, releaser, registry, sink, *_ = await wire()
     await fanout.on_accepted(accepted())  # due now, held until the loop releases it
     c1, c2 = registry.get("c1"), registry.get("c2")
     assert c1 is not None

@@ -14,6 +14,7 @@ from siaran_shared.events import (
     AnnouncementCancelled,
     DeliveryAction,
     DeliveryPlanned,
+    Event,
     Target,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES
@@ -43,19 +44,21 @@ async def put_channel(sut: ServiceUnderTest, channel_id: str, **fields: object) 
     assert r.status_code in (200, 201), r.text
 
 
+async def publish(sut: ServiceUnderTest, topic: str, key: str, event: Event) -> None:
+    """`event` on `topic` as a service would produce it, then what is due released."""
+    await sut.publish(
+        topic, event.model_dump_json().encode(), key=key, headers=ce_headers(event, source="test")
+    )
+    await sut.app.state.releaser.release_due()  # the background loop does this in service
+
+
 async def announce(
     sut: ServiceUnderTest, event: AnnouncementAccepted | AnnouncementCancelled
 ) -> None:
     key = (
         event.announcement.id if isinstance(event, AnnouncementAccepted) else event.announcement_id
     )
-    await sut.publish(
-        ANNOUNCEMENTS,
-        event.model_dump_json().encode(),
-        key=key,
-        headers=ce_headers(event, source="test"),
-    )
-    await sut.app.state.releaser.release_due()  # the background loop does this in service
+    await publish(sut, ANNOUNCEMENTS, key, event)  # the background loop does this in service
 
 
 def accepted(announcement_id: str, target: Target) -> AnnouncementAccepted:
@@ -128,3 +131,62 @@ async def test_channel_with_raw_secret_in_endpoint_is_refused(router: ServiceUnd
     detail = r.json()["error"]["details"][0]
     assert detail["field"] == "endpoint"
     assert "{secret:NAME}" in detail["message"]
+
+
+async def test_completions_on_the_announcements_topic_are_ignored_not_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    from siaran_shared.events import AnnouncementCompleted
+    from siaran_shared.events.topics import DLQ
+
+    async with service_under_test(create_app, tmp_path, observe=(DELIVERIES, DLQ)) as sut:
+        await put_channel(sut, "bantaeng-web")
+        done = AnnouncementCompleted(announcement_id="a0", report={"delivered": 1})
+        await publish(sut, ANNOUNCEMENTS, "a0", done)
+        await announce(sut, accepted("a5", Target(provinces=("73",))))
+        assert [t.announcement_id for t in sut.events(DELIVERIES, DeliveryPlanned)] == ["a5"]
+        assert sut.seen[DLQ] == []
+
+
+async def test_a_correction_reaches_the_same_channels_as_revision_two(
+    router: ServiceUnderTest,
+) -> None:
+    from siaran_shared.events import AnnouncementUpdated
+
+    await put_channel(router, "bantaeng-web")
+    first = accepted("a6", Target(provinces=("73",)))
+    await announce(router, first)
+    await put_channel(router, "bantaeng-late")  # not planned for revision 1
+    fix = AnnouncementUpdated(
+        announcement=first.announcement.model_copy(update={"body": "Isi yang benar"}),
+        revision=2, accepted_at=first.accepted_at, updated_by="editor", submitted_by="test",
+    )  # fmt: skip
+    await publish(router, ANNOUNCEMENTS, "a6", fix)
+    tasks = router.events(DELIVERIES, DeliveryPlanned)
+    assert [(t.delivery_id, t.revision) for t in tasks] == [("a6:bantaeng-web", 1),
+                                                             ("a6:bantaeng-web", 2)]  # fmt: skip
+    assert "Isi yang benar" in tasks[1].text
+
+
+async def test_a_permanent_failure_on_the_results_topic_plans_the_fallback(
+    tmp_path: Path,
+) -> None:
+    from siaran_shared.events import DeliveryCompleted, DeliveryStatus, Fallback
+    from siaran_shared.events.topics import DLQ, RESULTS
+
+    async with service_under_test(create_app, tmp_path, observe=(DELIVERIES, DLQ)) as sut:
+        await put_channel(sut, "bantaeng-web")
+        await put_channel(sut, "bantaeng-sms", kind="sms")
+        first = accepted("a7", Target(provinces=("73",), kinds=("web",)))
+        first = first.model_copy(update={"announcement": first.announcement.model_copy(
+            update={"fallback": Fallback(kinds=("sms",))})})  # fmt: skip
+        await announce(sut, first)
+        [task] = sut.events(DELIVERIES, DeliveryPlanned)
+        failure = DeliveryCompleted.of(task, DeliveryStatus.FAILED, attempts=1, response="400")
+        await sut.publish(RESULTS, b"{not json", key="a7")  # metrics dead-letters it
+        await publish(sut, RESULTS, "a7", failure)
+        tasks = sut.events(DELIVERIES, DeliveryPlanned)
+        assert [(t.channel_id, t.fallback_of) for t in tasks[1:]] == [
+            ("bantaeng-sms", "a7:bantaeng-web")
+        ]
+        assert sut.seen[DLQ] == []

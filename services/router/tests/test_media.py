@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from siaran_router.planning import plan_deliveries
+from siaran_router.planning import Rendered, plan_deliveries
 from siaran_shared.events import Announcement, AnnouncementAccepted, Channel, Media, Target
 
 
@@ -18,5 +18,7 @@ def test_each_task_carries_the_announcements_media() -> None:
         submitted_by="k",
     )
     channel = Channel(id="c", region="73", kind="facebook", name="c", endpoint="https://x.test")
-    [task] = plan_deliveries(accepted, [channel], {"facebook": "b"})
+    [task] = plan_deliveries(
+        accepted.announcement, accepted.accepted_at, [channel], {"facebook": Rendered("t", "b")}
+    )
     assert task.media == (photo,)

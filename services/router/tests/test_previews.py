@@ -67,12 +67,13 @@ async def test_preview_renders_each_kind_as_the_fanout_does(router: ServiceUnder
     assert (got["channels"], got["regions"]) == (5, 3)
     texts = render_texts(PreviewIn.model_validate(body).to_announcement(), ["x", "instagram"])
     x = got["by_kind"]["x"]
-    assert x == {"channels": 2, "text": texts["x"], "length": x["length"], "limit": 280,
-                 "unit": "weighted characters", "truncated": True}  # fmt: skip
+    assert x == {"channels": 2, "title": texts["x"].title, "text": texts["x"].text,
+                 "length": x["length"], "limit": 280, "unit": "weighted characters",
+                 "title_limit": None, "truncated": True}  # fmt: skip
     assert x["length"] <= 280
     assert got["by_kind"]["web"]["limit"] is None  # no limit: null, and nothing cut
     assert got["by_kind"]["web"]["truncated"] is False
-    assert got["by_kind"]["instagram"]["text"] == texts["instagram"]
+    assert got["by_kind"]["instagram"]["text"] == texts["instagram"].text
     assert got["warnings"] == [
         {"code": "media_required", "kind": "instagram", "channels": 2, "skipped": 1},
         {"code": "no_channels", "kind": "sms", "channels": 0},
@@ -149,3 +150,26 @@ def test_openapi_types_the_answer(router: ServiceUnderTest) -> None:
     assert set(schemas["KindPreview"]["required"]) >= {"text", "length", "limit", "unit"}
     warning = schemas["Preview"]["properties"]["warnings"]["items"]
     assert set(warning["properties"]) == {"code", "kind", "region", "tag", "channels", "skipped"}
+
+
+async def test_preview_shows_each_platforms_limit_unit_and_title(
+    router: ServiceUnderTest,
+) -> None:
+    async with client(router) as admin:
+        for cid, kind in [("yt-bantaeng", "youtube"), ("threads-bantaeng", "threads")]:
+            body = {"region": "73.03", "kind": kind, "name": cid,
+                    "endpoint": f"https://bridge.example.go.id/{cid}"}  # fmt: skip
+            assert (await admin.put(f"/v1/channels/{cid}", json=body)).is_success
+    body = announcement(regencies=["73.03"], kinds=["youtube", "threads"])
+    body["title"] = "Siaga banjir rob di pesisir selatan Sulawesi, warga diminta menjauhi " * 2
+    async with client(router) as c:
+        r = await c.post("/v1/previews", json=body)
+    assert r.status_code == 200, r.text
+    youtube, threads = r.json()["by_kind"]["youtube"], r.json()["by_kind"]["threads"]
+    texts = render_texts(PreviewIn.model_validate(body).to_announcement(), ["youtube"])
+    assert (youtube["title"], youtube["text"]) == texts["youtube"]
+    assert (youtube["limit"], youtube["unit"], youtube["title_limit"]) == (5000, "UTF-8 bytes", 100)
+    assert youtube["length"] == len(youtube["text"].encode())
+    assert youtube["truncated"] is True  # the title was cut to 100
+    assert (threads["limit"], threads["unit"]) == (500, "characters (emoji: their UTF-8 bytes)")
+    assert threads["title"] == body["title"].strip()

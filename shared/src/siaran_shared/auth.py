@@ -4,13 +4,15 @@ roles (publish, draft, approve; an admin key holds them all)."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -161,8 +163,16 @@ class KeyRing:
             return None
         return key if hmac.compare_digest(key.hash, _hash(token)) else None
 
-    def _write(self, keys: list[ApiKey]) -> None:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time across processes (`siaran keys`, ingest's keys API, replicas
+        sharing the file): a read-modify-write never drops another's key or revocation."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
+
+    def _write(self, keys: list[ApiKey]) -> None:
         payload: dict[str, Any] = {"keys": [asdict(k) for k in keys]}
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keys-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -180,19 +190,22 @@ class KeyRing:
         key_id = secrets.token_hex(6)
         token = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32).replace('_', '-')}"
         key = ApiKey(key_id, name, str(parsed), _hash(token), utcnow().isoformat(), roles=checked)
-        self._write([*self.all_keys(), key])
+        with self._writing():
+            self._write([*self.all_keys(), key])
         return key, token
 
-    def revoke(self, key_id_or_name: str) -> list[ApiKey]:
-        """Revoke keys by id or name; returns those revoked now."""
+    def revoke(self, key_id_or_name: str, *, by_name: bool = True) -> list[ApiKey]:
+        """Revoke keys by id or name (`by_name=False`: by id only); returns those revoked now."""
         now = utcnow().isoformat()
         revoked: list[ApiKey] = []
         updated: list[ApiKey] = []
-        for key in self.all_keys():
-            if key.revoked_at is None and key_id_or_name in (key.id, key.name):
-                key = replace(key, revoked_at=now)
-                revoked.append(key)
-            updated.append(key)
-        if revoked:
-            self._write(updated)
+        with self._writing():
+            for key in self.all_keys():
+                names = (key.id, key.name) if by_name else (key.id,)
+                if key.revoked_at is None and key_id_or_name in names:
+                    key = replace(key, revoked_at=now)
+                    revoked.append(key)
+                updated.append(key)
+            if revoked:
+                self._write(updated)
         return revoked

@@ -29,7 +29,7 @@ from siaran_shared.store import Expiry, Store, StoreError
 
 log = get_logger(__name__)
 
-Kept = Literal["ledger", "archive", "plans", "claims", "batches"]
+Kept = Literal["ledger", "archive", "plans", "claims", "batches", "dead_letters"]
 #: The field a repository sets (an ISO-8601 time) when its record becomes final.
 FINAL_FIELD = "final_at"
 
@@ -53,6 +53,9 @@ class RetentionSettings(BaseSettings):
     )
     batches_days: float = Field(
         14, gt=0, description="router: release batches and their stored tasks."
+    )
+    dead_letters_days: float = Field(
+        30, gt=0, description="metrics: dead letters kept for reading and replay, from receipt."
     )
     prune_interval_seconds: float = Field(
         3600, gt=0, description="How often expired records are removed."

@@ -21,7 +21,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from siaran_console.backends import ApiProblem, Backends, Service
 from siaran_console.config import console_settings
 from siaran_console.i18n import compile_all
-from siaran_console.pages import account, announcements, channels, compose, coverage, live
+from siaran_console.pages import (
+    account,
+    admin,
+    announcements,
+    approvals,
+    channels,
+    compose,
+    corrections,
+    coverage,
+    live,
+)
 from siaran_console.security import SecurityHeaders
 from siaran_console.sessions import Sessions
 from siaran_console.web import (
@@ -76,7 +86,18 @@ def create_app(
     app.state.console = console
     _install_operations(app)
     _install_error_pages(app)
-    for module in (account, announcements, compose, live, channels, coverage):
+    modules = (
+        account,
+        announcements,
+        corrections,
+        approvals,
+        compose,
+        live,
+        channels,
+        coverage,
+        admin,
+    )
+    for module in modules:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("siaran_console", "static")]), name="static")
     app.add_middleware(BodyLimit, max_bytes=MAX_FORM_BYTES)

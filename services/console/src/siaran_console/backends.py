@@ -36,6 +36,25 @@ def _problem(service: str, response: httpx.Response) -> ApiProblem:
     return ApiProblem(response.status_code, str(message), details)
 
 
+ALL_ROLES = frozenset({"publish", "draft", "approve"})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the console knows of a signed-in key: None where the APIs did not say."""
+
+    admin: bool
+    name: str | None = None
+    roles: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, me: dict[str, Any]) -> Identity:
+        admin = str(me.get("scope", "")) == "admin"
+        roles = ALL_ROLES if admin else frozenset(str(r) for r in me.get("roles", []))
+        name = me.get("name")
+        return cls(admin=admin, name=str(name) if name else None, roles=roles)
+
+
 def _id(value: str) -> str:
     return quote(value, safe="")
 
@@ -132,6 +151,72 @@ class Backends:
         path = f"/v1/announcements/{_id(announcement_id)}/cancel"
         body = {"reason": reason} if reason else None
         return await self.call("ingest", "POST", path, key, json=body)
+
+    async def listed(self, key: str, *, status: str, limit: int = 50, cursor: str = "") -> Any:
+        """ingest's list of announcements in the key's scope with one status."""
+        params: dict[str, Any] = {"status": status, "limit": limit} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        return await self.call("ingest", "GET", "/v1/announcements", key, params=params)
+
+    async def step(
+        self, key: str, announcement_id: str, action: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """A workflow step: submit, approve or reject (with {"reason"})."""
+        path = f"/v1/announcements/{_id(announcement_id)}/{action}"
+        return await self.call("ingest", "POST", path, key, json=body)
+
+    async def replace(self, key: str, announcement_id: str, body: dict[str, Any]) -> Any:
+        """PUT: edit a draft, or publish a correction of an accepted announcement."""
+        path = f"/v1/announcements/{_id(announcement_id)}"
+        return await self.call("ingest", "PUT", path, key, json=body)
+
+    async def preview(self, key: str, body: dict[str, Any]) -> Any:
+        return await self.call("router", "POST", "/v1/previews", key, json=body)
+
+    async def deliveries(self, key: str, announcement_id: str, **filters: str | int) -> Any:
+        """metrics' per-delivery detail of an announcement (status, province, kind, cursor)."""
+        path = f"/v1/announcements/{_id(announcement_id)}/deliveries"
+        params = {k: v for k, v in filters.items() if v}
+        return await self.call("metrics", "GET", path, key, params=params)
+
+    # --- who the key is, and the admin's keys and dead letters ------------------------------
+
+    async def identity(self, key: str) -> Identity:
+        """The key's name and roles from ingest's keys API: its own entry (GET /v1/keys/me),
+        else whether it may list keys (admin: every role); unknown parts stay None."""
+        try:
+            me = await self.call("ingest", "GET", "/v1/keys/me", key)
+        except ApiProblem as problem:
+            if problem.status not in (403, 404, 405, 422):
+                raise
+        else:
+            if isinstance(me, dict) and isinstance(me.get("roles"), list):
+                return Identity.of(me)
+        try:
+            await self.call("ingest", "GET", "/v1/keys", key, params={"limit": 1})
+        except ApiProblem as problem:
+            if problem.status not in (403, 404, 405):
+                raise
+            return Identity(admin=False)
+        return Identity(admin=True, roles=ALL_ROLES)
+
+    async def keys(self, key: str) -> Any:
+        return await self.call("ingest", "GET", "/v1/keys", key)
+
+    async def create_key(self, key: str, body: dict[str, Any]) -> Any:
+        return await self.call("ingest", "POST", "/v1/keys", key, json=body)
+
+    async def revoke_key(self, key: str, key_id: str) -> Any:
+        return await self.call("ingest", "DELETE", f"/v1/keys/{_id(key_id)}", key)
+
+    async def dead_letters(self, key: str, *, limit: int = 100, cursor: str = "") -> Any:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        return await self.call("metrics", "GET", "/v1/dead-letters", key, params=params)
+
+    async def replay(self, key: str, letter_id: str) -> Any:
+        path = f"/v1/dead-letters/{_id(letter_id)}/replay"
+        return await self.call("metrics", "POST", path, key)
 
     # --- channels and coverage ---------------------------------------------------------------
 

@@ -102,6 +102,56 @@ def announcement_body(form: FormData) -> dict[str, Any]:
     return body | {name: value for name, value in optional.items() if value}
 
 
+_TARGET_KEYS = ("national", "provinces", "regencies", "zones", "kinds", "tags")
+_CONTENT_KEYS = ("title", "body", "summary", "link", "hashtags", "media")
+#: What a correction or a draft edit keeps of the announcement as it is (PUT replaces it).
+_KEPT_KEYS = (
+    "priority",
+    "category",
+    "publish_at",
+    "publish_local_time",
+    "expires_at",
+    "callback_url",
+    "callback_secret",
+    "fallback",
+    "media",
+)
+
+
+def preview_body(announcement: dict[str, Any]) -> dict[str, Any]:
+    """The POST /v1/previews body of an announcement as ingest answers it."""
+    target = announcement.get("target") or {}
+    body = {k: announcement[k] for k in _CONTENT_KEYS if announcement.get(k)}
+    return body | {"target": {k: target[k] for k in _TARGET_KEYS if k in target}}
+
+
+def corrected_body(announcement: dict[str, Any], form: FormData) -> dict[str, Any]:
+    """The PUT body of a correction: the announcement as it is, with the form's text."""
+    kept = {k: announcement[k] for k in _KEPT_KEYS if announcement.get(k) is not None}
+    target = announcement.get("target") or {}
+    body: dict[str, Any] = kept | {
+        "title": text(form, "title"),
+        "body": text(form, "body"),
+        "hashtags": words(text(form, "hashtags"), strip="#"),
+        "target": {k: target[k] for k in _TARGET_KEYS if k in target},
+    }
+    for name in ("summary", "link"):
+        if value := text(form, name):
+            body[name] = value
+    return body
+
+
+def correction_values(announcement: dict[str, Any]) -> dict[str, Any]:
+    """An announcement's text as the correction form's field values."""
+    return {
+        "title": announcement.get("title") or "",
+        "body": announcement.get("body") or "",
+        "summary": announcement.get("summary") or "",
+        "link": announcement.get("link") or "",
+        "hashtags": " ".join(f"#{t}" for t in announcement.get("hashtags") or []),
+    }
+
+
 def channel_body(form: FormData) -> dict[str, Any]:
     """The PUT /v1/channels/{id} body of the channel form."""
     rate = text(form, "rate_per_minute")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from siaran_shared.regions import ZONE_OFFSETS
 
+from siaran_console.backends import Identity
+
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 DEFAULT_ZONE = "WIB"
@@ -32,11 +34,27 @@ class Session:
     zone: str = DEFAULT_ZONE
     key: str | None = field(default=None, repr=False)  # never rendered, logged or repr'd
     manages_channels: bool = False  # the router lets this key list the registry
+    identity: Identity = field(default_factory=lambda: Identity(admin=False))
     flashes: list[str] = field(default_factory=list)
 
     @property
     def signed_in(self) -> bool:
         return self.key is not None
+
+    @property
+    def admin(self) -> bool:
+        return self.identity.admin
+
+    @property
+    def may_approve(self) -> bool:
+        """Offer approvals unless the key's roles are known to lack approve (the API decides)."""
+        roles = self.identity.roles
+        return roles is None or "approve" in roles
+
+    def submitted(self, announcement: dict[str, object]) -> bool:
+        """Whether this key submitted `announcement` (its name, when the APIs told it)."""
+        name = self.identity.name
+        return name is not None and announcement.get("submitted_by") == name
 
     def csrf_matches(self, token: str | None) -> bool:
         """Whether a submitted form carries this session's CSRF token."""
@@ -117,7 +135,12 @@ class Sessions:
             self._by_digest.pop(_digest(token), None)
 
     def sign_in(
-        self, token: str | None, key: str, *, manages_channels: bool
+        self,
+        token: str | None,
+        key: str,
+        *,
+        manages_channels: bool,
+        identity: Identity | None = None,
     ) -> tuple[str, Session]:
         """A new session holding `key`; the old token stops working (no session fixation)."""
         old = self.get(token, touch=False)
@@ -125,4 +148,5 @@ class Sessions:
         new_token, session = self.new(like=old)
         session.key = key
         session.manages_channels = manages_channels
+        session.identity = identity or Identity(admin=False)
         return new_token, session

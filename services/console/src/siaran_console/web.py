@@ -3,6 +3,7 @@ the person's language and zone, redirects that carry the cookie."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -154,6 +155,18 @@ def problem_page(request: Request, problem: ApiProblem) -> Response:
     if problem.status == 401:
         return signed_out(request, "revoked")
     return render(request, "error.html", status=problem.status, problem=problem)
+
+
+async def acted(
+    request: Request, session: Session, call: Awaitable[Any], *, done: str, to: str
+) -> Response:
+    """A form's one API call: on success say `done` on the page `to`; a refusal is shown."""
+    try:
+        await call
+    except ApiProblem as problem:
+        return problem_page(request, problem)
+    session.flash(done)
+    return redirect(request, to)
 
 
 def signed_out(request: Request, why: Literal["signed_out", "revoked"]) -> Response:

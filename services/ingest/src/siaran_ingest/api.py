@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from siaran_shared.auth import ApiKey
 from siaran_shared.http import ApiError, AuthKey
 from siaran_shared.responses import UNAUTHORIZED, Responses, error_doc, invalid
 
+from siaran_ingest.answers import CAP_TYPE, JSON_TYPE, Rejected
 from siaran_ingest.archive import PublishFailed
-from siaran_ingest.intake import CAP_TYPE, JSON_TYPE, Intake, Rejected
-from siaran_ingest.models import Accepted, ArchivedAnnouncement, CancelIn, RejectIn
+from siaran_ingest.intake import Intake
+from siaran_ingest.listing import LIMIT_MAX, ListedStatus, page
+from siaran_ingest.models import Accepted, AnnouncementPage, ArchivedAnnouncement, CancelIn
 from siaran_ingest.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/v1/announcements", tags=["announcements"])
@@ -99,7 +101,8 @@ SUBMIT_BODY: dict[str, Any] = {
 }
 
 
-def _intake(request: Request) -> Intake:
+def intake_of(request: Request) -> Intake:
+    """The app's intake."""
     intake: Intake = request.app.state.intake
     return intake
 
@@ -122,7 +125,8 @@ async def limited_key(request: Request, key: AuthKey) -> ApiKey:
 Key = Annotated[ApiKey, Depends(limited_key)]
 
 
-def _refused(exc: Rejected) -> ApiError:
+def refused(exc: Rejected) -> ApiError:
+    """The contract's error answer of a refusal."""
     return ApiError(exc.status, exc.message, details=exc.details)
 
 
@@ -145,9 +149,9 @@ def _refused(exc: Rejected) -> ApiError:
 async def submit(request: Request, response: Response, key: Key) -> Accepted:
     raw = await request.body()
     try:
-        answer = await _intake(request).submit(raw, request.headers.get("content-type"), key)
+        answer = await intake_of(request).submit(raw, request.headers.get("content-type"), key)
     except Rejected as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     except PublishFailed as exc:
         raise ApiError(
             503,
@@ -161,6 +165,33 @@ async def submit(request: Request, response: Response, key: Key) -> Accepted:
 
 
 @router.get(
+    "",
+    response_model=AnnouncementPage,
+    summary="The announcements the key can see, newest first",
+    description=(
+        "Only announcements whose whole target lies inside the key's scope. Filter by "
+        "`status`; page with `limit` and the `next_cursor` of the previous page."
+    ),
+    responses={**COMMON, **invalid("status, limit or cursor")},
+)
+async def list_announcements(
+    request: Request,
+    key: Key,
+    status: Annotated[ListedStatus | None, Query(description="Only this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX, description="Items per page.")] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor")] = None,
+) -> AnnouncementPage:
+    submissions = intake_of(request).archive.submissions
+    try:
+        items, next_cursor = await page(submissions, key, status=status, limit=limit, cursor=cursor)
+    except Rejected as exc:
+        raise refused(exc) from None
+    return AnnouncementPage(
+        items=[ArchivedAnnouncement.of(s) for s in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
     "/{announcement_id}",
     response_model=ArchivedAnnouncement,
     summary="The archived announcement, with its status",
@@ -168,9 +199,9 @@ async def submit(request: Request, response: Response, key: Key) -> Accepted:
 )
 async def read(request: Request, key: Key, announcement_id: str) -> ArchivedAnnouncement:
     try:
-        return ArchivedAnnouncement.of(await _intake(request).read(announcement_id, key))
+        return ArchivedAnnouncement.of(await intake_of(request).read(announcement_id, key))
     except Rejected as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 @router.post(
@@ -189,69 +220,11 @@ async def cancel(
     body: Annotated[CancelIn | None, Body()] = None,
 ) -> Accepted:
     try:
-        answer = await _intake(request).cancel(announcement_id, key, body.reason if body else None)
+        answer = await intake_of(request).cancel(
+            announcement_id, key, body.reason if body else None
+        )
     except Rejected as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     except PublishFailed as exc:
         raise ApiError(503, f"could not publish the cancellation ({exc}); retry") from None
     return answer.model()
-
-
-WORKFLOW_RESPONSES: Responses = {
-    **COMMON,
-    403: error_doc("The key lacks the role, or submitted it itself (approve, reject)",
-                   "forbidden", "key 'editor' submitted announcement 'a-1' and may not approve "
-                   "it too: another key with the approve role must"),
-    404: NOT_FOUND,
-    409: error_doc("Not allowed from the current status", "conflict",
-                   "announcement 'a-1' is draft; approve needs it to be pending_approval"),
-    503: UNAVAILABLE,
-}  # fmt: skip
-
-
-async def _step(
-    request: Request, key: ApiKey, announcement_id: str, action: str, reason: str | None = None
-) -> Accepted:
-    try:
-        answer = await _intake(request).act(announcement_id, key, action, reason)
-    except Rejected as exc:
-        raise _refused(exc) from None
-    except PublishFailed as exc:
-        raise ApiError(
-            503, f"could not publish the announcement ({exc}); it is published shortly"
-        ) from None
-    return answer.model()
-
-
-def _add_step(action: str, summary: str) -> None:
-    """POST /v1/announcements/{id}/<action>: a workflow step without a body (202)."""
-
-    async def endpoint(request: Request, key: Key, announcement_id: str) -> Accepted:
-        return await _step(request, key, announcement_id, action)
-
-    router.add_api_route(
-        f"/{{announcement_id}}/{action}",
-        endpoint,
-        methods=["POST"],
-        name=f"{action}_announcement",
-        status_code=202,
-        response_model=Accepted,
-        response_model_exclude_none=True,
-        summary=summary,
-        responses=WORKFLOW_RESPONSES,
-    )
-
-
-_add_step("submit", "Submit a draft: it waits for approval, or is published for a publish key")
-_add_step("approve", "Approve an announcement another key submitted: it is published")
-
-
-@router.post(
-    "/{announcement_id}/reject",
-    response_model=Accepted,
-    response_model_exclude_none=True,
-    summary="Reject an announcement another key submitted, with a reason",
-    responses={**WORKFLOW_RESPONSES, 400: NOT_JSON, 413: TOO_LARGE, **invalid("reason")},
-)
-async def reject(request: Request, key: Key, announcement_id: str, body: RejectIn) -> Accepted:
-    return await _step(request, key, announcement_id, "reject", body.reason)

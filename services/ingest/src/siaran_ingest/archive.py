@@ -229,22 +229,30 @@ class Archive:
             submitted_by=submission.submitted_by,
             replaces=submission.replaces,
         )
-        await self._publish_in_time(event)
+        await self.publish_in_time(event)
         # Only a cancellation could change the record meanwhile, and cancel() waits for a
         # publication in flight here.
         return await self._submissions.accept(submission)
 
-    async def _publish_in_time(self, event: Event) -> None:
+    async def publish_in_time(self, event: Event) -> None:
+        """Produce an event on the announcements topic; PublishFailed when not confirmed."""
         try:
             await asyncio.wait_for(self._publish(event), self._publish_timeout)
         except TimeoutError as exc:
             raise PublishFailed(
                 f"Kafka did not confirm within {self._publish_timeout:g} s"
             ) from exc
+        except Exception as exc:  # the broker refused or is away: the caller answers 503
+            raise PublishFailed(str(exc)) from exc
 
     async def get(self, announcement_id: str) -> Submission | None:
         """The archived submission of an announcement."""
         return await self._submissions.get(announcement_id)
+
+    @property
+    def submissions(self) -> Submissions:
+        """The repository underneath (edits, corrections, listing, completion)."""
+        return self._submissions
 
     async def cancel(
         self, announcement_id: str, key: ApiKey, reason: str | None = None
@@ -258,7 +266,7 @@ class Archive:
         if submission is None:
             return None
         cancelled_at = submission.cancelled_at or self._now()
-        await self._publish_in_time(
+        await self.publish_in_time(
             AnnouncementCancelled(
                 announcement_id=announcement_id,
                 cancelled_at=cancelled_at,

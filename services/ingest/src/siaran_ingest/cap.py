@@ -19,8 +19,9 @@ Mapping and rules
 * ``references``: whitespace-separated ``sender,identifier,sent`` triples; the identifiers are
   the ids of the referenced announcements (duplicates dropped, order kept).
 * Required alert fields: ``identifier``, ``sender``, ``sent``, ``status``, ``msgType``,
-  ``scope``. Only ``status`` ``Actual`` is published (``Exercise``, ``System``, ``Test`` and
-  ``Draft`` alerts are refused, so a drill never reaches the public); only ``scope``
+  ``scope``. Only ``status`` ``Actual`` is published (``Exercise``, ``System`` and ``Test``
+  alerts are refused, so a drill never reaches the public; a ``Draft`` Alert is stored as a
+  draft announcement, for an editor to finish and submit); only ``scope``
   ``Public`` is published (``Restricted`` and ``Private`` alerts are meant for a limited
   audience, and every Siaran channel is public).
 * Enumerated values (status, msgType, scope, urgency, severity) are matched
@@ -144,8 +145,10 @@ def parse_cap(
     root = _parse_xml(data, max_bytes)
     errors: Errors = []
     identifier, sender, sent = _header(root, errors)
-    _check_published(root, errors)
+    draft = _check_published(root, errors)
     msg_type = _msg_type(root, errors)
+    if draft and msg_type in ("update", "cancel"):
+        errors.append(("alert.status", "a Draft becomes a draft announcement: use msgType Alert"))
     references = _references(text(root, "references"), errors)
     if msg_type in ("update", "cancel") and text(root, "references") is None:
         errors.append(
@@ -155,7 +158,7 @@ def parse_cap(
                 "announcement it applies to (sender,identifier,sent)",
             )
         )
-    announcement: dict[str, Any] = {"id": identifier}
+    announcement: dict[str, Any] = {"id": identifier} | ({"draft": True} if draft else {})
     infos = root.findall(NS + "info")
     if not infos:
         if msg_type != "cancel":
@@ -191,17 +194,17 @@ def _header(root: Element, errors: Errors) -> tuple[str | None, str | None, date
     return identifier, sender, sent
 
 
-def _check_published(root: Element, errors: Errors) -> None:
-    """Only Actual, Public alerts are published."""
+def _check_published(root: Element, errors: Errors) -> bool:
+    """Only Actual, Public alerts are published; True for a Draft (stored as a draft)."""
     status = enum(required(root, "status", "alert.status", errors), _STATUSES, "alert.status")
     if isinstance(status, tuple):
         errors.append(status)
-    elif status is not None and status != "actual":
+    elif status is not None and status not in ("actual", "draft"):
         errors.append(
             (
                 "alert.status",
                 f"only Actual alerts are published; this one is {text(root, 'status')!r} "
-                "(Exercise, System, Test and Draft alerts are never published)",
+                "(Exercise, System and Test alerts are never published)",
             )
         )
     scope = enum(required(root, "scope", "alert.scope", errors), _SCOPES, "alert.scope")
@@ -214,6 +217,7 @@ def _check_published(root: Element, errors: Errors) -> None:
                 f"only Public alerts are published; this one is {text(root, 'scope')!r}",
             )
         )
+    return status == "draft"
 
 
 def _msg_type(root: Element, errors: Errors) -> Literal["new", "update", "cancel"] | None:

@@ -14,7 +14,8 @@ from typing import Any
 from siaran_shared.auth import KeyRing
 from siaran_shared.messaging import Poison
 
-from siaran_ingest.intake import Intake, Rejected
+from siaran_ingest.answers import Rejected
+from siaran_ingest.intake import Intake
 
 
 async def accept_inbound(

@@ -8,82 +8,35 @@ HTTP layer answers it as the contract's error body, the inbound consumer dead-le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
-from email.message import Message
-from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 from siaran_shared.auth import ApiKey
 from siaran_shared.events import utcnow
-from siaran_shared.http import validation_details
 from siaran_shared.metric_names import ANNOUNCEMENTS
 from siaran_shared.regions import regions
 from siaran_shared.telemetry import counter
 
+from siaran_ingest.answers import (
+    CAP_TYPE,
+    JSON_TYPE,
+    Answer,
+    Rejected,
+    allowed,
+    answer_status,
+    check_content,
+    invalid,
+    media_type,
+    visible,
+)
 from siaran_ingest.archive import Archive, Outcome, Stale, new_id
 from siaran_ingest.cap import CapAlert, CapError, CapTooLargeError, parse_cap
-from siaran_ingest.models import Accepted
-from siaran_ingest.schema import AnnouncementIn, is_expired
-from siaran_ingest.scopes import out_of_scope
+from siaran_ingest.schema import AnnouncementIn
 from siaran_ingest.submissions import Submission, SubmissionState
-from siaran_ingest.workflow import NotAllowed, entry_status, shown_status, step
+from siaran_ingest.workflow import entry_status, shown_status, step
 
-_T = TypeVar("_T")
-AnswerStatus = Literal["accepted", "cancelled", "draft", "pending_approval", "rejected"]
 UNPUBLISHED = (SubmissionState.DRAFT, SubmissionState.PENDING_APPROVAL, SubmissionState.REJECTED)
-JSON_TYPE = "application/json"
-CAP_TYPE = "application/cap+xml"
-
-_KIND = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-         413: "too_large", 415: "unsupported", 422: "invalid"}  # fmt: skip
-
-
-class Rejected(Exception):
-    """A submission refused, with the status and details the contract names."""
-
-    def __init__(self, status: int, message: str, details: Sequence[dict[str, Any]] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = list(details)
-
-    @property
-    def reason(self) -> str:
-        """One line for a dead letter: '<kind>: <message> (<field>: <problem>; ...)'."""
-        parts = "; ".join(f"{d['field']}: {d['message']}" for d in self.details[:10])
-        text = f"{_KIND.get(self.status, 'invalid')}: {self.message}"
-        return f"{text} ({parts})" if parts and parts not in self.message else text
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What a successful submission or cancellation answers (202)."""
-
-    id: str
-    status: AnswerStatus
-    duplicate: bool = False
-    replaces: str | None = None
-    cancelled: tuple[str, ...] = field(default=())
-
-    def model(self) -> Accepted:
-        """The 202 body: always id and status; replaces/cancelled for CAP updates and cancels."""
-        return Accepted(
-            id=self.id,
-            status=self.status,
-            replaces=self.replaces,
-            cancelled=list(self.cancelled) if self.cancelled else None,
-        )
-
-
-def media_type(content_type: str | None) -> str:
-    """The bare media type of a Content-Type header ('' when absent)."""
-    if not content_type:
-        return ""
-    message = Message()
-    message["content-type"] = content_type
-    return message.get_content_type()
 
 
 class Intake:
@@ -127,7 +80,7 @@ class Intake:
         try:
             body = AnnouncementIn.model_validate_json(raw)
         except ValidationError as exc:
-            raise _invalid(exc) from None
+            raise invalid(exc) from None
         return await self._accept(body, key)
 
     async def _cap(self, raw: bytes, key: ApiKey) -> Answer:
@@ -150,7 +103,7 @@ class Intake:
         try:
             body = AnnouncementIn.model_validate(alert.announcement)
         except ValidationError as exc:
-            raise _invalid(exc, prefix="CAP alert maps to an invalid announcement") from None
+            raise invalid(exc, prefix="CAP alert maps to an invalid announcement") from None
         if alert.msg_type == "new":
             return await self._accept(body, key)
         # Update: the new announcement replaces the referenced ones, which are cancelled so
@@ -198,21 +151,9 @@ class Intake:
     async def _accept(
         self, body: AnnouncementIn, key: ApiKey, *, replaces: str | None = None
     ) -> Answer:
-        outside = out_of_scope(key.parsed_scope, body.target)
-        if outside:
-            raise Rejected(
-                403,
-                f"key {key.name!r} ({key.scope}) may not target: {', '.join(outside)}",
-                [{"field": "target", "message": f"out of scope: {r}"} for r in outside],
-            )
         now = self._now()
-        if is_expired(body.expires_at, now):
-            raise Rejected(
-                422,
-                "expires_at is in the past",
-                [{"field": "expires_at", "message": "must be in the future"}],
-            )
-        hold = _allowed(lambda: entry_status(key, body.draft))
+        check_content(body, key, now)
+        hold = allowed(lambda: entry_status(key, body.draft))
         announcement = body.to_announcement(body.id or new_id(now))
         result = await self.archive.submit(announcement, key, replaces=replaces, hold=hold)
         if result.outcome is Outcome.CONFLICT:
@@ -236,7 +177,7 @@ class Intake:
     ) -> Answer:
         """A workflow step (submit, approve, reject) on an announcement the key can see."""
         submission = await self.read(announcement_id, key)
-        move = _allowed(lambda: step(key, submission, action))
+        move = allowed(lambda: step(key, submission, action))
         try:
             moved = await self.archive.transition(submission, move.target, key, action, reason)
         except Stale:
@@ -273,30 +214,3 @@ class Intake:
         if submission is None or not visible(key, submission):
             raise Rejected(404, f"no announcement {announcement_id!r}")
         return submission
-
-
-def answer_status(submission: Submission) -> AnswerStatus:
-    """What a submission's answer says: accepted once it is (being) published."""
-    status = shown_status(submission)
-    if status in ("draft", "pending_approval", "rejected", "cancelled"):
-        return status  # type: ignore[return-value]
-    return "accepted"
-
-
-def _allowed(check: Callable[[], _T]) -> _T:
-    try:
-        return check()
-    except NotAllowed as exc:
-        details = [{"field": exc.field, "message": exc.message}]
-        raise Rejected(exc.status, exc.message, details) from None
-
-
-def visible(key: ApiKey, submission: Submission) -> bool:
-    """A key sees announcements whose every target region is within its scope."""
-    return not out_of_scope(key.parsed_scope, submission.announcement.target)
-
-
-def _invalid(exc: ValidationError, prefix: str = "invalid announcement") -> Rejected:
-    details = validation_details(exc.errors(include_url=False, include_input=False))
-    fields = ", ".join(d["field"] for d in details[:5])
-    return Rejected(422, f"{prefix}: check {fields}", details)

@@ -11,6 +11,10 @@ from siaran_shared.events import Announcement
 
 from siaran_ingest.submissions import Submission
 
+ShownStatus = Literal[
+    "draft", "pending_approval", "rejected", "pending", "accepted", "completed", "cancelled"
+]
+
 
 class Accepted(BaseModel):
     """202: the announcement is published for fan-out (or cancelled, or waits for approval);
@@ -25,6 +29,10 @@ class Accepted(BaseModel):
     )
     cancelled: list[str] | None = Field(
         None, description="CAP Cancel only: every referenced announcement now cancelled."
+    )
+    revision: int | None = Field(
+        None,
+        description="PUT only: the announcement's revision now (corrections count up).",
     )
 
 
@@ -52,12 +60,11 @@ class HistoryOut(BaseModel):
 class ArchivedAnnouncement(Announcement):
     """The announcement as archived, with its state."""
 
-    status: Literal["draft", "pending_approval", "rejected", "pending", "accepted", "cancelled"] = (
-        Field(
-            description="draft: stored, not submitted; pending_approval: waits for another key's "
-            "approval; rejected; pending: archived, not yet confirmed published; accepted: "
-            "published for fan-out; cancelled"
-        )
+    status: ShownStatus = Field(
+        description="draft: stored, not submitted; pending_approval: waits for another key's "
+        "approval; rejected; pending: archived, not yet confirmed published; accepted: "
+        "published for fan-out; completed: every delivery of the latest revision is final; "
+        "cancelled"
     )
     revision: int = 1
     history: list[HistoryOut] = Field(default_factory=list)
@@ -82,3 +89,12 @@ class ArchivedAnnouncement(Announcement):
             revision=submission.revision,
             history=[HistoryOut.model_validate(h.model_dump()) for h in submission.history],
         )
+
+
+class AnnouncementPage(BaseModel):
+    """A page of announcements, newest first."""
+
+    items: list[ArchivedAnnouncement]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )

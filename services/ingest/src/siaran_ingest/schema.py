@@ -4,172 +4,48 @@ Limits (documented in the README): title ≤ 200, summary ≤ 500, body ≤ 20,0
 after Unicode NFC normalisation and trimming; link http(s) only, ≤ 2,048 characters;
 at most 30 hashtags of ≤ 100 word characters without '#'; at most 10 media (http(s)
 URLs, never link-local or metadata addresses); ids of 1–128 characters
-from letters, digits, '.', '_' and '-'.
+from letters, digits, '.', '_' and '-'. A completion callback is an http(s) URL under the
+same rules, signed with a secret given by NAME; fallback kinds are a non-empty list.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
-    StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
-from siaran_shared.events import Announcement, Media, Priority, Target
-from siaran_shared.netguard import refused_reason
-from siaran_shared.regions import regions, select_regions
+from siaran_shared.events import Announcement, Fallback, Media, Priority, Target
 
-TITLE_MAX = 200
-SUMMARY_MAX = 500
-BODY_MAX = 20_000
+from siaran_ingest.fields import (
+    BODY_MAX,
+    SECRET_NAME,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    Body,
+    FallbackIn,
+    Label,
+    MediaIn,
+    NormText,
+    SafeUrl,
+    Title,
+    limit,
+    normalise,
+)
+from siaran_ingest.targets import TargetIn
+
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 _HASHTAG = re.compile(r"^\w{1,100}$")
 _LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip()
-
-
-def _non_blank(text: str) -> str:
-    if not text:
-        raise ValueError("must not be empty or only whitespace")
-    return text
-
-
-#: What the OpenAPI says of text that must not be blank: a character that is not whitespace
-#: (in Python's terms, which the code strips; an OpenAPI tester matches with Python's re too).
-NON_BLANK = r"\S"
-
-NormText = Annotated[str, AfterValidator(_normalise)]
-# The length limits apply after normalisation (checked below); raw input may be longer.
-Title = Annotated[
-    NormText,
-    AfterValidator(_non_blank),
-    Field(
-        max_length=TITLE_MAX * 4, json_schema_extra={"pattern": NON_BLANK, "maxLength": TITLE_MAX}
-    ),
-]
-Body = Annotated[
-    NormText,
-    AfterValidator(_non_blank),
-    Field(json_schema_extra={"pattern": NON_BLANK, "maxLength": BODY_MAX}),
-]
-Label = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    Field(json_schema_extra={"pattern": NON_BLANK}),
-]
-
-
-def _codes(which: str) -> Callable[[dict[str, Any]], None]:
-    """The official province or regency codes, as the enum of a list's items in the OpenAPI
-    (looked up when the schema is made, not at import)."""
-
-    def add(schema: dict[str, Any]) -> None:
-        known = regions()
-        provinces = list(known.regencies_by_province)
-        codes = (
-            provinces
-            if which == "provinces"
-            else [c for c in known.by_code if c not in known.regencies_by_province]
-        )
-        schema["items"] = {"type": "string", "enum": codes}
-
-    return add
-
-
-def _selects_a_region(schema: dict[str, Any]) -> None:
-    """The OpenAPI of a target: national, or at least one province, regency or zone."""
-    schema["anyOf"] = [
-        {"required": ["national"], "properties": {"national": {"const": True}}},
-        *(
-            {"required": [name], "properties": {name: {"minItems": 1}}}
-            for name in ("provinces", "regencies", "zones")
-        ),
-    ]
-
-
-class TargetIn(BaseModel):
-    """Which regions to reach, and which of their channels."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_selects_a_region)
-
-    national: bool = Field(False, description="Every province and regency, plus national channels.")
-    provinces: list[str] = Field(
-        [], max_length=38, examples=[["73"]], json_schema_extra=_codes("provinces")
-    )
-    regencies: list[str] = Field(
-        [], max_length=514, examples=[["71.71"]], json_schema_extra=_codes("regencies")
-    )
-    zones: list[Literal["WIB", "WITA", "WIT"]] = Field([], max_length=3)
-    kinds: list[Label] = Field([], max_length=32, examples=[["web", "x"]])
-    tags: list[Label] = Field([], max_length=32, examples=[["official"]])
-
-    @field_validator("provinces")
-    @classmethod
-    def _known_provinces(cls, codes: list[str]) -> list[str]:
-        known = regions()
-        bad = [c for c in codes if c not in known.regencies_by_province]
-        if bad:
-            raise ValueError(f"unknown province code(s) {', '.join(map(repr, bad))}")
-        return codes
-
-    @field_validator("regencies")
-    @classmethod
-    def _known_regencies(cls, codes: list[str]) -> list[str]:
-        known = regions()
-        bad = [c for c in codes if c not in known.by_code or c in known.regencies_by_province]
-        if bad:
-            raise ValueError(f"unknown regency code(s) {', '.join(map(repr, bad))}")
-        return codes
-
-    @model_validator(mode="after")
-    def _selects_something(self) -> TargetIn:
-        if not (self.national or self.provinces or self.regencies or self.zones):
-            raise ValueError(
-                "target selects no region: set national, provinces, regencies or zones"
-            )
-        return self
-
-    def regions(self) -> frozenset[str]:
-        """The region codes this target selects."""
-        return select_regions(
-            national=self.national,
-            provinces=self.provinces,
-            regencies=self.regencies,
-            zones=self.zones,
-        )
-
-
-class MediaIn(BaseModel):
-    """One picture or video: an http(s) URL the platforms fetch, never an internal address."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    url: HttpUrl = Field(description="http or https URL of the file")
-    type: Literal["image", "video"]
-    alt: Annotated[NormText, Field(max_length=1000)] | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _safe(cls, v: HttpUrl) -> HttpUrl:
-        if len(str(v)) > 2048:
-            raise ValueError("url is longer than 2048 characters")
-        if reason := refused_reason(v.host):  # the endpoint rules channels follow
-            raise ValueError(f"url refused: {reason}")
-        return v
 
 
 class AnnouncementIn(BaseModel):
@@ -218,28 +94,41 @@ class AnnouncementIn(BaseModel):
     )
     expires_at: AwareDatetime | None = Field(None, description="Post nothing after this.")
     media: list[MediaIn] = Field([], max_length=10, description="Pictures and videos.")
+    callback_url: SafeUrl | None = Field(
+        None,
+        description="http(s) URL that receives one signed CloudEvent "
+        "id.siaran.announcement.completed.v1 when every delivery is final.",
+    )
+    callback_secret: str | None = Field(
+        None,
+        pattern=SECRET_NAME,
+        description="NAME of the secret that signs the callback (never the value itself).",
+    )
+    fallback: FallbackIn | None = Field(
+        None, description="Kinds a region's channels fall back to when one fails permanently."
+    )
     draft: bool = Field(False, description="Store as a draft (201): nothing fans out.")
 
     @field_validator("title")
     @classmethod
     def _title_length(cls, v: str) -> str:
-        return _limit(v, TITLE_MAX)
+        return limit(v, TITLE_MAX)
 
     @field_validator("body")
     @classmethod
     def _body_length(cls, v: str) -> str:
-        return _limit(v, BODY_MAX)
+        return limit(v, BODY_MAX)
 
     @field_validator("summary")
     @classmethod
     def _summary_length(cls, v: str | None) -> str | None:
-        return _limit(v, SUMMARY_MAX) or None if v is not None else None
+        return limit(v, SUMMARY_MAX) or None if v is not None else None
 
     @field_validator("link")
     @classmethod
     def _link(cls, v: HttpUrl | None) -> HttpUrl | None:
-        if v is not None and len(str(v)) > 2048:
-            raise ValueError("link is longer than 2048 characters")
+        if v is not None and len(str(v)) > URL_MAX:
+            raise ValueError(f"link is longer than {URL_MAX} characters")
         return v
 
     @field_validator("hashtags")
@@ -247,7 +136,7 @@ class AnnouncementIn(BaseModel):
     def _hashtags(cls, tags: list[str]) -> list[str]:
         out = []
         for i, tag in enumerate(tags):
-            tag = _normalise(tag)
+            tag = normalise(tag)
             if not _HASHTAG.match(tag):
                 raise ValueError(
                     f"hashtag {i} ({tag[:40]!r}) must be one word of letters, digits or '_', "
@@ -268,6 +157,14 @@ class AnnouncementIn(BaseModel):
         if self.publish_at and self.expires_at and self.expires_at <= self.publish_at:
             raise ValueError("expires_at must be after publish_at")
         return self
+
+    @field_validator("callback_secret")
+    @classmethod
+    def _secret_with_callback(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # an invalid callback_url is absent from info.data and reported on its own
+        if v is not None and info.data.get("callback_url", "") is None:
+            raise ValueError("names the secret of a callback_url; give callback_url too")
+        return v
 
     def to_announcement(self, announcement_id: str) -> Announcement:
         """The normalised announcement as it travels on the announcements topic."""
@@ -293,13 +190,10 @@ class AnnouncementIn(BaseModel):
             publish_local_time=self.publish_local_time,
             expires_at=self.expires_at,
             media=tuple(Media(url=str(m.url), type=m.type, alt=m.alt) for m in self.media),
+            callback_url=str(self.callback_url) if self.callback_url else None,
+            callback_secret=self.callback_secret,
+            fallback=Fallback(kinds=tuple(self.fallback.kinds)) if self.fallback else None,
         )
-
-
-def _limit(value: str, maximum: int) -> str:
-    if len(value) > maximum:
-        raise ValueError(f"is {len(value)} characters long; the limit is {maximum}")
-    return value
 
 
 def is_expired(expires_at: datetime | None, now: datetime) -> bool:

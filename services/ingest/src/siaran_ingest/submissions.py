@@ -9,13 +9,16 @@ always had (ISO-8601 times), so an archive written by an earlier version reads t
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer
+from siaran_shared.auth import Scope
 from siaran_shared.events import Announcement
 from siaran_shared.store import Collection, GroupWriter
+
+from siaran_ingest.scopes import reach
 
 
 class SubmissionState(StrEnum):
@@ -26,6 +29,7 @@ class SubmissionState(StrEnum):
     REJECTED = "rejected"  # refused by an approver; final
     PENDING = "pending"  # archived; not (yet) confirmed produced
     ACCEPTED = "accepted"  # produced and confirmed: the router fans it out
+    COMPLETED = "completed"  # accepted, and every delivery of its latest revision is final
 
 
 class HistoryEntry(BaseModel):
@@ -35,7 +39,7 @@ class HistoryEntry(BaseModel):
 
     at: datetime
     by: str  # key name
-    action: str  # draft | submit | publish | approve | reject
+    action: str  # draft | submit | publish | approve | reject | edit | correct | complete
     reason: str | None = None
 
     @field_serializer("at")
@@ -75,7 +79,20 @@ class Submission(BaseModel):
         return self.model_copy(update={"status": SubmissionState.ACCEPTED})
 
     def document(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The stored form: the record, and the plain fields the listing queries (the newest
+        first by `order_key`; scoped keys by the province or regency the target lies in)."""
+        province, regency = reach(self.announcement.target)
+        return self.model_dump(mode="json") | {
+            "order_key": order_key(self.accepted_at, self.id),
+            "reach_province": province,
+            "reach_regency": regency,
+        }
+
+
+def order_key(accepted_at: datetime, announcement_id: str) -> str:
+    """What the listing sorts by, newest first: the time it was archived or published, then
+    the id (both strings compare as they sort)."""
+    return f"{accepted_at.astimezone(UTC).isoformat()}|{announcement_id}"
 
 
 class ArchiveWriteFailed(RuntimeError):
@@ -120,10 +137,39 @@ class Submissions:
         return submission.model_copy(update={"cancelled_at": at})
 
     async def move(self, before: Submission, after: Submission) -> bool:
-        """Replace a record if it still has the status it had when read (compare and set);
-        False when another request changed it first."""
+        """Replace a record if it still has the status and content it had when read and is
+        not cancelled (compare and set); False when another request changed it first."""
         changes = {k: v for k, v in after.document().items() if k != "id"}
-        return await self._docs.update(before.id, changes, where={"status": before.status.value})
+        unchanged = {"status": before.status.value, "hash": before.hash, "cancelled_at": None}
+        return await self._docs.update(before.id, changes, where=unchanged)
+
+    async def newest(
+        self, *, scope: Scope, status: str | None, before: str | None, limit: int
+    ) -> list[Submission]:
+        """Up to `limit` announcements whose target lies inside `scope`, newest first, older
+        than the `order_key` `before`, in a shown status (cancelled is stamped, not a status)."""
+        where: dict[str, Any] = {}
+        if status == "cancelled":
+            where["cancelled_at"] = {"$ne": None}
+        elif status is not None:
+            where |= {"status": status, "cancelled_at": None}
+        if scope.kind == "province":
+            where["reach_province"] = scope.region
+        elif scope.kind == "regency":
+            where["reach_regency"] = scope.region
+        if before is not None:
+            where["order_key"] = {"$lt": before}
+        docs = await self._docs.find(where, order_by="order_key", descending=True, limit=limit)
+        return [Submission.model_validate(doc) for doc in docs]
+
+    async def upgrade(self, batch: int = 500) -> int:
+        """Give records archived before the listing existed its fields; how many."""
+        done = 0
+        while docs := await self._docs.find({"order_key": None}, limit=batch):
+            records = [Submission.model_validate(doc) for doc in docs]
+            await self._docs.put_many({r.id: r.document() for r in records})
+            done += len(records)
+        return done
 
     async def pending_since_before(self, cutoff: datetime) -> list[Submission]:
         """Submissions still pending that were archived before `cutoff`."""

@@ -1,9 +1,12 @@
 """The editorial workflow's rules: which status a new submission starts in for a key's roles,
 and which transitions (submit, approve, reject) a key may make from which status.
 
-`draft → pending_approval → accepted`, or `pending_approval → rejected`; a key with the
-`publish` role goes from draft (or a fresh submission) straight to publication. Approving and
-rejecting need the `approve` role and a second person: never the key that submitted.
+`draft → pending_approval → accepted → completed`, or `pending_approval → rejected`; a key
+with the `publish` role goes from draft (or a fresh submission) straight to publication.
+Approving and rejecting need the `approve` role and a second person: never the key that
+submitted. Replacing the content (PUT) of a draft or pending_approval announcement takes it
+back to draft (an edit, for a key that may submit); of an accepted or completed one it
+publishes a correction, the next revision (for a key with the publish role).
 """
 
 from __future__ import annotations
@@ -98,3 +101,31 @@ def step(key: ApiKey, submission: Submission, action: str) -> Step:
     if action == "approve":
         return Step(action, SubmissionState.PENDING)
     return Step(action, SubmissionState.REJECTED)
+
+
+EDITABLE = ("draft", "pending_approval")
+CORRECTABLE = ("accepted", "completed")
+
+
+def revision_step(key: ApiKey, submission: Submission) -> Step:
+    """What replacing an announcement's content does: an edit (back to draft) or a
+    correction (published as the next revision, accepted again), or NotAllowed naming why."""
+    current = shown_status(submission)
+    if current in EDITABLE:
+        entry_status(key, draft=True)  # any key that may submit may edit
+        return Step("edit", SubmissionState.DRAFT)
+    if current not in CORRECTABLE:
+        raise NotAllowed(
+            409,
+            f"announcement {submission.id!r} is {current}; replacing it needs it to be "
+            f"{', '.join(EDITABLE + CORRECTABLE[:1])} or {CORRECTABLE[1]}",
+            "status",
+        )
+    if not key.has_role("publish"):
+        raise NotAllowed(
+            403,
+            f"key {key.name!r} (roles: {_roles(key)}) may not correct published announcement "
+            f"{submission.id!r}: it needs the publish role",
+            "authorization",
+        )
+    return Step("correct", SubmissionState.ACCEPTED)

@@ -4,22 +4,29 @@ shows the regions inside it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
+from siaran_shared.auth import Scope
 from siaran_shared.events import utcnow
 from siaran_shared.http import ApiError, AuthKey
+from siaran_shared.regions import NATIONAL, regions
 from siaran_shared.responses import UNAUTHORIZED, error_doc, invalid
 
 from siaran_metrics.handlers import Handlers
-from siaran_metrics.models import Coverage, Recent, Report
+from siaran_metrics.ledger_store import DeliveryFilter
+from siaran_metrics.models import Coverage, DeliveryPage, Recent, Report
+from siaran_metrics.records import DeliveryState
 from siaran_metrics.reports import (
     announcement_report,
     announcement_summary,
     coverage,
+    delivery_item,
     targeted_regions,
 )
 
@@ -43,6 +50,31 @@ def _rfc3339(value: object) -> object:
 
 
 Since = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+def _province(value: str) -> str:
+    if value != NATIONAL and value not in regions().provinces:
+        raise ValueError(f"unknown province {value!r}: an official province code, or ID")
+    return value
+
+
+def _cursor(value: str) -> str:
+    """The delivery id a cursor stands for (the last of the page before)."""
+    try:
+        after = base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode()
+    except (UnicodeError, binascii.Error, ValueError):
+        after = ""
+    if not after or encode_cursor(after) != value:
+        raise ValueError("not a cursor this API gave: pass next_cursor as it came")
+    return after
+
+
+def encode_cursor(delivery_id: str) -> str:
+    return base64.urlsafe_b64encode(delivery_id.encode()).decode().rstrip("=")
+
+
+Province = Annotated[str, AfterValidator(_province)]
+Cursor = Annotated[str, AfterValidator(_cursor)]
 
 FORBIDDEN = error_doc(
     "The announcement targets regions outside the key's scope",
@@ -80,6 +112,64 @@ async def report(request: Request, key: AuthKey, announcement_id: str) -> Report
             f"it targets {', '.join(outside[:5])}{' ...' if len(outside) > 5 else ''}",
         )
     return announcement_report(announcement_id, announcement, deliveries)
+
+
+@router.get(
+    "/announcements/{announcement_id}/deliveries",
+    response_model=DeliveryPage,
+    summary="An announcement's deliveries, one by one",
+    responses={
+        **UNAUTHORIZED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        **invalid("status, province, kind, limit, cursor"),
+    },
+)
+async def deliveries(
+    request: Request,
+    key: AuthKey,
+    announcement_id: str,
+    status: DeliveryState | None = None,
+    province: Annotated[Province | None, Query(description="Province code, or ID.")] = None,
+    kind: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[Cursor | None, Query(description="next_cursor of the page before.")] = None,
+) -> DeliveryPage:
+    """Only the deliveries of regions inside the key's scope, in delivery id order."""
+    ledger = _handlers(request).ledger
+    announcement = await ledger.announcements.get(announcement_id)
+    only = _scoped(key.name, key.parsed_scope, DeliveryFilter(status, province, None, kind))
+    if announcement is None and not await ledger.deliveries.page(
+        announcement_id, DeliveryFilter(), None, 1
+    ):
+        raise ApiError(404, f"no announcement {announcement_id!r} in the ledger (yet)")
+    scope = key.parsed_scope
+    if announcement is not None and not any(map(scope.covers, announcement.regions_targeted)):
+        raise ApiError(
+            403,
+            f"key {key.name!r} ({key.scope}) may not read announcement {announcement_id!r}: "
+            "it targets no region inside the key's scope",
+        )
+    found = await ledger.deliveries.page(announcement_id, only, cursor, limit + 1)
+    more = len(found) > limit
+    items = [delivery_item(d) for d in found[:limit]]
+    return DeliveryPage(
+        items=items, next_cursor=encode_cursor(items[-1].delivery_id) if more else None
+    )
+
+
+def _scoped(name: str, scope: Scope, wanted: DeliveryFilter) -> DeliveryFilter:
+    """The filter narrowed to the key's regions; a province outside them is a 403."""
+    if scope.is_national or scope.region is None:
+        return wanted
+    own = scope.region if scope.kind == "province" else regions().province_of(scope.region)
+    if wanted.province not in (None, own):
+        raise ApiError(
+            403, f"key {name!r} ({scope}) may not read deliveries of province {wanted.province}"
+        )
+    if scope.kind == "province":
+        return DeliveryFilter(wanted.status, own, None, wanted.kind)
+    return DeliveryFilter(wanted.status, wanted.province, scope.region, wanted.kind)
 
 
 @router.get(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.metrics import Meter
+from siaran_shared.events.topics import DLQ
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Poison, dead_letter, subscriber
 from siaran_shared.retention import prune_in_background
@@ -15,6 +17,10 @@ from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_metrics.api import router
+from siaran_metrics.completion_wiring import completion_loop, completion_parts
+from siaran_metrics.config import metrics_settings
+from siaran_metrics.dead_letters import DeadLetters
+from siaran_metrics.dead_letters_api import router as dead_letters_router
 from siaran_metrics.handlers import Handlers, Instruments
 from siaran_metrics.ledger import Ledger
 from siaran_metrics.ledger_store import Announcements, Deliveries
@@ -33,7 +39,7 @@ def create_app(
     meter: Meter | None = None,
 ) -> FastAPI:
     """The metrics service; `meter` replaces the process's meter (tests read exact counts)."""
-    runtime = build_runtime("metrics", settings)
+    runtime = build_runtime("metrics", metrics_settings(settings))
     store = runtime.store
     retention = prune_in_background(runtime)
     ledger = Ledger(
@@ -59,7 +65,18 @@ def create_app(
     async def refuse(poison: list[Poison]) -> None:
         await dead_letter(runtime.broker, runtime.source, poison)
 
-    handlers = Handlers(ledger, registry, Instruments.create(meter), refuse)
+    completer, callbacks = completion_parts(
+        runtime, ledger, retention.keep("ledger", "completed_at")
+    )
+    handlers = Handlers(ledger, registry, Instruments.create(meter), refuse, completer)
+    dead_letters = DeadLetters(
+        store.collection(
+            "dead_letters",
+            indexes=("received_at", "origin_topic"),
+            expiry=retention.keep("dead_letters", "received_at"),
+        )
+    )
+    handlers.by_topic[DLQ] = dead_letters.record
 
     async def gauges_loop() -> None:
         while True:
@@ -70,6 +87,9 @@ def create_app(
             await asyncio.sleep(gauge_interval)
 
     runtime.run_in_background("gauges", gauges_loop)
+    runtime.run_in_background(
+        "completions", functools.partial(completion_loop, runtime, completer, callbacks)
+    )
 
     # One consumer for the five topics: one group member joins once, not four rebalances.
     # Fuller batches (up to 100 ms): the ledger may lag a little, each batch costs a commit
@@ -86,6 +106,9 @@ def create_app(
         description="Delivery reports per announcement, coverage of the regions, metrics.",
     )
     app.state.handlers = handlers
+    app.state.callbacks = callbacks
     app.state.runtime = runtime
     app.include_router(router)
+    app.state.dead_letters = dead_letters
+    app.include_router(dead_letters_router)
     return app

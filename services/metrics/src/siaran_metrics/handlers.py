@@ -15,6 +15,8 @@ from siaran_shared import metric_names as m
 from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
+    AnnouncementCompleted,
+    AnnouncementUpdated,
     ChannelConfigured,
     ChannelHealthChanged,
     ChannelRemoved,
@@ -25,11 +27,19 @@ from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS,
 from siaran_shared.messaging import Poison, decode
 from siaran_shared.telemetry import counter, gauge, histogram
 
+from siaran_metrics.completion import Completer
 from siaran_metrics.gauges import channels_active
 from siaran_metrics.ledger import Ledger
 from siaran_metrics.registry import Registry
 
 DeadLetter = Callable[[list[Poison]], Awaitable[None]]
+
+_ANNOUNCEMENT_EVENTS = (
+    AnnouncementAccepted,
+    AnnouncementUpdated,
+    AnnouncementCancelled,
+    AnnouncementCompleted,
+)
 
 
 @dataclass(frozen=True)
@@ -56,13 +66,20 @@ class Handlers:
     """One batch of the five topics metrics reads, each topic's records to its handler."""
 
     def __init__(
-        self, ledger: Ledger, registry: Registry, instruments: Instruments, dead_letter: DeadLetter
+        self,
+        ledger: Ledger,
+        registry: Registry,
+        instruments: Instruments,
+        dead_letter: DeadLetter,
+        completer: Completer | None = None,
     ) -> None:
         self.ledger = ledger
         self.registry = registry
+        self.completer = completer
         self._instruments = instruments
         self._dead_letter = dead_letter
         self._kinds_seen: set[str] = set()
+        self._touched: set[str] = set()  # announcements a batch changed: complete now?
         # Plans before outcomes within a batch; the ledger accepts either order anyway.
         self.by_topic = {
             CHANNELS: self.on_channels,
@@ -80,10 +97,15 @@ class Handlers:
         for topic, handle in self.by_topic.items():
             if topic in grouped:
                 await handle(grouped[topic])
+        touched, self._touched = self._touched, set()
+        if self.completer is not None and touched:
+            await self.completer.check(touched)
 
     async def on_results(self, raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryCompleted)
         changed = await self.ledger.record_outcomes([r.event for r in records])
+        # all of them: a batch replayed after a failed check finds nothing changed
+        self._touched.update(r.event.announcement_id for r in records)
         counts: Counter[tuple[str, str, str]] = Counter()
         for outcome in changed:
             counts[outcome.status.value, outcome.kind, outcome.province] += 1
@@ -100,17 +122,19 @@ class Handlers:
     async def on_deliveries(self, raws: list[Any]) -> None:
         records, poison = decode(raws, DeliveryPlanned)
         await self.ledger.record_planned([r.event for r in records])
+        self._touched.update(r.event.announcement_id for r in records)
         await self._refuse(poison)
 
     async def on_announcements(self, raws: list[Any]) -> None:
-        records, poison = decode(raws, AnnouncementAccepted, AnnouncementCancelled)
+        # AnnouncementCompleted travels here too: metrics' own, nothing to record.
+        records, poison = decode(raws, *_ANNOUNCEMENT_EVENTS)
         events = [r.event for r in records]
-        await self.ledger.record_announcements(
-            [e for e in events if isinstance(e, AnnouncementAccepted)]
-        )
-        await self.ledger.record_cancellations(
-            [e.announcement_id for e in events if isinstance(e, AnnouncementCancelled)]
-        )
+        described = [e for e in events if isinstance(e, AnnouncementAccepted | AnnouncementUpdated)]
+        cancelled = [e for e in events if isinstance(e, AnnouncementCancelled)]
+        await self.ledger.record_announcements(described)
+        await self.ledger.record_cancellations(cancelled)
+        self._touched.update(e.announcement.id for e in described)
+        self._touched.update(e.announcement_id for e in cancelled)
         await self._refuse(poison)
 
     async def on_channels(self, raws: list[Any]) -> None:

@@ -40,17 +40,28 @@ announcement still marked (after a clean stop: those of the last batch).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from siaran_shared.events import (
     AnnouncementAccepted,
+    AnnouncementCancelled,
+    AnnouncementUpdated,
     DeliveryAction,
     DeliveryCompleted,
     DeliveryPlanned,
+    DeliveryStatus,
 )
 
 from siaran_metrics.ledger_store import Announcements, Deliveries
-from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryState
+from siaran_metrics.records import (
+    AnnouncementRecord,
+    DeliveryRecord,
+    after_outcome,
+    after_plan,
+)
+
+E = TypeVar("E", DeliveryPlanned, DeliveryCompleted)
 
 
 class Transitions:
@@ -60,12 +71,24 @@ class Transitions:
         self._deltas: dict[str, dict[str, int]] = {}
         self.records: dict[str, DeliveryRecord] = {}
 
-    def add(self, before: DeliveryRecord | None, after: DeliveryRecord) -> None:
-        """A delivery record replaced: it no longer counts as it did, it counts as it does."""
-        if before is not None:
-            self._count(before, -1)
+    def apply(
+        self,
+        existing: Mapping[str, DeliveryRecord],
+        key: str,
+        transition: Callable[[DeliveryRecord | None, E], DeliveryRecord | None],
+        event: E,
+    ) -> bool:
+        """An event applied to a delivery as this batch left it (events of one delivery in
+        one batch apply in turn); whether it changed anything."""
+        current = self.records.get(key, existing.get(key))
+        after = transition(current, event)
+        if after is None:
+            return False
+        if current is not None:
+            self._count(current, -1)
         self._count(after, 1)
-        self.records[after.delivery_id] = after
+        self.records[key] = after
+        return True
 
     def _count(self, record: DeliveryRecord, sign: int) -> None:
         deltas = self._deltas.setdefault(record.announcement_id, {})
@@ -78,6 +101,13 @@ class Transitions:
         return {a: d for a, d in out.items() if d}
 
 
+def _after_retraction(
+    before: DeliveryRecord | None, outcome: DeliveryCompleted
+) -> DeliveryRecord | None:
+    record = before or DeliveryRecord.first_seen(outcome)
+    return None if record.retraction == outcome.status else record.retracted(outcome.status)
+
+
 class Ledger:
     """Deliveries and announcements as the metrics service has seen them."""
 
@@ -87,19 +117,26 @@ class Ledger:
         self._settled = False  # announcements left marked by an earlier run are recounted
         self._marked: set[str] = set()  # marked by the last batch, cleared by the next
 
-    async def record_announcements(self, events: Sequence[AnnouncementAccepted]) -> None:
-        records = {e.announcement.id: AnnouncementRecord.of(e) for e in events}
+    async def record_announcements(
+        self, events: Sequence[AnnouncementAccepted | AnnouncementUpdated]
+    ) -> None:
+        """Announcements accepted or corrected: each at the latest revision seen."""
+        records: dict[str, AnnouncementRecord] = {}
+        for event in sorted(events, key=lambda e: e.revision):
+            records[event.announcement.id] = AnnouncementRecord.of(event)
         if not records:
             return
         await self._settle_once()
         existing = await self.announcements.get_many(list(records))
         # Replays keep what the ledger added (cancelled, totals); a record from before the
-        # ledger kept totals gets them now.
+        # ledger kept totals gets them now; a replayed older revision changes nothing.
         for key, record in records.items():
-            if key in existing:
-                missing = existing[key].totals is None
-                totals = await self.deliveries.count(key) if missing else None
-                await self.announcements.describe(record, totals)
+            known = existing.get(key)
+            if known is not None and known.revision <= record.revision:
+                totals = await self.deliveries.count(key) if known.totals is None else None
+                await self.announcements.describe(
+                    record, totals, reopen=record.revision > known.revision
+                )
         # New: counted from the deliveries that arrived first, and written with its totals.
         await self.announcements.create(
             [
@@ -109,46 +146,37 @@ class Ledger:
             ]
         )
 
-    async def record_cancellations(self, announcement_ids: Sequence[str]) -> None:
-        for announcement_id in announcement_ids:
-            await self.announcements.cancel(announcement_id)
+    async def record_cancellations(self, events: Sequence[AnnouncementCancelled]) -> None:
+        for event in events:
+            await self.announcements.cancel(event.announcement_id, event.cancelled_at)
 
     async def record_planned(self, tasks: Sequence[DeliveryPlanned]) -> None:
-        publish = {t.delivery_id: t for t in tasks if t.action is DeliveryAction.PUBLISH}
-        if not publish:
-            return
-        existing = await self.deliveries.get_many(list(publish))
         transitions = Transitions()
-        for key, task in publish.items():
-            before = existing.get(key)
-            if before is not None and before.planned:
-                continue  # a replay: nothing new
-            transitions.add(before, (before or DeliveryRecord.first_seen(task)).planned_as(task))
+        existing = await self.deliveries.get_many(
+            list({t.delivery_id for t in tasks if t.action is DeliveryAction.PUBLISH})
+        )
+        for task in tasks:
+            if task.action is DeliveryAction.PUBLISH:
+                transitions.apply(existing, task.delivery_id, after_plan, task)
         await self._write(transitions)
 
     async def record_outcomes(
         self, outcomes: Sequence[DeliveryCompleted]
     ) -> list[DeliveryCompleted]:
         """Merge outcomes into the ledger; returns those that changed a delivery's status."""
-        by_key = {o.delivery_id: o for o in outcomes}
-        if not by_key:
+        if not outcomes:
             return []
-        existing = await self.deliveries.get_many(list(by_key))
+        existing = await self.deliveries.get_many(list({o.delivery_id for o in outcomes}))
         transitions = Transitions()
         changed: list[DeliveryCompleted] = []
-        for key, outcome in by_key.items():
-            before = existing.get(key)
-            record = before or DeliveryRecord.first_seen(outcome)
+        for outcome in outcomes:
             if outcome.action is DeliveryAction.RETRACT:
-                if record.retraction == outcome.status:
-                    continue
-                after = record.retracted(outcome.status)
-            else:
-                if record.status == DeliveryState(outcome.status.value):
-                    continue
-                after = record.completed(outcome)
+                transitions.apply(existing, outcome.delivery_id, _after_retraction, outcome)
+            elif (
+                transitions.apply(existing, outcome.delivery_id, after_outcome, outcome)
+                and outcome.status is not DeliveryStatus.SUPERSEDED  # not an outcome yet
+            ):
                 changed.append(outcome)
-            transitions.add(before, after)
         await self._write(transitions)
         return changed
 

@@ -4,6 +4,9 @@ Records in, records out; each method is named after what it does to the ledger."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from siaran_shared.store import Collection
 
@@ -11,6 +14,21 @@ from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryS
 
 #: Announcements read per page by `Announcements.recent`.
 _PAGE = 200
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Which of an announcement's deliveries to list (None: any)."""
+
+    status: DeliveryState | None = None
+    province: str | None = None
+    region: str | None = None
+    kind: str | None = None
+
+    def where(self) -> dict[str, Any]:
+        fields = {"status": self.status, "province": self.province, "region": self.region,
+                  "kind": self.kind}  # fmt: skip
+        return {f: str(v) for f, v in fields.items() if v is not None}
 
 
 class Deliveries:
@@ -32,9 +50,26 @@ class Deliveries:
         docs = await self.docs.find({"announcement_id": announcement_id})
         return [DeliveryRecord.model_validate(doc) for doc in docs]
 
+    async def page(
+        self, announcement_id: str, only: DeliveryFilter, after: str | None, limit: int
+    ) -> list[DeliveryRecord]:
+        """Up to `limit` of an announcement's deliveries matching `only`, in delivery id
+        order, from the first after `after`."""
+        where = {"announcement_id": announcement_id} | only.where()
+        if after is not None:
+            where["delivery_id"] = {"$gt": after}
+        docs = await self.docs.find(where, order_by="delivery_id", limit=limit)
+        return [DeliveryRecord.model_validate(doc) for doc in docs]
+
     async def count(self, announcement_id: str) -> Totals:
         """An announcement's totals, counted from its delivery records."""
         return Totals.of(await self.docs.count_by("status", {"announcement_id": announcement_id}))
+
+    async def superseded(self, announcement_id: str) -> int:
+        """An announcement's deliveries replaced by a later revision whose own plan has not
+        arrived (counted pending)."""
+        where = {"announcement_id": announcement_id, "status": DeliveryState.SUPERSEDED.value}
+        return await self.docs.count(where)
 
     async def pending(self) -> int:
         """Planned deliveries with no final outcome yet, over the whole ledger."""
@@ -60,13 +95,36 @@ class Announcements:
         """Store new announcements (an id stored meanwhile is left as it is)."""
         await self.docs.insert_many({r.id: r.document() for r in records})
 
-    async def describe(self, record: AnnouncementRecord, totals: Totals | None = None) -> None:
-        """Rewrite what the announcement itself says (a replay), and its totals if given."""
+    async def describe(
+        self, record: AnnouncementRecord, totals: Totals | None = None, *, reopen: bool = False
+    ) -> None:
+        """Rewrite what the announcement itself says (a replay, or a later revision: then
+        `reopen`, its completion is awaited again), and its totals if given."""
         changes = record.described() | ({"totals": totals.model_dump()} if totals else {})
-        await self.docs.update(record.id, changes)
+        await self.docs.update(record.id, changes | ({"awaiting": True} if reopen else {}))
 
-    async def cancel(self, announcement_id: str) -> None:
+    async def completed(self, announcement_id: str, revision: int) -> None:
+        """This revision's completion is produced (unless a later one arrived meanwhile)."""
+        await self.docs.update(
+            announcement_id,
+            {"completed_revision": revision, "awaiting": False},
+            where={"revision": revision},
+        )
+
+    async def overdue(self, cutoff: datetime) -> list[str]:
+        """Announcements awaiting completion that were released, cancelled or expired by
+        `cutoff`."""
+        at = cutoff.astimezone(UTC).isoformat(timespec="microseconds")
+        ended = [{field: {"$lte": at}} for field in ("release_by", "cancelled_at", "expires_at")]
+        docs = await self.docs.find({"awaiting": True, "$or": ended})
+        return [doc["id"] for doc in docs]
+
+    async def cancel(self, announcement_id: str, at: datetime) -> None:
+        """Cancelled at `at` (a replay keeps the first time)."""
         await self.docs.update(announcement_id, {"cancelled": True})
+        await self.docs.update(
+            announcement_id, {"cancelled_at": at.isoformat()}, where={"cancelled_at": None}
+        )
 
     async def add_to_totals(
         self, deltas: Mapping[str, Mapping[str, int]], settled: Iterable[str]

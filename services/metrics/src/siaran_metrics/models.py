@@ -33,6 +33,13 @@ class Latency(BaseModel):
     max: float
 
 
+class Fallbacks(BaseModel):
+    """Deliveries that replaced a permanently failed one (a fallback kind of its region)."""
+
+    planned: int
+    delivered: int
+
+
 class Report(Counts):
     """The delivery report of one announcement (the contract's fields first)."""
 
@@ -52,6 +59,33 @@ class Report(Counts):
     title: str | None
     announcement_cancelled: bool
     complete: bool = Field(description="Every planned delivery has an outcome.")
+    revision: int = Field(1, description="The revision counted: each delivery's latest.")
+    fallbacks: Fallbacks = Field(
+        default_factory=lambda: Fallbacks(planned=0, delivered=0),
+        description="Deliveries to fallback kinds.",
+    )
+
+
+class DeliveryItem(BaseModel):
+    """One delivery of an announcement, at its latest revision."""
+
+    delivery_id: str
+    channel_id: str
+    region: str
+    kind: str
+    status: str = Field(description="pending until an outcome arrives, then the outcome's.")
+    reason: str | None = Field(description="The channel's answer, summarised (no secrets).")
+    attempts: int | None
+    delivered_at: IsoTime | None
+    province: str
+    revision: int = Field(description="The announcement revision this delivery is at.")
+    post_id: str | None = Field(description="The platform's id of the post, where it has one.")
+    fallback_of: str | None = Field(description="The failed delivery this one replaced.")
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
 
 
 class Summary(Counts):

@@ -11,6 +11,8 @@ from siaran_shared.regions import NATIONAL, regions
 from siaran_metrics.models import (
     ChannelRef,
     Coverage,
+    DeliveryItem,
+    Fallbacks,
     Latency,
     Region,
     RegionCoverage,
@@ -37,8 +39,8 @@ def announcement_report(
     by_kind: dict[str, Counter[DeliveryState]] = defaultdict(Counter)
     by_province: dict[str, Counter[DeliveryState]] = defaultdict(Counter)
     for d in deliveries:
-        by_kind[d.kind][d.status] += 1
-        by_province[d.province][d.status] += 1
+        by_kind[d.kind][d.status.counted_as] += 1
+        by_province[d.province][d.status.counted_as] += 1
     delivered = [d for d in deliveries if d.status is DeliveryState.DELIVERED]
     times = sorted(d.completed_at for d in delivered if d.completed_at)
     latencies = sorted(d.latency_seconds for d in delivered if d.latency_seconds is not None)
@@ -60,7 +62,33 @@ def announcement_report(
         title=announcement.title if announcement else None,
         announcement_cancelled=bool(announcement and announcement.cancelled),
         complete=totals.complete,
+        revision=announcement.revision if announcement else max(_revisions(deliveries)),
+        fallbacks=_fallbacks(deliveries),
     )
+
+
+def _revisions(deliveries: Sequence[DeliveryRecord]) -> list[int]:
+    return [d.revision for d in deliveries] or [1]
+
+
+def _fallbacks(deliveries: Sequence[DeliveryRecord]) -> Fallbacks:
+    fallbacks = [d for d in deliveries if d.fallback_of]
+    delivered = sum(d.status is DeliveryState.DELIVERED for d in fallbacks)
+    return Fallbacks(planned=len(fallbacks), delivered=delivered)
+
+
+def delivery_item(record: DeliveryRecord) -> DeliveryItem:
+    """One line of an announcement's deliveries."""
+    return DeliveryItem(
+        **record.model_dump(include=_AS_RECORDED),
+        status=record.status.value,
+        reason=record.response,
+        delivered_at=record.delivered_at,
+    )
+
+
+_AS_RECORDED = {"delivery_id", "channel_id", "region", "kind", "attempts", "province", "revision",
+                "post_id", "fallback_of"}  # fmt: skip
 
 
 def _totals(

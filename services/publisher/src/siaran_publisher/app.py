@@ -134,7 +134,7 @@ def follow_channels(runtime: Runtime, channels: CurrentChannels) -> None:
         for record in records:
             event = record.event
             if isinstance(event, ChannelConfigured):
-                channels.apply(event.channel.id, event.channel)
+                channels.apply(event.channel.id, event.channel, event.configured_at)
             elif isinstance(event, ChannelRemoved):
                 channels.apply(event.channel_id, None)
         if poison:

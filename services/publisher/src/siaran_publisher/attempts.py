@@ -64,7 +64,8 @@ class Attempts:
     ) -> Handled:
         end = self.finishing.end
         if attempt.verdict is Verdict.DELIVERED and task.action is DeliveryAction.PUBLISH:
-            return await end(task, claim, DeliveryStatus.DELIVERED, attempts, attempt.summary)
+            return await end(task, claim, DeliveryStatus.DELIVERED, attempts, attempt.summary,
+                             attempt.post_id)  # fmt: skip
         if attempt.verdict is Verdict.UNSUPPORTED:  # media_required, not_supported: no retry helps
             return await end(task, claim, DeliveryStatus.SKIPPED, attempts, attempt.summary)
         if task.action is DeliveryAction.RETRACT and attempt.verdict in _RETRACT_STATUS:

@@ -1,5 +1,7 @@
 """Circuit breaker per channel: opened after repeated failures, probed after a cool-down,
-closed by a success; 401/403 mark the channel "needs reconnect". Every change of state
+closed by a success; 401/403 mark the channel "needs reconnect" (probed after the cool-down,
+except where a platform said its token expired or was revoked: that one stays until the
+channel is saved again, see channels.Reconnects, and its state changes once). Every change of state
 becomes a ChannelHealthChanged event for the router and the dashboards."""
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Circuit:
     open_until: float = 0.0
     probing: bool = False
     reason: str | None = None
+    #: a platform refused the token: no probe by time; every send goes to the transport,
+    #: which refuses it at once until the channel is saved again (channels.Reconnects)
+    token_dead: bool = False
 
 
 class Breakers:
@@ -61,6 +66,8 @@ class Breakers:
 
     def admit(self, c: Circuit, now: float) -> float:
         """0 when a send may go now; else the seconds to wait before asking again."""
+        if c.token_dead:
+            return 0.0
         if c.state in (ChannelHealth.OPEN, ChannelHealth.NEEDS_RECONNECT):
             if now < c.open_until:
                 return c.open_until - now
@@ -76,6 +83,14 @@ class Breakers:
     def record(self, c: Circuit, attempt: Attempt, now: float) -> None:
         """Account one attempt's result."""
         c.probing = False
+        if attempt.token_dead or (c.token_dead and attempt.verdict is not Verdict.DELIVERED):
+            # only a post made after the channel was saved again lifts it (an answer to a
+            # send that was in flight when the token was refused does not)
+            c.token_dead = True
+            c.failures += 1
+            self._move(c, ChannelHealth.NEEDS_RECONNECT, attempt.summary)
+            return
+        c.token_dead = False
         if attempt.needs_reconnect:
             c.failures += 1
             c.open_until = now + self.cooldown

@@ -9,7 +9,13 @@ secret, rate) is sent to where it points now. A channel this instance has not he
 
 from __future__ import annotations
 
-from siaran_shared.events import Channel, DeliveryPlanned
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from siaran_shared.events import Channel, DeliveryPlanned, utcnow
+from siaran_shared.store import Collection
+
+from siaran_publisher.outcome import Attempt, Verdict
 
 #: Why a delivery to a channel that no longer takes posts ends without one.
 DELETED = "channel deleted after the announcement was accepted"
@@ -21,10 +27,20 @@ class CurrentChannels:
 
     def __init__(self) -> None:
         self._latest: dict[str, Channel | None] = {}  # None: deleted (a tombstone)
+        self._saved_at: dict[str, datetime] = {}
 
-    def apply(self, channel_id: str, channel: Channel | None) -> None:
-        """A configuration (None: a deletion) read from the registry topic."""
+    def apply(
+        self, channel_id: str, channel: Channel | None, configured_at: datetime | None = None
+    ) -> None:
+        """A configuration (None: a deletion) read from the registry topic, and when it was
+        saved (what lifts a "needs reconnect": see Reconnects)."""
         self._latest[channel_id] = channel
+        if configured_at is not None:
+            self._saved_at[channel_id] = configured_at
+
+    def saved_at(self, channel_id: str) -> datetime | None:
+        """When the channel was last saved in the registry, as far as this instance read."""
+        return self._saved_at.get(channel_id)
 
     def honour(self, task: DeliveryPlanned) -> tuple[DeliveryPlanned, str | None]:
         """The task as the channel is now, or why it may not be sent at all."""
@@ -43,3 +59,78 @@ class CurrentChannels:
         if all(getattr(task, name) == value for name, value in now.items()):
             return task, None
         return task.model_copy(update=now), None
+
+
+#: The platforms' names as an officer knows them.
+PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "threads": "Threads",
+                  "tiktok": "TikTok", "youtube": "YouTube"}  # fmt: skip
+
+
+def reconnect_reason(platform: str) -> str:
+    """What an officer reads when a platform refused a channel's token."""
+    name = PLATFORM_NAMES.get(platform, platform)
+    return (f"the {name} token of this channel expired or was revoked; save the channel"
+            " again with a new token")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A platform refused a channel's token: when, and which configuration was in use then."""
+
+    platform: str
+    marked_at: datetime
+    #: configured_at of the channel's configuration in use (the router's clock, as the next
+    #: save's will be), or the mark's own time when this instance had read none
+    against: datetime
+
+
+@dataclass
+class Reconnects:
+    """Native platform channels whose token the platform said expired or was revoked.
+
+    Such a channel is not sent to again (every delivery fails at once, saying what to do)
+    until it is saved again in the registry: a ChannelConfigured newer than the one in use
+    when it was marked. The mark is kept in the store, so a restart (which reads the
+    registry topic from its start, old configurations included) does not lift it."""
+
+    docs: Collection
+    channels: CurrentChannels
+    #: "#" is in no announcement id, so no delivery's key (announcement:channel) can be one
+    prefix: str = "#reconnect:"
+    #: marks known here; a channel not here is looked up in the store (another instance may
+    #: have marked it before its partition moved here)
+    _marks: dict[str, Mark] = field(default_factory=dict)
+
+    async def refusal(self, task: DeliveryPlanned) -> Attempt | None:
+        """The attempt a marked channel gets instead of a send; None when it may be sent."""
+        mark = await self._mark(task.channel_id)
+        if mark is None:
+            return None
+        saved = self.channels.saved_at(task.channel_id)
+        if saved is not None and saved > mark.against:  # saved again since: try the new token
+            await self.docs.delete(self.prefix + task.channel_id)
+            self._marks.pop(task.channel_id, None)
+            return None
+        since = f" (since {mark.marked_at:%Y-%m-%d %H:%M} UTC)"
+        return Attempt(Verdict.PERMANENT, reconnect_reason(mark.platform) + since, 401,
+                       token_dead=True)  # fmt: skip
+
+    async def mark(self, channel_id: str, platform: str) -> None:
+        """The platform refused the channel's token."""
+        now = utcnow()
+        mark = Mark(platform, now, self.channels.saved_at(channel_id) or now)
+        doc = {"platform": platform, "marked_at": now.isoformat(),
+               "against": mark.against.isoformat()}  # fmt: skip
+        await self.docs.put(self.prefix + channel_id, doc)
+        self._marks[channel_id] = mark
+
+    async def _mark(self, channel_id: str) -> Mark | None:
+        if channel_id not in self._marks:
+            doc = await self.docs.get(self.prefix + channel_id)
+            if not doc:
+                return None
+            at = datetime.fromisoformat
+            self._marks[channel_id] = Mark(
+                doc["platform"], at(doc["marked_at"]), at(doc["against"])
+            )
+        return self._marks[channel_id]

@@ -84,6 +84,16 @@ class PublisherSettings(Settings):
     youtube_api_url: str = Field(
         "https://www.googleapis.com", description="Google APIs base (paths carry youtube/v3)."
     )
+    google_token_url: str = Field(
+        "https://oauth2.googleapis.com/token",
+        description="Google's OAuth 2.0 token endpoint, where youtube:// refresh tokens are"
+        " exchanged for access tokens.",
+    )
+    token_key_secret: str = Field(
+        "TOKEN_KEY",
+        description="Name of the secret holding the Fernet key(s), comma-separated, first one"
+        " encrypting, that seal refreshed platform tokens in the store.",
+    )
     send_timeout_seconds: float = Field(
         30.0, gt=0, description="Longest one send may take in all, through any transport."
     )

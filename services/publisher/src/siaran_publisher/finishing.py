@@ -37,10 +37,11 @@ class Finishing:
 
     async def end(
         self, task: DeliveryPlanned, claim: Claim, status: DeliveryStatus, attempts: int,
-        summary: str,
+        summary: str, post_id: str | None = None,
     ) -> Handled:  # fmt: skip
         """Record the terminal outcome and say so."""
-        outcome = DeliveryCompleted.of(task, status, attempts=attempts, response=summary)
+        outcome = DeliveryCompleted.of(task, status, attempts=attempts, response=summary,
+                                       post_id=post_id)  # fmt: skip
         await self.claims.finish(claim, outcome)
         level = logging.INFO
         if status is DeliveryStatus.DELIVERED:

@@ -19,11 +19,17 @@ class Attempt:
     summary: str
     status: int | None = None
     retry_after: float | None = None
+    #: the platform's id of the post made (native platforms), recorded in the outcome
+    post_id: str | None = None
+    #: a platform said the channel's token expired or was revoked: no attempt helps until
+    #: the channel is saved again with a new token (channels.Reconnects)
+    token_dead: bool = False
 
     @property
     def needs_reconnect(self) -> bool:
-        """401/403: the channel's token expired or was revoked."""
-        return self.status in (401, 403)
+        """401/403, or a platform's "token expired": the channel's token expired or was
+        revoked."""
+        return self.token_dead or self.status in (401, 403)
 
     @property
     def processing(self) -> bool:

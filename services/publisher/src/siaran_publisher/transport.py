@@ -5,6 +5,7 @@ cut out of what comes back, the endpoint checked, and the whole send bounded in 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -75,4 +76,4 @@ def _scrubbed(attempt: Attempt, secrets: list[str]) -> Attempt:
             summary = summary.replace(value, "***")
     if summary == attempt.summary:
         return attempt
-    return Attempt(attempt.verdict, summary, attempt.status, attempt.retry_after)
+    return dataclasses.replace(attempt, summary=summary)

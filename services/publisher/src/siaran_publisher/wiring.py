@@ -15,7 +15,7 @@ from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.attempts import Attempts
 from siaran_publisher.backoff import RetryPolicy
 from siaran_publisher.breaker import Breakers
-from siaran_publisher.channels import CurrentChannels
+from siaran_publisher.channels import CurrentChannels, Reconnects
 from siaran_publisher.claiming import Claiming
 from siaran_publisher.claims import Claims
 from siaran_publisher.config import PublisherSettings
@@ -23,6 +23,7 @@ from siaran_publisher.deliver import Deliverer
 from siaran_publisher.finishing import Finishing
 from siaran_publisher.platforms.common import Posts
 from siaran_publisher.platforms.sender import ApiBases, PlatformSender
+from siaran_publisher.platforms.tokens import Refresher, Vault
 from siaran_publisher.publishing import Publishing
 from siaran_publisher.retraction import Retraction
 from siaran_publisher.tally import Tally
@@ -51,6 +52,8 @@ def assemble(
     channels = CurrentChannels()
     guard = GuardedResolver(settings.endpoint_allowlist)
     secrets = Secrets(settings.secrets_dir)
+    # without a collection of their own, posts live beside the claims under a prefix
+    platform_docs = posts if posts is not None else docs
     transport = Transport(
         secrets=secrets,
         webhooks=WebhookSender(
@@ -62,9 +65,12 @@ def assemble(
         apprise=AppriseSender(guard),
         allowlist=tuple(settings.endpoint_allowlist),
         timeout=settings.send_timeout_seconds,
-        # without a collection of their own, posts live beside the claims under a prefix
         platforms=platform_sender(
-            Posts(posts) if posts is not None else Posts(docs, "post:"), settings, secrets
+            Posts(platform_docs, "" if posts is not None else "post:"),
+            settings,
+            secrets,
+            Reconnects(platform_docs, channels),
+            Vault(platform_docs, secrets, settings.token_key_secret),
         ),
     )
     breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_seconds)
@@ -104,14 +110,25 @@ def sends_at_once(settings: PublisherSettings) -> int:
     return max(1, min(wanted, soft - RESERVED_FILES))
 
 
-def platform_sender(posts: Posts, settings: PublisherSettings, secrets: Secrets) -> PlatformSender:
+def platform_sender(
+    posts: Posts,
+    settings: PublisherSettings,
+    secrets: Secrets,
+    reconnects: Reconnects,
+    vault: Vault,
+) -> PlatformSender:
     """The native platforms' transport, pointed at the API versions the settings pin."""
     s = settings
+    bases = ApiBases(s.graph_api_url, s.threads_api_url, s.tiktok_api_url, s.youtube_api_url)
+    token_endpoints = {"tiktok": f"{bases.of('tiktok')}/v2/oauth/token/",
+                       "youtube": s.google_token_url}  # fmt: skip
     return PlatformSender(
         secrets,
         posts,
-        ApiBases(s.graph_api_url, s.threads_api_url, s.tiktok_api_url, s.youtube_api_url),
+        bases,
         GuardedResolver(s.endpoint_allowlist),
         tuple(s.endpoint_allowlist),
         s.webhook_read_timeout_seconds,
+        reconnects,
+        Refresher(vault, token_endpoints),
     )

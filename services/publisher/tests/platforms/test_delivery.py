@@ -4,45 +4,14 @@ marks the channel "needs reconnect", and a cancel deletes where the platform all
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from siaran_publisher.claims import INDEXES
-from siaran_publisher.config import PublisherSettings
 from siaran_publisher.platforms import containers
-from siaran_publisher.scheduler import Scheduler
-from siaran_publisher.wiring import assemble
 from siaran_shared.events import ChannelHealth, DeliveryAction, DeliveryStatus
-from siaran_shared.store import open_store
 
-from ..conftest import FlakyWrites, Harness, _keep
+from ..conftest import Harness
 from .conftest import TOKEN, Platforms, image, task
 
 FB = "facebook://1234567890?token={secret:PAGE_TOKEN}"
-
-
-@pytest.fixture
-async def native(tmp_path: Path, platforms: Platforms) -> AsyncIterator[Harness]:
-    (tmp_path / "PAGE_TOKEN").write_text(TOKEN)
-    store = open_store(f"sqlite:///{tmp_path / 'publisher.db'}", "publisher")
-    await store.connect()
-    docs = FlakyWrites(store.collection("deliveries", INDEXES))
-    b = platforms.bases()
-    settings = PublisherSettings(
-        secrets_dir=tmp_path, retry_max_attempts=10, retry_base_seconds=0.01,
-        retry_max_delay_seconds=0.05, graph_api_url=b.graph, threads_api_url=b.threads,
-        tiktok_api_url=b.tiktok, youtube_api_url=b.youtube,
-    )  # fmt: skip
-    delivery = assemble(docs, settings, owner="test:1", posts=store.collection("platform_posts"))  # type: ignore[arg-type]
-    h = Harness(
-        delivery, Scheduler(delivery.claims.schedule, lambda ts: _keep(h, ts), poll=0.05), docs
-    )
-    try:
-        yield h
-    finally:
-        await delivery.transport.close()
-        await store.close()
 
 
 async def test_a_facebook_post_is_delivered_with_its_post_id_and_deleted_on_cancel(
@@ -52,6 +21,7 @@ async def test_a_facebook_post_is_delivered_with_its_post_id_and_deleted_on_canc
     [outcome] = await native.run(post)
     assert outcome.status is DeliveryStatus.DELIVERED
     assert "post_id=111_333" in (outcome.response or "")
+    assert outcome.post_id == "111_333"
     [retracted] = await native.run(post.model_copy(update={"action": DeliveryAction.RETRACT}))
     assert retracted.status is DeliveryStatus.RETRACTED
     assert len(platforms.made("DELETE", "/graph/v23.0/111_333")) == 1
@@ -67,20 +37,22 @@ async def test_instagram_without_media_ends_skipped_media_required(
     assert platforms.calls == []
 
 
-async def test_graph_code_190_fails_once_and_marks_the_channel_needs_reconnect(
+async def test_graph_code_190_fails_at_once_and_the_channel_stays_needs_reconnect(
     native: Harness, platforms: Platforms
 ) -> None:
     error = {"message": "Error validating access token", "type": "OAuthException", "code": 190}
     platforms.reply("POST", "/graph/v23.0/1234567890/feed", 400, {"error": error})
     [outcome] = await native.run(task(FB))
     assert outcome.status is DeliveryStatus.FAILED
-    assert "needs reconnect" in (outcome.response or "")
+    said = "the Facebook token of this channel expired or was revoked; save the channel again"
+    assert said in (outcome.response or "")
     assert TOKEN not in (outcome.response or "")
-    changes = native.delivery.breakers.drain_changes()
-    assert [c.state for c in changes] == [ChannelHealth.NEEDS_RECONNECT]
-    later = await native.deliverer.handle(task(FB, delivery_id="a2:c1"))
-    assert later.results == []  # held, not posted
+    [later] = await native.run(task(FB, delivery_id="a2:c1"))  # not tried: failed at once
+    assert later.status is DeliveryStatus.FAILED
+    assert said in (later.response or "")
     assert len(platforms.made("POST", "/graph/v23.0/1234567890/feed")) == 1
+    changes = native.delivery.breakers.drain_changes()
+    assert [c.state for c in changes] == [ChannelHealth.NEEDS_RECONNECT]  # said once
 
 
 async def test_polling_a_container_in_progress_is_no_failure_of_the_channel(

@@ -24,6 +24,7 @@ async def test_facebook_text_goes_to_the_page_feed_with_the_token_in_a_header_on
     attempt = await sender.send(task(FB))
     assert attempt.verdict is Verdict.DELIVERED
     assert "post_id=111_222" in attempt.summary
+    assert attempt.post_id == "111_222"
     [call] = platforms.made("POST", f"{G}/1234567890/feed")
     assert call.form == {
         "message": "Vaksinasi gratis di Bantaeng",
@@ -131,6 +132,7 @@ async def test_an_instagram_reel_in_progress_is_polled_later_and_published_once(
     second = await sender.send(reel)  # as the retry schedule hands it back
     assert second.verdict is Verdict.DELIVERED
     assert "post_id=ig-media-1" in second.summary
+    assert second.post_id == "ig-media-1"
     [create] = platforms.made("POST", f"{G}/17841400000000000/media")
     assert create.form == {
         "video_url": f"{platforms.base}/files/clip.mp4",
@@ -172,6 +174,7 @@ async def test_threads_text_is_created_then_published(
 ) -> None:
     attempt = await sender.send(task(TH))
     assert "post_id=th-post-1" in attempt.summary
+    assert attempt.post_id == "th-post-1"
     [create] = platforms.made("POST", "/threads/v1.0/9988/threads")
     assert create.form == {"media_type": "TEXT", "text": "Vaksinasi gratis di Bantaeng"}
     [publish] = platforms.made("POST", "/threads/v1.0/9988/threads_publish")

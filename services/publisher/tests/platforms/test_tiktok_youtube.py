@@ -8,7 +8,8 @@ from siaran_publisher.outcome import Verdict
 from siaran_publisher.platforms.sender import PlatformSender
 from siaran_shared.events import DeliveryAction, Media
 
-from .conftest import TOKEN, VIDEO, Platforms, image, task, video
+from .conftest import TOKEN, Platforms, image, task, video
+from .servers import VIDEO
 
 TT = "tiktok://?token={secret:PAGE_TOKEN}&privacy=SELF_ONLY"
 YT = "youtube://UCxYz_Chan?token={secret:PAGE_TOKEN}"
@@ -27,6 +28,7 @@ async def test_tiktok_video_is_pulled_from_url_and_its_status_fetched_until_comp
     second = await sender.send(clip)
     assert second.verdict is Verdict.DELIVERED
     assert "post_id=7300000000000000001" in second.summary
+    assert second.post_id == "7300000000000000001"
     [init] = platforms.made("POST", VIDEO_INIT)
     assert init.body == {
         "post_info": {"title": "Vaksinasi gratis di Bantaeng", "privacy_level": "SELF_ONLY"},
@@ -64,6 +66,7 @@ async def test_tiktok_errors_mean_reconnect_retry_or_refusal(
     platforms.reply("POST", PHOTO_INIT, 403, error("url_ownership_unverified"))
     expired, throttled, refused = [await sender.send(task(TT, image())) for _ in range(3)]
     assert (expired.verdict, expired.needs_reconnect) == (Verdict.PERMANENT, True)
+    assert expired.token_dead
     assert (throttled.verdict, throttled.retry_after) == (Verdict.RETRY, 60.0)
     assert (refused.verdict, refused.needs_reconnect) == (Verdict.PERMANENT, False)
     assert "url_ownership_unverified" in refused.summary
@@ -84,6 +87,7 @@ async def test_youtube_uploads_the_video_resumably_and_deletes_it_on_retraction(
     attempt = await sender.send(task(YT, video(platforms.base)))
     assert attempt.verdict is Verdict.DELIVERED
     assert "post_id=yt-video-1" in attempt.summary
+    assert attempt.post_id == "yt-video-1"
     assert platforms.uploaded == len(VIDEO)
     [start] = platforms.made("POST", "/google/upload/youtube/v3/videos")
     assert start.query == {"uploadType": "resumable", "part": "snippet,status"}
@@ -127,6 +131,7 @@ async def test_youtube_401_reconnect_quota_retry_and_no_video_media_required(
     clip = task(YT, video(platforms.base))
     expired, quota = await sender.send(clip), await sender.send(clip)
     assert expired.needs_reconnect
+    assert expired.token_dead
     assert (quota.verdict, quota.retry_after) == (Verdict.RETRY, 3600.0)
     assert (await sender.send(task(YT, image()))).summary.startswith("media_required")
     assert platforms.uploaded == 0

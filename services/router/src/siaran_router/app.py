@@ -21,6 +21,7 @@ from siaran_shared.settings import Settings
 
 from siaran_router.api import router
 from siaran_router.channels import ENDPOINT_ALLOWLIST
+from siaran_router.fallbacks import Fallbacks
 from siaran_router.fanout import Fanout
 from siaran_router.handlers import subscribe
 from siaran_router.health import HealthReports
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     fanout = Fanout(registry, plans, releaser, emit)
+    fallbacks = Fallbacks(registry, plans, releaser, fanout.stop)
 
     async def load_registry() -> None:
         log.info("registry_loaded", channels=await registry.load())
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.on_start.append(load_registry)
     runtime.run_in_background("releaser", releaser.run)
 
-    subscribe(runtime, registry, fanout, health)
+    subscribe(runtime, registry, fanout, fallbacks, health)
 
     app = create_service_app(
         runtime,

@@ -1,4 +1,5 @@
-"""Fan-out and cancellation, idempotent under replays (plain logic over the repositories)."""
+"""Fan-out, corrections and cancellation, idempotent under replays (plain logic over the
+repositories)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
     AnnouncementCancelled,
+    AnnouncementUpdated,
+    Channel,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
@@ -19,18 +22,24 @@ from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import FANOUT_CHANNELS
 from siaran_shared.telemetry import histogram
 
-from siaran_router.outbox import Batch
-from siaran_router.planning import plan_deliveries, plan_retractions, render_texts
-from siaran_router.plans import Plans, PlanState
+from siaran_router.outbox import Batch, BatchState
+from siaran_router.planning import (
+    Rendered,
+    delivery_id,
+    plan_deliveries,
+    plan_retractions,
+    render_texts,
+)
+from siaran_router.plans import Plan, Plans, PlanState
 from siaran_router.registry import Registry
-from siaran_router.release import Releaser, outcome
+from siaran_router.release import Releaser, Stopped, outcome
 from siaran_router.release_times import release_at
 from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
-#: Texts per channel kind for an announcement (CPU-bound: run in a worker thread).
-Render = Callable[[Announcement, Sequence[str]], dict[str, str]]
+#: Title and text per channel kind for an announcement (CPU-bound: run in a worker thread).
+Render = Callable[[Announcement, Sequence[str]], dict[str, Rendered]]
 
 
 class Fanout:
@@ -71,13 +80,14 @@ class Fanout:
 
         channels = select_channels(a.target, self._registry)
         texts = await asyncio.to_thread(self._render, a, [c.kind for c in channels])
-        tasks = plan_deliveries(accepted, channels, texts, release)
-        by_due: dict[datetime, list[DeliveryPlanned]] = defaultdict(list)
-        for task in tasks:
-            by_due[release(task.region)].append(task)
-        batches = [Batch(a.id, when, a.priority, group) for when, group in sorted(by_due.items())]
+        tasks = plan_deliveries(
+            a, accepted.accepted_at, channels, texts, lambda c: release(c.region)
+        )
+        batches = in_batches(a, tasks, lambda t: release(t.region))
         await self._releaser.hold(batches)
-        await self._plans.plan(a.id, accepted.accepted_at, len(tasks), [b.key for b in batches])
+        await self._plans.plan(
+            a, accepted.accepted_at, [t.channel_id for t in tasks], [b.key for b in batches]
+        )
         self._fanout_channels.record(len(tasks), {"priority": a.priority.value})
         log.info(
             "fanout_planned",
@@ -89,6 +99,53 @@ class Fanout:
         )
         return len(tasks)
 
+    async def on_updated(self, update: AnnouncementUpdated) -> int:
+        """Plan a correction: revision N to the channels revision 1 planned (and the
+        fallbacks used since), with the same delivery ids. Held tasks of older revisions are
+        superseded, never released; held ones keep their release time, the others are due at
+        once. Returns how many tasks (0 for a replay, an older revision or a cancelled plan)."""
+        a, revision = update.announcement, update.revision
+        plan = await self._plans.get(a.id)
+        if plan is None or plan.status is PlanState.CANCELLED or revision <= plan.revision:
+            log.info("correction_skipped", announcement_id=a.id, revision=revision,
+                     planned=plan.revision if plan else None,
+                     status=plan.status.value if plan else None)  # fmt: skip
+            return 0
+        # stop first, then hold, then end the old batches: a failure in between is a
+        # correction done again (the replacements are held under the same keys)
+        stopped = await self._releaser.stop(a.id, below_revision=revision)
+        channels = self._still_enabled(plan, stopped)
+        texts = await asyncio.to_thread(self._render, a, [c.kind for c in channels])
+
+        def due(task_id: str) -> datetime:
+            return stopped.due.get(task_id, update.updated_at)
+
+        tasks = plan_deliveries(
+            a, update.accepted_at, channels, texts, lambda c: due(delivery_id(a.id, c.id)),
+            revision=revision, fallback_of=plan.fallback_channels(),
+        )  # fmt: skip
+        batches = in_batches(a, tasks, lambda t: due(t.delivery_id), revision=revision,
+                             replaces=lambda t: t.delivery_id not in stopped.due)  # fmt: skip
+        await self._releaser.hold(batches)
+        why = f"replaced by revision {revision} before release"
+        await self._emit([], [outcome(t, DeliveryStatus.SUPERSEDED, why) for t in stopped.never])
+        await self._releaser.cancelled(stopped, BatchState.SUPERSEDED)
+        await self._plans.revise(a, revision, len(tasks), [b.key for b in batches])
+        planned = len({*plan.channels, *plan.fallback_channels()})
+        log.info("correction_planned", announcement_id=a.id, revision=revision,
+                 deliveries=len(tasks), superseded=len(stopped.never),
+                 replaced=len(stopped.maybe), skipped=planned - len(channels))  # fmt: skip
+        return len(tasks)
+
+    def _still_enabled(self, plan: Plan, stopped: Stopped) -> list[Channel]:
+        """The plan's channels (first revision and fallbacks, and those of the tasks a
+        plan from before the router kept its channels still holds) that are still there
+        and enabled, as they are configured now."""
+        held = [t.channel_id for t in (*stopped.never, *stopped.maybe)]
+        ids = dict.fromkeys([*plan.channels, *plan.fallback_channels(), *held])
+        found = (self._registry.get(channel_id) for channel_id in ids)
+        return [c for c in found if c is not None and c.enabled]
+
     async def on_cancelled(self, cancelled: AnnouncementCancelled) -> int:
         """Stop held deliveries (reported cancelled) and retract released ones."""
         announcement_id = cancelled.announcement_id
@@ -99,12 +156,18 @@ class Fanout:
         if plan.status is PlanState.CANCELLED:
             return 0
         # produce first, then mark: a failure in between is a cancellation done again
+        stopped = await self.stop(announcement_id)
+        await self._plans.cancel(announcement_id)
+        return stopped
+
+    async def stop(self, announcement_id: str) -> int:
+        """Stop held deliveries (reported cancelled) and retract released ones; returns
+        how many."""
         stopped = await self._releaser.stop(announcement_id)
-        never, maybe = stopped.never, stopped.maybe
+        never, maybe = stopped.unposted(), stopped.to_retract()
         ended = [outcome(t, DeliveryStatus.CANCELLED, "cancelled before release") for t in never]
         await self._emit(plan_retractions(maybe), ended)
-        await self._releaser.cancelled(stopped)
-        await self._plans.cancel(announcement_id)
+        await self._releaser.cancelled(stopped, BatchState.CANCELLED)
         log.info(
             "fanout_cancelled",
             announcement_id=announcement_id,
@@ -112,3 +175,26 @@ class Fanout:
             retractions=len(maybe),
         )
         return len(never) + len(maybe)
+
+
+def in_batches(
+    announcement: Announcement,
+    tasks: Sequence[DeliveryPlanned],
+    due: Callable[[DeliveryPlanned], datetime],
+    *,
+    revision: int = 1,
+    tag: str = "",
+    replaces: Callable[[DeliveryPlanned], bool] = lambda _: False,
+) -> list[Batch]:
+    """An announcement's tasks grouped into outbox batches by release time, earliest
+    first; a batch replaces released tasks when any of its tasks does."""
+    a = announcement
+    by_due: dict[datetime, list[DeliveryPlanned]] = defaultdict(list)
+    for task in tasks:
+        by_due[due(task)].append(task)
+    suffix = tag or (f"~r{revision}" if revision > 1 else "")
+    return [
+        Batch(a.id, when, a.priority, group, revision=revision, tag=suffix,
+              replaces_released=any(replaces(t) for t in group))
+        for when, group in sorted(by_due.items())
+    ]  # fmt: skip

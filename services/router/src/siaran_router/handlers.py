@@ -9,28 +9,53 @@ from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
+    AnnouncementCompleted,
+    AnnouncementUpdated,
     ChannelConfigured,
     ChannelHealthChanged,
     ChannelRemoved,
+    DeliveryCompleted,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS
+from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, RESULTS
+from siaran_shared.logging import get_logger
 from siaran_shared.messaging import dead_letter, decode, subscriber
 from siaran_shared.service import Runtime
 
+from siaran_router.fallbacks import Fallbacks
 from siaran_router.fanout import Fanout
 from siaran_router.health import HealthReports
 from siaran_router.outbox import RANK
 from siaran_router.registry import Registry
 
+log = get_logger(__name__)
+#: What travels on the announcements topic; completions are metrics' news for ingest and
+#: callbacks, read here only so they are not dead-lettered.
+_ANNOUNCEMENT_EVENTS = (
+    AnnouncementAccepted,
+    AnnouncementCancelled,
+    AnnouncementUpdated,
+    AnnouncementCompleted,
+)
 
-def _rank(event: AnnouncementAccepted | AnnouncementCancelled) -> int:
-    """Cancellations first, then announcements by priority (urgent first)."""
+
+def _rank(event: object) -> int:
+    """Cancellations first, then announcements by priority (urgent first), then corrections
+    (after every first revision of the batch, so an announcement's correction never comes
+    before it)."""
     if isinstance(event, AnnouncementCancelled):
         return -1
-    return RANK[event.announcement.priority]
+    if isinstance(event, AnnouncementAccepted):
+        return RANK[event.announcement.priority]
+    return len(RANK)
 
 
-def subscribe(runtime: Runtime, registry: Registry, fanout: Fanout, health: HealthReports) -> None:
+def subscribe(
+    runtime: Runtime,
+    registry: Registry,
+    fanout: Fanout,
+    fallbacks: Fallbacks,
+    health: HealthReports,
+) -> None:
     """Register the router's subscribers on the runtime's broker."""
     broker, source, settings = runtime.broker, runtime.source, runtime.settings
 
@@ -46,16 +71,26 @@ def subscribe(runtime: Runtime, registry: Registry, fanout: Fanout, health: Heal
         if poison:
             await dead_letter(broker, source, poison)
 
-    @subscriber(broker, settings, ANNOUNCEMENTS, max_records=50)
+    # Outcomes share the announcements' consumer: a failure and a cancellation of the same
+    # announcement are never handled at once, and no second group member joins.
+    @subscriber(broker, settings, ANNOUNCEMENTS, RESULTS, max_records=50)
     async def on_announcements(_: Any, msg: KafkaMessage) -> None:
-        records, poison = decode(msg.raw_message, AnnouncementAccepted, AnnouncementCancelled)
+        raws = msg.raw_message
+        records, poison = decode([r for r in raws if r.topic != RESULTS], *_ANNOUNCEMENT_EVENTS)
+        outcomes, unread = decode([r for r in raws if r.topic == RESULTS], DeliveryCompleted)
         for record in sorted(records, key=lambda r: _rank(r.event)):
-            if isinstance(record.event, AnnouncementAccepted):
-                await fanout.on_accepted(record.event)
-            else:
-                await fanout.on_cancelled(record.event)
+            event = record.event
+            if isinstance(event, AnnouncementAccepted):
+                await fanout.on_accepted(event)
+            elif isinstance(event, AnnouncementCancelled):
+                await fanout.on_cancelled(event)
+            elif isinstance(event, AnnouncementUpdated):
+                await fanout.on_updated(event)
+        await fallbacks.on_results([r.event for r in outcomes])
         if poison:
             await dead_letter(broker, source, poison)
+        if unread:  # metrics, the outcomes' reader of record, dead-letters them
+            log.warning("results_unreadable", records=len(unread), reason=unread[0].reason)
 
     # ungrouped like the registry: writes are idempotent (latest state wins) and no group
     # join delays the start

@@ -15,7 +15,12 @@ Counting (`measure`)
     * mastodon: http(s) URLs count 23 as on X (Mastodon's length validator); bare domains
       count as written (Mastodon does not link them); otherwise UTF-16 code units, never
       less than Mastodon's own count.
-    * other unicode kinds: UTF-16 code units (never less than code points or graphemes).
+    * threads: characters, each emoji as its UTF-8 bytes (Threads' own rule); counted here
+      as UTF-16 code units with every emoji code point (and joiner, selector, skin tone)
+      weighing its UTF-8 length instead.
+    * youtube: UTF-8 bytes (the Data API limits `snippet.description` to 5,000 bytes).
+    * other unicode kinds: UTF-16 code units (never less than code points or graphemes;
+      TikTok's "UTF-16 runes").
     * sms: one single message. Text entirely in the GSM 03.38 basic set counts one per
       character and two per extension character (``€[]{}^~|\\`` and form feed), limit 160.
       Text with any other character is sent as UCS-2, where 70 UTF-16 code units fit. To keep
@@ -23,6 +28,8 @@ Counting (`measure`)
       the same 140-byte payload): ``ceil(units * 16 / 7)``, so 70 units measure 160 and 71
       units 163.
     * web, email: no limit (``max_chars`` is `UNLIMITED`); nothing is truncated or dropped.
+    * Titles, where a platform limits them (YouTube 100 characters, a TikTok photo post 90
+      UTF-16 runes), are counted in UTF-16 code units.
     * Unknown kinds use `DEFAULT_LIMIT`: 1000 UTF-16 code units, summary preferred,
       paragraphs kept: conservative enough for any text channel we do not know yet.
 """
@@ -32,7 +39,7 @@ from __future__ import annotations
 import math
 import sys
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
@@ -54,15 +61,20 @@ class PlatformLimit:
     ``max_chars`` is in the platform's own unit (see `measure`); ``counts_links_as`` is the
     length an http(s) URL counts as, or None when URLs count as written; ``keep_paragraphs``
     keeps paragraph and line breaks (False collapses each part to one line); ``x_weighting``
-    counts code points with X's weights.
+    counts code points with X's weights; ``hashtags_max`` is how many hashtags a post may
+    carry (None: no rule); ``title_max`` the length of a separate title in UTF-16 code units
+    (None: the title is sent as written); ``forbidden`` characters the platform refuses.
     """
 
     max_chars: int
     prefer_summary: bool
     counts_links_as: int | None
-    encoding: Literal["unicode", "sms"]
+    encoding: Literal["unicode", "sms", "utf8", "threads"]
     keep_paragraphs: bool = True
     x_weighting: bool = False
+    hashtags_max: int | None = None
+    title_max: int | None = None
+    forbidden: str = ""
 
 
 LIMITS: Mapping[str, PlatformLimit] = MappingProxyType(
@@ -70,11 +82,18 @@ LIMITS: Mapping[str, PlatformLimit] = MappingProxyType(
         "x": PlatformLimit(280, True, _URL_WEIGHT, "unicode", False, True),
         "mastodon": PlatformLimit(500, True, _URL_WEIGHT, "unicode"),
         "telegram": PlatformLimit(4096, False, None, "unicode"),
-        "instagram": PlatformLimit(2200, True, None, "unicode"),
+        # IG User Media `caption`: at most 2,200 characters and 30 hashtags
+        "instagram": PlatformLimit(2200, True, None, "unicode", hashtags_max=30),
+        # Threads: text posts up to 500 characters, emoji counted as their UTF-8 bytes
+        "threads": PlatformLimit(500, True, None, "threads"),
+        # the documented length of a Facebook post
         "facebook": PlatformLimit(63206, False, None, "unicode"),
         "whatsapp": PlatformLimit(1024, True, None, "unicode"),
+        # TikTok video post: `post_info.title` is the caption, up to 2,200 UTF-16 runes
         "tiktok": PlatformLimit(2200, True, None, "unicode"),
-        "youtube": PlatformLimit(5000, False, None, "unicode"),
+        # YouTube videos.insert: `snippet.description` up to 5,000 bytes, `snippet.title` up
+        # to 100 characters, neither may contain < or >
+        "youtube": PlatformLimit(5000, False, None, "utf8", title_max=100, forbidden="<>"),
         "sms": PlatformLimit(160, True, None, "sms", False),
         "email": PlatformLimit(UNLIMITED, False, None, "unicode"),
         "web": PlatformLimit(UNLIMITED, False, None, "unicode"),
@@ -82,20 +101,31 @@ LIMITS: Mapping[str, PlatformLimit] = MappingProxyType(
 )
 
 DEFAULT_LIMIT = PlatformLimit(1000, True, None, "unicode")
+#: TikTok photo post (`content/init`): `description` up to 4,000 UTF-16 runes, `title` 90.
+TIKTOK_PHOTO = PlatformLimit(4000, True, None, "unicode", title_max=90)
+_UNITS = {
+    "sms": "GSM-7 septets",
+    "utf8": "UTF-8 bytes",
+    "threads": "characters (emoji: their UTF-8 bytes)",
+}
 
 
-def limit_for(kind: str) -> PlatformLimit:
-    """The limit of a channel kind; `DEFAULT_LIMIT` for a kind this module does not know."""
-    return LIMITS.get(kind.strip().lower(), DEFAULT_LIMIT)
+def limit_for(kind: str, media: Iterable[str] = ()) -> PlatformLimit:
+    """The limit of a channel kind for an announcement with media of these types
+    (a TikTok post is a video post when there is a video, else a photo post);
+    `DEFAULT_LIMIT` for a kind this module does not know."""
+    kind = kind.strip().lower()
+    types = set(media)
+    if kind == "tiktok" and "image" in types and "video" not in types:
+        return TIKTOK_PHOTO
+    return LIMITS.get(kind, DEFAULT_LIMIT)
 
 
 def unit_of(limit: PlatformLimit) -> str:
     """What `measure_with` counts for a platform with this limit, in words."""
-    if limit.encoding == "sms":
-        return "GSM-7 septets"
     if limit.x_weighting:
         return "weighted characters"
-    return "UTF-16 code units"
+    return _UNITS.get(limit.encoding, "UTF-16 code units")
 
 
 # --------------------------------------------------------------------------- counting
@@ -136,6 +166,22 @@ def _x_weight(text: str) -> int:
     return len(text) + len(_X_HEAVY.findall(text))
 
 
+def _utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+# Emoji code points and the ones that build emoji sequences (ZWJ, variation selectors, skin
+# tones, tags, regional indicators); ASCII keycap bases (digits, # and *) are plain text.
+_EMOJI = _rx.compile(r"[\p{Extended_Pictographic}\p{Emoji_Component}]")
+
+
+def _threads_length(text: str) -> int:
+    extra = sum(
+        _utf8_bytes(char) - _utf16_units(char) for char in _EMOJI.findall(text) if char > "\x7f"
+    )
+    return _utf16_units(text) + extra
+
+
 def sms_encoding(text: str) -> Literal["gsm7", "ucs2"]:
     """The alphabet a single SMS with this text is sent in."""
     for char in text:
@@ -151,8 +197,11 @@ def _sms_length(text: str) -> int:
     return math.ceil(_utf16_units(text) * 16 / 7)
 
 
+_COUNTS: Mapping[str, Callable[[str], int]] = {"utf8": _utf8_bytes, "threads": _threads_length}
+
+
 def _unicode_length(limit: PlatformLimit, text: str) -> int:
-    count: Callable[[str], int] = _x_weight if limit.x_weighting else _utf16_units
+    count = _x_weight if limit.x_weighting else _COUNTS.get(limit.encoding, _utf16_units)
     link_weight = limit.counts_links_as
     if link_weight is None:
         return count(text)

@@ -6,10 +6,12 @@ knows how batches are stored; the release loop and the fan-out call its transiti
 
     held ──claim──▶ releasing ──release──▶ released
       │                 │  └──renew (sent so far, lease)──┘
-      └────stop─────────┴──▶ cancelling ──cancel──▶ cancelled
+      └────stop─────────┴──▶ cancelling ──cancel──▶ cancelled (or superseded)
 
 `stop` comes first in a cancellation and `cancel` after its outcomes are produced, so a
 cancellation that fails in between finds its batches still `cancelling` and is done again.
+A correction stops the batches of older revisions the same way, holds the new revision's
+batches, and ends the old ones `superseded`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class BatchState(StrEnum):
     RELEASED = "released"
     CANCELLING = "cancelling"
     CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"  # a correction's batches replaced it
+
+
+FINAL = frozenset({BatchState.CANCELLED, BatchState.SUPERSEDED})
 
 
 @dataclass
@@ -55,10 +61,15 @@ class Batch:
     due: datetime
     priority: Priority
     tasks: list[DeliveryPlanned] = field(default_factory=list)
+    revision: int = 1
+    #: what tells this batch from the announcement's others due at the same time
+    tag: str = ""
+    #: its tasks replace tasks perhaps released already: a cancellation retracts them
+    replaces_released: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.announcement_id}@{stamp(self.due)}"
+        return f"{self.announcement_id}@{stamp(self.due)}{self.tag}"
 
 
 class HeldBatch(BaseModel):
@@ -81,6 +92,8 @@ class HeldBatch(BaseModel):
     final_at: str | None = None  # released or cancelled: retention counts from here
     #: the announcement's trace, for a release after a restart
     trace: dict[str, str] | None = None
+    revision: int = 1
+    replaces_released: bool = False
 
 
 class Batches:
@@ -161,7 +174,7 @@ class Batches:
         (a batch stopped before and not yet cancelled: the state it had then), or None
         when it is cancelled already."""
         while True:
-            if batch.status is BatchState.CANCELLED:
+            if batch.status in FINAL:
                 return None
             if batch.status is BatchState.CANCELLING:
                 return batch.was or BatchState.RELEASED
@@ -176,11 +189,12 @@ class Batches:
                 return None
             batch = HeldBatch.model_validate(doc)
 
-    async def cancel(self, key: str) -> None:
-        """A stopped batch's outcomes and retractions are produced: it is cancelled."""
+    async def cancel(self, key: str, state: BatchState = BatchState.CANCELLED) -> None:
+        """A stopped batch's outcomes and retractions (or its replacements) are produced:
+        it ends `state` (cancelled or superseded)."""
         final = stamp(utcnow())
         if await self._batches.update(
-            key, {"status": BatchState.CANCELLED.value, "final_at": final},
+            key, {"status": state.value, "final_at": final},
             where={"status": BatchState.CANCELLING.value},
         ):  # fmt: skip
             await self._final_pieces(key, final)
@@ -220,6 +234,8 @@ def _held(batch: Batch) -> dict[str, Any]:
         size=len(batch.tasks),
         pieces=-(-len(batch.tasks) // PIECE),
         trace=trace_carrier(batch.announcement_id),
+        revision=batch.revision,
+        replaces_released=batch.replaces_released,
     )
     # times as fixed-width UTC strings, whose order the store's comparisons follow
     return record.model_dump(mode="json", exclude_none=True) | {"due": stamp(batch.due)}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from siaran_shared.events import (
     Announcement,
-    AnnouncementAccepted,
     Channel,
     DeliveryAction,
     DeliveryPlanned,
@@ -23,46 +23,71 @@ def delivery_id(announcement_id: str, channel_id: str) -> str:
     return f"{announcement_id}:{channel_id}"
 
 
-def render_texts(announcement: Announcement, kinds: Iterable[str]) -> dict[str, str]:
-    """The text of `announcement` for each channel kind, rendered once per distinct limit.
+class Rendered(NamedTuple):
+    """What channels of one kind are sent: the title and the text, each within the
+    platform's limits."""
+
+    title: str
+    text: str
+
+
+def render_title(limit: PlatformLimit, title: str) -> str:
+    """The title as a platform with a title limit takes it (cut at a word with an ellipsis,
+    refused characters replaced); as written elsewhere."""
+    if limit.title_max is None:
+        return title
+    of_title = PlatformLimit(limit.title_max, False, None, "unicode", keep_paragraphs=False,
+                             forbidden=limit.forbidden)  # fmt: skip
+    return render_with(of_title, title=title, body="", summary=None, link=None, hashtags=())
+
+
+def render_texts(announcement: Announcement, kinds: Iterable[str]) -> dict[str, Rendered]:
+    """What `announcement` is for each channel kind, rendered once per distinct limit.
 
     CPU-bound (tens of milliseconds for a long body to a short platform): the fan-out runs
     it in a worker thread so the consumer's heartbeats and the release loop keep running.
     """
     a = announcement
-    by_limit: dict[PlatformLimit, str] = {}
+    media = [m.type for m in a.media]
+    by_limit: dict[PlatformLimit, Rendered] = {}
     texts = {}
     for kind in set(kinds):
-        limit = limit_for(kind)
-        text = by_limit.get(limit)
-        if text is None:  # kinds with the same limits (web and email, ...) share one render
-            text = by_limit[limit] = render_with(
+        limit = limit_for(kind, media)
+        rendered = by_limit.get(limit)
+        if rendered is None:  # kinds with the same limits (web and email, ...) share one render
+            text = render_with(
                 limit, title=a.title, body=a.body, summary=a.summary, link=a.link,
                 hashtags=a.hashtags,
             )  # fmt: skip
-        texts[kind] = text
+            rendered = by_limit[limit] = Rendered(render_title(limit, a.title), text)
+        texts[kind] = rendered
     return texts
 
 
 def plan_deliveries(
-    accepted: AnnouncementAccepted,
+    announcement: Announcement,
+    accepted_at: datetime,
     channels: Sequence[Channel],
-    texts: Mapping[str, str],
-    release: Callable[[str], datetime] | None = None,
+    texts: Mapping[str, Rendered],
+    release: Callable[[Channel], datetime] | None = None,
+    *,
+    revision: int = 1,
+    fallback_of: Mapping[str, str] | None = None,
 ) -> list[DeliveryPlanned]:
-    """One task per channel, with the text `texts` holds for its kind.
+    """One task per channel, with the title and text `texts` holds for its kind.
 
-    `release` maps a region to when its deliveries are due; a later time than acceptance
-    becomes the task's `not_before`.
+    `release` maps a channel to when its delivery is due; a later time than acceptance
+    becomes the task's `not_before`. `fallback_of` maps the channels that stand in for a
+    failed delivery to that delivery's id.
     """
-    a = accepted.announcement
+    a = announcement
+    fallbacks = fallback_of or {}
     tasks = []
     for channel in channels:
-        text = texts[channel.kind]
         not_before = a.publish_at
         if release is not None:
-            due = release(channel.region)
-            not_before = due if due > accepted.accepted_at else a.publish_at
+            due = release(channel)
+            not_before = due if due > accepted_at else a.publish_at
         tasks.append(
             DeliveryPlanned(
                 delivery_id=delivery_id(a.id, channel.id),
@@ -74,15 +99,17 @@ def plan_deliveries(
                 endpoint=channel.endpoint,
                 secret=channel.secret,
                 rate_per_minute=channel.rate_per_minute,
-                title=a.title,
-                text=text,
+                title=texts[channel.kind].title,
+                text=texts[channel.kind].text,
                 link=a.link,
                 hashtags=a.hashtags,
                 priority=a.priority,
                 media=a.media,
-                accepted_at=accepted.accepted_at,
+                accepted_at=accepted_at,
                 not_before=not_before,
                 expires_at=a.expires_at,
+                revision=revision,
+                fallback_of=fallbacks.get(channel.id),
             )
         )
     return tasks

@@ -1,5 +1,6 @@
-"""What the router planned for each announcement: a replay plans nothing twice, and a
-cancellation knows whether there is anything to stop. The only place that knows how
+"""What the router planned for each announcement: a replay plans nothing twice, a
+cancellation knows whether there is anything to stop, a correction knows the channels of
+the first revision and a failure the announcement's fallback. The only place that knows how
 plans are stored."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
-from siaran_shared.events import utcnow
+from siaran_shared.events import Announcement, utcnow
 from siaran_shared.store import Collection
 
 
@@ -18,8 +19,19 @@ class PlanState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class FellBack(BaseModel):
+    """A region's fallback: the failed delivery it replaced and the channels it used."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    region: str
+    of: str
+    channels: tuple[str, ...] = ()
+
+
 class Plan(BaseModel):
-    """One announcement's fan-out: how many deliveries, in which release batches."""
+    """One announcement's fan-out: how many deliveries, in which release batches, to which
+    channels, at which revision."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -29,6 +41,20 @@ class Plan(BaseModel):
     accepted_at: datetime | None = None
     deliveries: int = 0
     batches: tuple[str, ...] = ()
+    revision: int = 1
+    #: the latest revision planned (its content renders fallbacks and carries `fallback`)
+    announcement: Announcement | None = None
+    #: the channels revision 1 planned, in order (corrections go to the same ones)
+    channels: tuple[str, ...] = ()
+    #: the fallbacks used, at most one per region
+    fallbacks: tuple[FellBack, ...] = ()
+
+    def fell_back_in(self, region: str) -> bool:
+        return any(f.region == region for f in self.fallbacks)
+
+    def fallback_channels(self) -> dict[str, str]:
+        """Channel id -> the failed delivery id its fallback task replaces."""
+        return {c: f.of for f in self.fallbacks for c in f.channels}
 
 
 class Plans:
@@ -42,19 +68,44 @@ class Plans:
         return None if doc is None else Plan.model_validate(doc)
 
     async def plan(
-        self, announcement_id: str, accepted_at: datetime, deliveries: int, batches: Sequence[str]
+        self,
+        announcement: Announcement,
+        accepted_at: datetime,
+        channels: Sequence[str],
+        batches: Sequence[str],
     ) -> Plan:
-        """Record that an announcement was fanned out."""
+        """Record that an announcement was fanned out (revision 1)."""
         plan = Plan(
-            id=announcement_id,
+            id=announcement.id,
             status=PlanState.PLANNED,
             planned_at=utcnow(),
             accepted_at=accepted_at,
-            deliveries=deliveries,
+            deliveries=len(channels),
             batches=tuple(batches),
+            announcement=announcement,
+            channels=tuple(channels),
         )
-        await self._plans.put(announcement_id, plan.model_dump(mode="json", exclude_none=True))
+        await self._plans.put(announcement.id, plan.model_dump(mode="json", exclude_none=True))
         return plan
+
+    async def revise(
+        self, announcement: Announcement, revision: int, deliveries: int, batches: Sequence[str]
+    ) -> bool:
+        """Record that a correction was planned (unless the plan was cancelled meanwhile)."""
+        changes = {
+            "revision": revision,
+            "announcement": announcement.model_dump(mode="json", exclude_none=True),
+            "deliveries": deliveries,
+            "batches": list(batches),
+        }
+        where = {"status": PlanState.PLANNED.value}
+        return await self._plans.update(announcement.id, changes, where=where)
+
+    async def fell_back(self, plan: Plan, fallback: FellBack) -> None:
+        """Record a region's fallback (read, changed, written: the results of an announcement
+        are consumed by one consumer, in order)."""
+        fallbacks = [f.model_dump(mode="json") for f in (*plan.fallbacks, fallback)]
+        await self._plans.update(plan.id, {"fallbacks": fallbacks})
 
     async def cancel(self, announcement_id: str) -> None:
         """Mark a plan cancelled; an announcement cancelled before it was planned gets a

@@ -21,8 +21,8 @@ from pydantic import (
 from siaran_shared.events import Announcement, Channel
 from siaran_shared.regions import NATIONAL, regions
 
-from siaran_router.limits import UNLIMITED, limit_for, measure, unit_of
-from siaran_router.planning import render_texts
+from siaran_router.limits import UNLIMITED, PlatformLimit, limit_for, measure_with, unit_of
+from siaran_router.planning import Rendered, render_texts, render_title
 from siaran_router.registry import Registry
 from siaran_router.render import render_with
 from siaran_router.targeting import select_channels
@@ -36,11 +36,17 @@ class KindPreview(BaseModel):
     """The text channels of one kind would receive."""
 
     channels: int = Field(description="Channels of this kind the target matches.")
+    title: str = Field(description="Exactly the title each of them is sent.")
     text: str = Field(description="Exactly the text each of them is sent.")
     length: int = Field(description="The text's length as the platform counts it.")
     limit: int | None = Field(description="The platform's limit; null when there is none.")
     unit: str = Field(description="What length and limit count.", examples=["weighted characters"])
-    truncated: bool = Field(description="Whether text, link or hashtags were cut to fit.")
+    title_limit: int | None = Field(
+        None, description="The platform's title limit in UTF-16 code units; null: none."
+    )
+    truncated: bool = Field(
+        description="Whether title, text, link or hashtags were cut (or dropped) to fit."
+    )
 
 
 class PreviewWarning(BaseModel):
@@ -81,32 +87,42 @@ def _scheme(channel: Channel) -> str:
     return urlsplit(channel.endpoint).scheme.lower()
 
 
-def _truncated(announcement: Announcement, kind: str, text: str) -> bool:
-    """Whether `text` lost anything to the limit: the render without one differs."""
-    limit = limit_for(kind)
-    if limit.max_chars == UNLIMITED:
-        return False
+def _truncated(announcement: Announcement, limit: PlatformLimit, shown: Rendered) -> bool:
+    """Whether anything was lost to the limits: the render without them differs."""
     a = announcement
+    if shown.title != render_title(_without_title_limit(limit), a.title):
+        return True
+    if limit.max_chars == UNLIMITED and limit.hashtags_max is None:
+        return False
     whole = render_with(
-        dataclasses.replace(limit, max_chars=UNLIMITED), title=a.title, body=a.body,
-        summary=a.summary, link=a.link, hashtags=a.hashtags,
+        dataclasses.replace(limit, max_chars=UNLIMITED, hashtags_max=None), title=a.title,
+        body=a.body, summary=a.summary, link=a.link, hashtags=a.hashtags,
     )  # fmt: skip
-    return whole != text
+    return whole != shown.text
+
+
+def _without_title_limit(limit: PlatformLimit) -> PlatformLimit:
+    if limit.title_max is None:
+        return limit
+    return dataclasses.replace(limit, title_max=UNLIMITED)
 
 
 def _by_kind(announcement: Announcement, channels: Sequence[Channel]) -> dict[str, KindPreview]:
     counts = Counter(c.kind for c in channels)
     texts = render_texts(announcement, list(counts))
+    media = [m.type for m in announcement.media]
     out = {}
     for kind in sorted(counts):
-        text, limit = texts[kind], limit_for(kind)
+        shown, limit = texts[kind], limit_for(kind, media)
         out[kind] = KindPreview(
             channels=counts[kind],
-            text=text,
-            length=measure(kind, text),
+            title=shown.title,
+            text=shown.text,
+            length=measure_with(limit, shown.text),
             limit=None if limit.max_chars == UNLIMITED else limit.max_chars,
             unit=unit_of(limit),
-            truncated=_truncated(announcement, kind, text),
+            title_limit=limit.title_max,
+            truncated=_truncated(announcement, limit, shown),
         )
     return out
 

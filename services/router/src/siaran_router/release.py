@@ -41,10 +41,22 @@ class Stopped:
     """An announcement's batches stopped by a cancellation, and their tasks."""
 
     keys: list[str] = field(default_factory=list)
-    #: tasks never released: they end cancelled
+    #: tasks never released: they end cancelled (or superseded)
     never: list[DeliveryPlanned] = field(default_factory=list)
     #: tasks perhaps released: they are retracted
     maybe: list[DeliveryPlanned] = field(default_factory=list)
+    #: never released, but replacing a task of an older revision perhaps released: a
+    #: cancellation retracts them
+    replacing: list[DeliveryPlanned] = field(default_factory=list)
+    #: delivery id -> when it was due, for deliveries no revision of which was released
+    due: dict[str, datetime] = field(default_factory=dict)
+
+    def unposted(self) -> list[DeliveryPlanned]:
+        """Never-released tasks of deliveries no earlier revision of which was released."""
+        return [t for t in self.never if t.delivery_id in self.due]
+
+    def to_retract(self) -> list[DeliveryPlanned]:
+        return [*self.maybe, *self.replacing]
 
 
 @dataclass(frozen=True)
@@ -145,25 +157,36 @@ class Releaser:
                 self._preemption.offer(RANK[batch.priority])
         self._wake.set()
 
-    async def stop(self, announcement_id: str) -> Stopped:
-        """Step one of a cancellation: the loop releases none of the announcement's batches
-        from now on. Batches stopped by an earlier attempt that did not finish are returned
-        again, so a cancellation that failed half-way is done again, not forgotten."""
+    async def stop(self, announcement_id: str, *, below_revision: int | None = None) -> Stopped:
+        """Step one of a cancellation (every batch) or a correction (the batches of older
+        revisions than `below_revision`): the loop releases none of them from now on.
+        Batches stopped by an earlier attempt that did not finish are returned again, so a
+        cancellation that failed half-way is done again, not forgotten."""
         stopped = Stopped()
         for batch in await self._batches.of(announcement_id):
+            if below_revision is not None and batch.revision >= below_revision:
+                continue
             was = await self._batches.stop(batch)
             if was is None:
                 continue
             self._cache.drop(batch.id)
             stopped.keys.append(batch.id)
             tasks = await self._batches.tasks(batch)
-            (stopped.never if was is BatchState.HELD else stopped.maybe).extend(tasks)
+            if was is not BatchState.HELD:
+                stopped.maybe.extend(tasks)
+                continue
+            stopped.never.extend(tasks)
+            if batch.replaces_released:
+                stopped.replacing.extend(tasks)
+            else:
+                stopped.due.update(dict.fromkeys((t.delivery_id for t in tasks), batch.due))
         return stopped
 
-    async def cancelled(self, stopped: Stopped) -> None:
-        """Step two, once the retractions and outcomes of `stopped` are produced."""
+    async def cancelled(self, stopped: Stopped, state: BatchState = BatchState.CANCELLED) -> None:
+        """Step two, once the retractions and outcomes (or the replacements) of `stopped`
+        are produced: its batches end `state`."""
         for key in stopped.keys:
-            await self._batches.cancel(key)
+            await self._batches.cancel(key, state)
 
     async def pending(self) -> int:
         """Deliveries held or being released."""

@@ -19,7 +19,10 @@ Composition
       contains it.
     * Hashtags (``#Tag``, leading ``#`` and inner whitespace removed, duplicates dropped) are
       appended after the link, each only when it fits after the untruncated text; the text is
-      never shortened to make room for hashtags.
+      never shortened to make room for hashtags. On a platform with a hashtag count
+      (Instagram: 30) the hashtags the text already holds count, and the last ones beyond it
+      are dropped whole.
+    * Characters a platform refuses (YouTube: ``<`` and ``>``) become look-alikes (‹ ›).
     * Truncation happens at a word boundary and ends with an ellipsis "…" that is counted;
       trailing spaces and dangling punctuation (``.,;:`` …) before it are dropped. When not even
       the first word fits, the cut falls at a grapheme-cluster boundary (``regex`` ``\\X``), so
@@ -78,6 +81,8 @@ _LINE_BREAKS = str.maketrans(
 )
 _BLANK_LINE = _rx.compile(r"\n[^\S\n]*\n\s*")
 _PUNCTUATION_BEFORE_ELLIPSIS = frozenset(".,;:-–—(/[{&·•|")
+_LOOKALIKES = {"<": "‹", ">": "›"}
+_HASHTAG_IN_TEXT = _rx.compile(r"(?<![\w#&])[#＃]\w+")
 
 
 def _clean(text: str) -> str:
@@ -216,12 +221,15 @@ def render_with(
     separator = "\n\n" if keep_paragraphs else "\n"
     text_of: Callable[[str], str] = _paragraphs if keep_paragraphs else _one_line
 
-    clean_title = _one_line(title)
+    refused = {ord(c): _LOOKALIKES.get(c) for c in limit.forbidden}
+    clean_title = _one_line(title).translate(refused)
     clean_summary = text_of(summary) if summary is not None else ""
     text = clean_summary if limit.prefer_summary and clean_summary else text_of(body)
-    main = separator.join(part for part in (clean_title, text) if part)
+    main = separator.join(part for part in (clean_title, text.translate(refused)) if part)
     clean_link = _normalise_link(link)
-    tags = _normalise_hashtags(hashtags)
+    tags = [tag.translate(refused) for tag in _normalise_hashtags(hashtags)]
+    if limit.hashtags_max is not None:  # those of the text count too
+        tags = tags[: max(0, limit.hashtags_max - len(_HASHTAG_IN_TEXT.findall(main)))]
 
     def fits(candidate: str) -> bool:
         return measure_with(limit, candidate) <= limit.max_chars

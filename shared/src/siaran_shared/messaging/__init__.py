@@ -6,14 +6,21 @@
 - `headers`: CloudEvents binary-mode headers, decoding, trace context, credentials
 - `producer` and `spans`: the one produce path and its span policies
 - `decoding`: consumed records into events, or poison with the reason
-- `dead_letters`: poison to `siaran.dlq.v1`
+- `dead_letters`: poison to `siaran.dlq.v1`, and replays back to the origin topic
 - `admin`: topic creation
 - `lag`: consumer lag measurement
 """
 
 from siaran_shared.messaging.admin import ensure_topics
 from siaran_shared.messaging.broker import Backoff, make_broker, subscriber
-from siaran_shared.messaging.dead_letters import dead_letter, reason_kind
+from siaran_shared.messaging.dead_letters import (
+    Replay,
+    dead_letter,
+    produce_replays,
+    reason_kind,
+    replay,
+    replay_headers,
+)
 from siaran_shared.messaging.decoding import Poison, Record, decode
 from siaran_shared.messaging.headers import ce_headers, decode_headers, trace_context
 from siaran_shared.messaging.options import aiokafka_options, producer_options
@@ -26,6 +33,7 @@ __all__ = [
     "Outgoing",
     "Poison",
     "Record",
+    "Replay",
     "SpanPerContext",
     "aiokafka_options",
     "aiokafka_producer",
@@ -35,9 +43,12 @@ __all__ = [
     "decode_headers",
     "ensure_topics",
     "make_broker",
+    "produce_replays",
     "producer_options",
     "publish_all",
     "reason_kind",
+    "replay",
+    "replay_headers",
     "send_all",
     "subscriber",
     "trace_context",

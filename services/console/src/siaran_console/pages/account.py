@@ -45,8 +45,10 @@ async def signin(request: Request) -> Response:
     target = local_path(text(form, "next"), "/announcements")
     if not key:
         return render(request, "signin.html", 422, error="missing", next=target)
+    backends = backends_of(request)
     try:
-        manages_channels = await backends_of(request).key_manages_channels(key)
+        manages_channels = await backends.key_manages_channels(key)
+        identity = await backends.identity(key)
     except ApiProblem as problem:
         error = "refused" if problem.status in (401, 403) else "unavailable"
         return render(
@@ -59,7 +61,10 @@ async def signin(request: Request) -> Response:
         )
     console = console_of(request)
     token, session = console.sessions.sign_in(
-        request.cookies.get(console.cookie_name), key, manages_channels=manages_channels
+        request.cookies.get(console.cookie_name),
+        key,
+        manages_channels=manages_channels,
+        identity=identity,
     )
     await _local_zone(request, session)
     return redirect(request, target, token=token)

@@ -11,13 +11,14 @@ from fastapi.responses import Response
 from siaran_shared.regions import ZONE_OFFSETS
 
 from siaran_console.backends import ApiProblem
-from siaran_console.forms import text
+from siaran_console.forms import COMPOSE_FIELDS, correction_values, text
 from siaran_console.i18n import translations
 from siaran_console.sessions import Session
 from siaran_console.tiles import list_row, live_view, not_reached, tile_rows
 from siaran_console.web import (
     backends_of,
     checked_form,
+    field_errors,
     key_of,
     problem_page,
     redirect,
@@ -28,6 +29,7 @@ from siaran_console.web import (
 router = APIRouter()
 SignedIn = Annotated[Session, Depends(signed_in)]
 STATES = ("delivering", "complete", "cancelled", "waiting")
+FAILED_SHOWN = 200
 
 
 def since_of(day: str, zone: str) -> str | None:
@@ -77,6 +79,35 @@ async def announcements(request: Request, session: SignedIn) -> Response:
 
 @router.get("/announcements/{announcement_id}")
 async def delivery(request: Request, session: SignedIn, announcement_id: str) -> Response:
+    return await delivery_page(request, session, announcement_id)
+
+
+async def failed_deliveries(
+    request: Request, key: str, announcement_id: str
+) -> tuple[list[dict[str, Any]], ApiProblem | None]:
+    """The failed channels with reasons and attempts (metrics' per-delivery detail); a 404
+    is none yet (not in the ledger), any other refusal is said on the page."""
+    try:
+        answer = await backends_of(request).deliveries(
+            key, announcement_id, status="failed", limit=FAILED_SHOWN
+        )
+    except ApiProblem as problem:
+        return [], None if problem.status == 404 else problem
+    items = answer.get("items", []) if isinstance(answer, dict) else []
+    return [i for i in items if isinstance(i, dict)], None
+
+
+async def delivery_page(
+    request: Request,
+    session: Session,
+    announcement_id: str,
+    *,
+    status: int = 200,
+    correction: ApiProblem | None = None,
+    values: dict[str, Any] | None = None,
+    refusal: str | None = None,
+) -> Response:
+    """An announcement's delivery: live progress, failed channels, correction and cancel."""
     backends = backends_of(request)
     key = key_of(session)
     try:
@@ -89,13 +120,21 @@ async def delivery(request: Request, session: SignedIn, announcement_id: str) ->
         if problem.status != 404:  # 404: accepted, not in the ledger yet
             return problem_page(request, problem)
         report = {"id": announcement_id}
+    failed, failed_problem = await failed_deliveries(request, key, announcement_id)
     return render(
         request,
         "delivery.html",
+        status,
         announcement=announcement,
         view=live_view(report),
         not_reached=not_reached(report),
         rows=tile_rows(),
+        failed=failed,
+        failed_problem=failed_problem,
+        correction=correction,
+        correction_errors=field_errors(correction.details, COMPOSE_FIELDS) if correction else {},
+        values=values or correction_values(announcement),
+        refusal=refusal,
     )
 
 

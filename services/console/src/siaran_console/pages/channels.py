@@ -16,6 +16,7 @@ from siaran_console.i18n import translations
 from siaran_console.scope import province_choices
 from siaran_console.sessions import Session
 from siaran_console.web import (
+    acted,
     backends_of,
     checked_form,
     field_errors,
@@ -167,9 +168,5 @@ async def switch_channel(request: Request, session: SignedIn, channel_id: str) -
 async def delete_channel(request: Request, session: SignedIn, channel_id: str) -> Response:
     await checked_form(request)
     _ = translations(session.locale).gettext
-    try:
-        await backends_of(request).delete_channel(key_of(session), channel_id)
-    except ApiProblem as problem:
-        return problem_page(request, problem)
-    session.flash(_("Channel deleted."))
-    return redirect(request, "/channels")
+    call = backends_of(request).delete_channel(key_of(session), channel_id)
+    return await acted(request, session, call, done=_("Channel deleted."), to="/channels")

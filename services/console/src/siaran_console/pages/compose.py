@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import COMPOSE_FIELDS, PRIORITIES, announcement_body, choices, text
 from siaran_console.i18n import translations
+from siaran_console.previews import PreviewResult, preview_of
 from siaran_console.scope import kinds_in, national, province_choices, regions_in
 from siaran_console.sessions import Session
 from siaran_console.web import (
@@ -60,6 +61,7 @@ async def _page(
     errors: dict[str, list[str]] | None = None,
     problem: ApiProblem | None = None,
     status: int = 200,
+    preview: PreviewResult | None = None,
 ) -> Response:
     values = _values(form)
     if form is not None:
@@ -76,6 +78,7 @@ async def _page(
         national=national(within),
         kinds=kinds,
         priorities=PRIORITIES,
+        preview=preview,
     )
 
 
@@ -84,11 +87,26 @@ async def compose_page(request: Request, session: SignedIn) -> Response:
     return await _page(request, session)
 
 
+@router.post("/compose/preview")
+async def live_preview(request: Request, session: SignedIn) -> Response:
+    """The preview as an HTML fragment, for the compose page's script (as you type)."""
+    form = await checked_form(request)
+    result = await preview_of(backends_of(request), key_of(session), announcement_body(form))
+    return render(request, "preview_fragment.html", preview=result)
+
+
 @router.post("/compose")
 async def compose(request: Request, session: SignedIn) -> Response:
     form = await checked_form(request)
+    action = text(form, "action")
+    body = announcement_body(form)
+    if action == "preview":  # the Preview button, for a browser without JavaScript
+        result = await preview_of(backends_of(request), key_of(session), body)
+        return await _page(request, session, form=form, preview=result)
+    if action == "draft":
+        body["draft"] = True
     try:
-        answer = await backends_of(request).submit(key_of(session), announcement_body(form))
+        answer = await backends_of(request).submit(key_of(session), body)
     except ApiProblem as problem:
         errors = field_errors(problem.details, COMPOSE_FIELDS)
         return await _page(
@@ -100,5 +118,14 @@ async def compose(request: Request, session: SignedIn) -> Response:
             status=problem.status if problem.status < 500 else 503,
         )
     _ = translations(session.locale).gettext
-    session.flash(_("Submitted. Deliveries start now; this page updates by itself."))
+    flash = {
+        "draft": _("Saved as a draft. Nothing is sent until it is submitted."),
+        "pending_approval": _(
+            "Sent for approval: another person with the approve role must approve it."
+        ),
+    }.get(
+        str(answer.get("status")),
+        _("Submitted. Deliveries start now; this page updates by itself."),
+    )
+    session.flash(flash)
     return redirect(request, f"/announcements/{quote(str(answer['id']), safe='')}")

@@ -118,12 +118,42 @@
     });
   }
 
+  function livePreview(section) {
+    // The compose page's preview follows the typing: the form (with its CSRF token) goes to
+    // the console, which asks the router; its answer is server-rendered, escaped HTML.
+    var form = document.getElementById("compose");
+    var target = section.querySelector(".preview-body");
+    if (!form || !target || !window.fetch) { return; }
+    var url = section.getAttribute("data-preview");
+    var timer = null;
+    var sent = 0;
+    function send() {
+      var mine = ++sent;
+      var body = new URLSearchParams(new FormData(form));
+      body.delete("action");
+      section.setAttribute("aria-busy", "true");
+      fetch(url, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (mine !== sent) { return; }
+          section.removeAttribute("aria-busy");
+          if (html !== null) { target.innerHTML = html; }
+        })
+        .catch(function () { section.removeAttribute("aria-busy"); });
+    }
+    function later() { window.clearTimeout(timer); timer = window.setTimeout(send, 400); }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    section.querySelectorAll(".live-preview-note").forEach(function (n) { n.hidden = false; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     // After a refused form, keyboard and screen-reader users start at what to fix.
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
     document.querySelectorAll("[data-live]").forEach(live);
     document.querySelectorAll("input[data-filter]").forEach(search);
+    document.querySelectorAll("[data-preview]").forEach(livePreview);
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (e) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from siaran_publisher.channels import reconnect_reason
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_shared.events import DeliveryPlanned, Media, utcnow
 from siaran_shared.secret_refs import PLACEHOLDER
@@ -110,8 +111,10 @@ def resolve_token(endpoint: str, secrets: Secrets) -> tuple[Account, str]:
 
 
 def delivered(platform: str, post_id: str) -> Attempt:
-    """A post made: the platform's post id, as the outcome records it."""
-    return Attempt(Verdict.DELIVERED, f"{platform} post_id={post_id}", status=200)
+    """A post made: the platform's post id, as the outcome records it (a container's id,
+    `container:ID`, names no post and is left out of the outcome's post_id)."""
+    known = None if post_id.startswith("container:") else post_id
+    return Attempt(Verdict.DELIVERED, f"{platform} post_id={post_id}", 200, post_id=known)
 
 
 def media_required(platform: str) -> Attempt:
@@ -129,14 +132,14 @@ def not_supported(platform: str) -> Attempt:
 
 
 def reconnect(platform: str, message: str) -> Attempt:
-    """The platform says the token expired or was revoked. Status 401 is what the
-    channel-health mechanism reads as "needs reconnect" (outcome.Attempt), whatever HTTP
-    status the platform used (Graph sends code 190 with 400)."""
+    """The platform says the token expired or was revoked (Graph code 190, which it sends
+    with HTTP 400; TikTok `access_token_invalid`; HTTP 401): the channel needs reconnecting
+    (channels.Reconnects), whatever HTTP status the platform used."""
     return Attempt(
         Verdict.PERMANENT,
-        f"{platform} token expired or revoked, save the channel with a new token:"
-        f" {message[:EXCERPT]}",
+        f"{reconnect_reason(platform)} ({platform} said: {message[:EXCERPT]})",
         status=401,
+        token_dead=True,
     )
 
 

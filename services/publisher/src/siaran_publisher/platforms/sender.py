@@ -1,7 +1,9 @@
 """The transport of the native platform schemes (facebook://, instagram://, threads://,
 tiktok://, youtube://): one pooled aiohttp session whose connections resolve through the
-endpoint guard, the channel's token read from the secrets at send time, and each
-platform's module called for a post or a retraction."""
+endpoint guard, the channel's token read from the secrets at send time (or refreshed,
+tokens.py), and each platform's module called for a post, a correction (corrections.py) or
+a retraction. A channel whose token a platform refused is not sent to until it is saved
+again (channels.Reconnects)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,16 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 import aiohttp
+from siaran_publisher.channels import Reconnects
 from siaran_publisher.outcome import Attempt, Verdict
-from siaran_publisher.platforms import facebook, instagram, threads, tiktok, youtube
+from siaran_publisher.platforms import (
+    corrections,
+    facebook,
+    instagram,
+    threads,
+    tiktok,
+    youtube,
+)
 from siaran_publisher.platforms.common import (
     ChannelLineError,
     PlatformError,
@@ -22,6 +32,7 @@ from siaran_publisher.platforms.common import (
     not_supported,
     resolve_token,
 )
+from siaran_publisher.platforms.tokens import Grant, Refresher
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
 from siaran_shared.guard import GuardedResolver, RefusedAddress
 from siaran_shared.secrets import MissingSecret, Secrets
@@ -66,27 +77,56 @@ class PlatformSender:
     guard: GuardedResolver = field(default_factory=GuardedResolver)
     allow: tuple[str, ...] = ()
     read_timeout: float = 30.0
+    #: channels whose token a platform refused, not sent to until saved again
+    reconnects: Reconnects | None = None
+    #: refreshes the access tokens of channels that name a refresh token (TikTok, YouTube)
+    refresher: Refresher | None = None
     _session: aiohttp.ClientSession | None = None
 
     async def send(self, task: DeliveryPlanned) -> Attempt:
+        if self.reconnects and (refusal := await self.reconnects.refusal(task)):
+            return refusal
+        attempt = await self._send(task)
+        if attempt.token_dead and self.reconnects is not None:
+            await self.reconnects.mark(task.channel_id, task.endpoint.split("://", 1)[0].lower())
+            if self.refresher is not None:
+                await self.refresher.vault.expire(task.channel_id)
+        return attempt
+
+    async def _send(self, task: DeliveryPlanned) -> Attempt:
         try:
             account, token = resolve_token(task.endpoint, self.secrets)
+            grant = Grant.of(account, self.secrets)
         except (ChannelLineError, MissingSecret) as exc:
             return Attempt(Verdict.PERMANENT, str(exc))
         module = MODULES[account.scheme]
-        work = Work(task, account, token, await self.session(), self.bases.of(account.scheme),
-                    self.posts, self.allow)  # fmt: skip
         recorded = await self.posts.get(task.delivery_id)
         post_id = recorded.get("post_id")
-        step: Callable[[], Awaitable[Attempt]]
         if task.action is DeliveryAction.RETRACT:
             if not post_id or post_id.startswith("container:"):
                 return not_supported(account.scheme)
-            step = lambda: module.retract(work, post_id)  # noqa: E731
-        elif post_id:  # posted already (recorded before a crash could finish the delivery)
+        elif post_id and task.revision <= int(recorded.get("revision", 1)):
+            # posted already (recorded before a crash could finish the delivery)
             return delivered(account.scheme, post_id)
-        else:
-            step = lambda: module.publish(work)  # noqa: E731
+
+        async def step() -> Attempt:
+            live = token
+            if grant is not None and self.refresher is not None:
+                live = await self.refresher.token(await self.session(), account,
+                                                  task.channel_id, grant)  # fmt: skip
+            work = Work(task, account, live, await self.session(),
+                        self.bases.of(account.scheme), self.posts, self.allow)  # fmt: skip
+            attempt: Attempt
+            if task.action is DeliveryAction.RETRACT:
+                attempt = await module.retract(work, post_id)
+            elif post_id:  # a correction of a post made: edited where the platform can
+                attempt = await corrections.correct(work, module, post_id)
+            else:
+                attempt = await module.publish(work)
+                if attempt.post_id and task.revision > 1:  # a correction posted first
+                    await self.posts.note(task.delivery_id, revision=str(task.revision))
+            return attempt
+
         return await _answered(account.scheme, step)
 
     async def session(self) -> aiohttp.ClientSession:
@@ -110,6 +150,8 @@ async def _answered(platform: str, step: Callable[[], Awaitable[Attempt]]) -> At
         return await step()
     except PlatformError as exc:
         return exc.attempt
+    except (ChannelLineError, MissingSecret) as exc:  # the token key's secret, say
+        return Attempt(Verdict.PERMANENT, str(exc))
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, RefusedAddress):
             return Attempt(Verdict.PERMANENT, f"endpoint refused: {exc.os_error}")

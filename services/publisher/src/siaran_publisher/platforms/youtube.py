@@ -2,8 +2,9 @@
 /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status` with the video's
 metadata, then `PUT` of the bytes to the session URI it answers with in `Location`), the
 video streamed from the announcement's URL to YouTube chunk by chunk, never held whole in
-memory. A retraction is `videos.delete` (`DELETE /youtube/v3/videos?id=`). The token is an
-OAuth access token with the `youtube.upload` scope (and `youtube` to delete).
+memory. A correction is `videos.update` of the snippet; a retraction is `videos.delete`
+(`DELETE /youtube/v3/videos?id=`). The token is an OAuth access token with the
+`youtube.upload` scope (and `youtube` to edit or delete).
 
 The download is bounded: http(s) only, the endpoint safety rules, a video/* type and at
 most MAX_VIDEO_BYTES; the whole send stays inside the transport's time limit."""
@@ -108,6 +109,20 @@ async def open_upload(work: Work, kind: str, size: int) -> URL:
     if not location.is_absolute() or location.origin() != URL(work.base).origin():
         raise PlatformError(refused(NAME, 502, "upload session URI outside the API's origin"))
     return location
+
+
+async def edit(work: Work, post_id: str) -> Attempt:
+    """A correction: `videos.update` (`PUT /youtube/v3/videos?part=snippet`) with the new
+    title and description (the snippet's categoryId must be given again)."""
+    body = {"id": post_id, "snippet": metadata(work)["snippet"]}
+    async with work.session.put(
+        f"{work.base}/youtube/v3/videos", params={"part": "snippet"}, json=body,
+        headers=work.auth, allow_redirects=False,
+    ) as response:  # fmt: skip
+        if response.status != 200:
+            raise await judge(response)
+    return Attempt(Verdict.DELIVERED, f"{NAME} post_id={post_id} edited to revision"
+                   f" {work.task.revision}", 200, post_id=post_id)  # fmt: skip
 
 
 async def retract(work: Work, post_id: str) -> Attempt:

@@ -1,0 +1,154 @@
+"""A local server speaking the platforms' documented APIs (Graph for Facebook and Instagram,
+Threads, TikTok's Content Posting API and OAuth token endpoint, YouTube's Data API with
+resumable uploads, Google's OAuth token endpoint): the unit tests here and the end-to-end
+tests (tests/e2e/test_social.py, tests/faults/test_instagram_crash.py) post to it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from siaran_publisher.platforms.sender import ApiBases
+
+from ..conftest import ScriptedReceiver
+
+TOKEN = "EAAtok+en/secret=1"
+TIKTOK_TOKEN = "/tiktok/v2/oauth/token/"
+GOOGLE_TOKEN = "/google-oauth/token"  # a test value, with characters URLs encode
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(200_000)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    form: dict[str, str]
+    body: Any = None
+
+
+@dataclass
+class Platforms(ScriptedReceiver):
+    """The platforms' APIs on one local port: each answer scripted or as documented."""
+
+    calls: list[Call] = field(default_factory=list)
+    #: (method, path) -> answers (status, json body, headers), used before the default
+    scripted: dict[tuple[str, str], list[tuple[int, dict[str, Any], dict[str, str]]]] = field(
+        default_factory=dict
+    )
+    #: container or publish statuses, in the order the status calls will see them
+    statuses: list[str] = field(default_factory=list)
+    uploaded: int = 0
+    #: the OAuth token endpoints' state: the refresh tokens that still work (rotated on use,
+    #: as TikTok does when `rotate`), how long issued access tokens live, how many issued
+    refresh_tokens: set[str] = field(default_factory=lambda: {"R0"})
+    rotate: bool = True
+    expires_in: int = 3600
+    issued: int = 0
+
+    def bases(self) -> ApiBases:
+        b = self.base
+        return ApiBases(f"{b}/graph/v23.0", f"{b}/threads/v1.0", f"{b}/tiktok", f"{b}/google")
+
+    def reply(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.scripted.setdefault((method, path), []).append((status, body, headers or {}))
+
+    def made(self, method: str, path: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.path == path]
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+        if request.path == "/files/clip.mp4":
+            return web.Response(body=VIDEO, content_type="video/mp4")
+        if request.path.startswith("/files/"):
+            return web.Response(status=404)
+        if request.method == "PUT" and request.path == "/google/upload-session":
+            async for chunk in request.content.iter_any():
+                self.uploaded += len(chunk)
+            return web.json_response({"id": "yt-video-1", "kind": "youtube#video"})
+        form: dict[str, str] = {}
+        body: Any = None
+        if request.content_type == "application/json":
+            body = await request.json()
+        else:
+            form = {k: str(v) for k, v in (await request.post()).items()}
+        self.calls.append(
+            Call(
+                request.method, request.path, dict(request.query), dict(request.headers), form, body
+            )
+        )
+        scripted = self.scripted.get((request.method, request.path))
+        if scripted:
+            status, answer, headers = scripted.pop(0)
+            return web.json_response(answer, status=status, headers=headers)
+        if request.path in (TIKTOK_TOKEN, GOOGLE_TOKEN):
+            return self._refresh(form)
+        return self._documented(request, body)
+
+    def _refresh(self, form: dict[str, str]) -> web.Response:
+        """The OAuth 2.0 refresh grant as TikTok and Google answer it."""
+        if form.get("grant_type") != "refresh_token" or form.get("client_secret") != "CS":
+            error = {"error": "invalid_client", "error_description": "Client auth failed"}
+            return web.json_response(error, status=401)
+        if form.get("refresh_token") not in self.refresh_tokens:
+            error = {"error": "invalid_grant", "error_description": "Token expired or revoked."}
+            return web.json_response(error, status=400)
+        self.issued += 1
+        answer: dict[str, Any] = {"access_token": f"A{self.issued}", "expires_in": self.expires_in,
+                                  "token_type": "Bearer"}  # fmt: skip
+        if self.rotate:
+            self.refresh_tokens = {f"R{self.issued}"}
+            answer |= {"refresh_token": f"R{self.issued}", "refresh_expires_in": 31_536_000}
+        return web.json_response(answer)
+
+    def _documented(self, request: web.Request, body: Any) -> web.StreamResponse:
+        """The success answers the platforms document."""
+        path, method = request.path, request.method
+        if path.startswith("/google/upload/youtube/v3/videos"):
+            return web.Response(headers={"Location": f"{self.base}/google/upload-session"})
+        if path == "/google/youtube/v3/videos" and method == "DELETE":
+            return web.Response(status=204)
+        if path == "/google/youtube/v3/videos" and method == "PUT":  # videos.update
+            return web.json_response({"kind": "youtube#video"} | body)
+        if path.startswith("/tiktok/"):
+            if path.endswith("/status/fetch/"):
+                status = self.statuses.pop(0) if self.statuses else "PUBLISH_COMPLETE"
+                data: dict[str, Any] = {"status": status, "fail_reason": ""}
+                if status == "PUBLISH_COMPLETE":
+                    data["publicaly_available_post_id"] = [7_300_000_000_000_000_001]
+                return _tiktok(data)
+            return _tiktok({"publish_id": "v_pub_url~v2.123"})
+        last = path.rsplit("/", 1)[-1]
+        if method == "DELETE":
+            return web.json_response({"success": True})
+        if method == "GET":  # a container's status
+            field_name = request.query.get("fields", "status_code")
+            status = self.statuses.pop(0) if self.statuses else "FINISHED"
+            return web.json_response({field_name: status, "id": last})
+        ids = {
+            "feed": {"id": "111_222"},
+            "photos": {"id": "333", "post_id": "111_333"},
+            "media": {"id": "ig-container-1"},
+            "media_publish": {"id": "ig-media-1"},
+            "threads": {"id": "th-container-1"},
+            "threads_publish": {"id": "th-post-1"},
+        }
+        if last not in ids:  # POST /{post-id}: a Page post edited
+            return web.json_response({"success": True})
+        return web.json_response(ids[last])
+
+
+def _tiktok(data: dict[str, Any]) -> web.Response:
+    error = {"code": "ok", "message": "", "log_id": "202612010000"}
+    return web.Response(
+        text=json.dumps({"data": data, "error": error}), content_type="application/json"
+    )
