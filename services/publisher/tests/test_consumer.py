@@ -231,3 +231,18 @@ async def test_a_host_answering_at_once_keeps_its_window_a_slow_one_widens_it() 
     assert await _most_at_once(slow_send=-1) > 4  # every send slow: the window grows
     # every send slow, but the event loop short of time: the CPU is the limit, not the host
     assert await _most_at_once(slow_send=-1, busy_lag=-1) == 4
+
+
+async def test_a_channel_s_records_go_on_in_the_task_that_ended_the_one_before() -> None:
+    tasks: set[asyncio.Task[Any] | None] = set()
+
+    async def handle(raw: Raw) -> None:
+        tasks.add(asyncio.current_task())
+        await asyncio.sleep(0)
+
+    async with pool(handle, concurrency=1, workers=100) as p:
+        for offset in range(50):
+            p.admit(Raw(offset, "ch"))
+        await eventually_settled(p)
+        assert p.offsets[TP].committable() == 50
+    assert len(tasks) == 1  # no task made per record

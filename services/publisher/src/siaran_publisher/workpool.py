@@ -85,6 +85,7 @@ class WorkPool:
         self._unacked: set[asyncio.Future[Any]] = set()  # handled, output not acknowledged
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._taker = False  # a task is ending a record: it takes the next one itself
         #: bytes of the records held (fetched, not finished), what the consumer bounds
         self.held_bytes = 0
 
@@ -163,7 +164,10 @@ class WorkPool:
             lane.backlog.append(item)
 
     def _to_pool(self, item: Item) -> None:
-        if self._running < self._workers and not self._stopping:
+        if self._taker:  # the task that just finished a record takes this one on
+            self._taker = False
+            self._ready.appendleft(item)
+        elif self._running < self._workers and not self._stopping:
             self._running += 1
             task = asyncio.create_task(self._work(item))
             self._tasks.add(task)
@@ -209,7 +213,11 @@ class WorkPool:
                     await self._one(item)
                 finally:
                     self._widen(item, loop.time() - started)
-                    self._ended(item)
+                    self._taker = True  # a record its end frees goes on in this task
+                    try:
+                        self._ended(item)
+                    finally:
+                        self._taker = False
                 item = self._ready.popleft() if self._ready and not self._stopping else None
         finally:
             self._running -= 1
