@@ -181,6 +181,10 @@ class WorkPool:
         if (seconds > self._slow_send and host.backlog and host.window < self._host_share
                 and self._lag.seconds < self._busy_lag):  # fmt: skip
             host.window += 1
+            if host.window & (host.window - 1) == 0:  # at 128, 256, …; never the host's
+                # name: an Apprise URL's "host" may be a token
+                lag_ms = round(self._lag.seconds * 1000, 1)
+                log.info("host_window_widened", window=host.window, lag_ms=lag_ms)
             host.running += 1
             self._to_pool(host.backlog.popleft())
 
