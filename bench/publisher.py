@@ -12,6 +12,8 @@ siaran.deliveries.v1 and measures, per scenario:
 - limited: the same, to a receiver that answers 429 + Retry-After: 1 beyond `--limit`
   requests/s (all paths together);
 - paced: `--paced-rate` tasks/s for `--paced-seconds` (light-load latency);
+- slow: every task at once to a receiver answering after a seeded log-normal delay (median
+  150 ms, p99 1.5 s): what the sends in flight decide, not the CPU;
 
 and, as baselines, raw aiohttp posting the same bodies (`--raw-in-flight` in flight, honouring
 Retry-After at the limited receiver) and Apprise `json://` sending the same count directly
@@ -474,20 +476,26 @@ async def main(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as http:
             # warm-up: group join, connections, first claims
             await siaran_run(siaran, http, receiver, "warmup", "fast", 200)
-            for i in range(args.runs):
-                profile = args.profile if i == 0 and not args.profile_limited else None
-                async with profiled(siaran.pid, profile):
-                    emit(await siaran_run(siaran, http, receiver, "fast", "fast", args.count))
-                emit(await raw_run(http, receiver, "fast", "fast", args.count,
+            if "fast" in args.only:
+                for i in range(args.runs):
+                    profile = args.profile if i == 0 and not args.profile_limited else None
+                    async with profiled(siaran.pid, profile):
+                        emit(await siaran_run(siaran, http, receiver, "fast", "fast", args.count))
+                    emit(await raw_run(http, receiver, "fast", "fast", args.count,
+                                       args.raw_in_flight))  # fmt: skip
+            if "slow" in args.only:  # answers after a seeded log-normal delay (distant hosts)
+                emit(await siaran_run(siaran, http, receiver, "slow", "slow", args.count))
+            if "limited" in args.only:
+                async with profiled(siaran.pid, args.profile if args.profile_limited else None):
+                    emit(await siaran_run(siaran, http, receiver, "limited", "limited",
+                                          args.count))  # fmt: skip
+                emit(await raw_run(http, receiver, "limited", "limited", args.count,
                                    args.raw_in_flight))  # fmt: skip
-            async with profiled(siaran.pid, args.profile if args.profile_limited else None):
-                emit(await siaran_run(siaran, http, receiver, "limited", "limited", args.count))
-            emit(await raw_run(http, receiver, "limited", "limited", args.count,
-                               args.raw_in_flight))  # fmt: skip
-            paced = int(args.paced_rate * args.paced_seconds)
-            emit(await siaran_run(siaran, http, receiver, "paced", "fast", paced,
-                                  rate=args.paced_rate))  # fmt: skip
-            if not args.no_apprise:
+            if "paced" in args.only:
+                paced = int(args.paced_rate * args.paced_seconds)
+                emit(await siaran_run(siaran, http, receiver, "paced", "fast", paced,
+                                      rate=args.paced_rate))  # fmt: skip
+            if not args.no_apprise and "fast" in args.only:
                 emit(await apprise_run(http, port, receiver, args.count, args.apprise_in_flight))
             peak = proc_status(siaran.pid)
     finally:
@@ -556,6 +564,11 @@ def parse() -> argparse.Namespace:
     p.add_argument("--paced-seconds", type=float, default=5.0)
     p.add_argument("--no-apprise", action="store_true")
     p.add_argument(
+        "--only", default="fast,slow,limited,paced",
+        help="scenarios to run, comma-separated (slow: a receiver answering after a seeded"
+        " log-normal delay, median 150 ms, p99 1.5 s)",
+    )  # fmt: skip
+    p.add_argument(
         "--env",
         action="append",
         default=[],
@@ -566,7 +579,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--profile-limited", action="store_true",
                    help="with --profile: record the rate-limited run instead")  # fmt: skip
     p.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
-    return p.parse_args()
+    args = p.parse_args()
+    args.only = set(args.only.split(","))
+    return args
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ ENV = {
     "SIARAN_PUBLISHER_SCHEDULE_POLL_SECONDS": "0.1",
     "SIARAN_PUBLISHER_DRAIN_SECONDS": "2",
     "SIARAN_BREAKER_FAILURES": "50",
+    # what a SIGKILL may post twice is bounded by the sends in flight: the bound asserted
+    "SIARAN_PUBLISHER_MAX_IN_FLIGHT": "64",
     "SIARAN_LOG_LEVEL": "WARNING",
 }
 

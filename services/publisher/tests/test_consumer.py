@@ -128,3 +128,121 @@ async def test_records_of_a_revoked_partition_are_left_to_its_new_owner() -> Non
         assert handled == [0]  # the one in hand finished; the waiting one was left
         assert TP not in p.offsets
         assert p.channels_in_progress == 0
+
+
+class Sent(Raw):
+    """A record whose task goes to `host` (the pool asks `host_of`)."""
+
+    def __init__(self, offset: int, channel: str, host: str) -> None:
+        super().__init__(offset, channel)
+        self.host = host
+        self.value = b"x" * 100
+
+
+async def test_a_slow_host_holds_only_its_share_of_the_sends() -> None:
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def handle(raw: Sent) -> None:
+        if raw.host == "slow":
+            await release.wait()
+        done.append(raw.offset)
+
+    p = WorkPool(handle, workers=10, channel_concurrency=4, host_share=3,
+                 host_of=lambda raw: raw.host)  # fmt: skip
+    p.start()
+    try:
+        for offset in range(8):  # eight channels of one slow host
+            p.admit(Sent(offset, f"slow{offset}", "slow"))
+        for offset in range(8, 12):
+            p.admit(Sent(offset, f"fast{offset}", "fast"))
+        await settle()
+        assert p.in_flight == 3  # the slow host's share; its other channels wait
+        assert sorted(done) == [8, 9, 10, 11]  # the other host went on meanwhile
+        release.set()
+        await settle()
+        assert sorted(done) == list(range(12))
+        assert p.offsets[TP].committable() == 12
+        assert p.held_bytes == 0  # every record released
+    finally:
+        await p.stop(drain_seconds=0)
+
+
+async def test_thousands_in_flight_and_no_task_left_when_idle() -> None:
+    release = asyncio.Event()
+    running = 0
+
+    async def handle(raw: Raw) -> None:
+        nonlocal running
+        running += 1
+        await release.wait()
+
+    async with pool(handle, concurrency=1, workers=5000) as p:
+        for offset in range(3000):
+            p.admit(Raw(offset, f"ch{offset}"))
+        await settle()
+        assert running == 3000
+        assert p.in_flight == 3000
+        assert p.held_bytes > 0
+        release.set()
+        await settle()
+        assert p.in_flight == 0
+        assert p.held_bytes == 0
+        assert p.tasks == 0  # a task lives only while a record is handled
+
+
+async def _most_at_once(slow_send: float, busy_lag: float = float("inf")) -> int:
+    """Most records of one host handled at once, 200 of them on distinct channels, its
+    window starting at 4 (a send counts as slow when it took longer than `slow_send`)."""
+    running = most = 0
+
+    async def handle(raw: Sent) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        running -= 1
+
+    p = WorkPool(handle, workers=1000, channel_concurrency=4, host_share=500,
+                 host_of=lambda raw: raw.host, host_window=4, slow_send=slow_send,
+                 busy_lag=busy_lag)  # fmt: skip
+    p.start()
+    try:
+        for offset in range(200):
+            p.admit(Sent(offset, f"ch{offset}", "host"))
+        await eventually_settled(p)
+        assert p.offsets[TP].committable() == 200
+    finally:
+        await p.stop(drain_seconds=0)
+    return most
+
+
+async def eventually_settled(p: WorkPool) -> None:
+    for _ in range(2000):
+        if p.in_flight == 0 and p.tasks == 0 and p.held_bytes == 0:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("records left in the pool")
+
+
+async def test_a_host_answering_at_once_keeps_its_window_a_slow_one_widens_it() -> None:
+    assert await _most_at_once(slow_send=3600) == 4  # never slow: a few reused connections
+    assert await _most_at_once(slow_send=-1) > 4  # every send slow: the window grows
+    # every send slow, but the event loop short of time: the CPU is the limit, not the host
+    assert await _most_at_once(slow_send=-1, busy_lag=-1) == 4
+
+
+async def test_a_channel_s_records_go_on_in_the_task_that_ended_the_one_before() -> None:
+    tasks: set[asyncio.Task[Any] | None] = set()
+
+    async def handle(raw: Raw) -> None:
+        tasks.add(asyncio.current_task())
+        await asyncio.sleep(0)
+
+    async with pool(handle, concurrency=1, workers=100) as p:
+        for offset in range(50):
+            p.admit(Raw(offset, "ch"))
+        await eventually_settled(p)
+        assert p.offsets[TP].committable() == 50
+    assert len(tasks) == 1  # no task made per record

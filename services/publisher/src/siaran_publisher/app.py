@@ -40,10 +40,10 @@ from siaran_publisher.channels import CurrentChannels
 from siaran_publisher.claims import INDEXES
 from siaran_publisher.config import publisher_settings
 from siaran_publisher.consumer import ConcurrentConsumer
-from siaran_publisher.records import ResultsProducer, read_task, record_headers
+from siaran_publisher.records import ResultsProducer, host_of, read_task, record_headers
 from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.webhook import outcome_key
-from siaran_publisher.wiring import Delivery, assemble
+from siaran_publisher.wiring import Delivery, assemble, sends_at_once
 
 log = get_logger(__name__)
 
@@ -86,7 +86,7 @@ class Pipeline:
             handled = await self.deliverer.handle(task, headers)
             acked = None
             if handled.results:
-                acked = await self._results.send(
+                acked = self._results.send(
                     [
                         Outgoing(RESULTS, o.announcement_id, o,
                                  event_id=f"{outcome_key(o)}:{o.status}")
@@ -158,8 +158,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         (DELIVERIES, DELIVERIES_RETRY),
         pipeline.process,
         channel_concurrency=config.publisher_channel_concurrency,
-        workers=config.publisher_max_in_flight,
+        workers=sends_at_once(config),
+        host_share=config.publisher_host_concurrency,
+        host_of=host_of,
         max_pending=config.publisher_max_pending,
+        max_held_bytes=int(config.publisher_max_held_mb * 2**20),
         commit_interval=config.publisher_commit_interval_seconds,
         drain_seconds=config.publisher_drain_seconds,
     )

@@ -10,17 +10,30 @@ class PublisherSettings(Settings):
     """Concurrency, retry, circuit-breaker and transport settings of the publisher."""
 
     publisher_max_in_flight: int = Field(
-        64,
+        4096,
         ge=1,
-        description="Sends in progress at once across all channels (the number of workers).",
+        description="Sends in progress at once across all channels (each holds a task and a"
+        " connection; capped below the process's open-file limit).",
     )
     publisher_channel_concurrency: int = Field(
         4, ge=1, description="Sends in progress at once to one channel."
+    )
+    publisher_host_concurrency: int = Field(
+        2048,
+        ge=1,
+        description="Sends in progress at once to one host (a slow host holds its share of"
+        " the sends, never all of them).",
     )
     publisher_max_pending: int = Field(
         250,
         ge=1,
         description="Uncommitted records per partition before fetching from it pauses.",
+    )
+    publisher_max_held_mb: float = Field(
+        64.0,
+        gt=0,
+        description="Memory the records fetched but not finished may take before fetching"
+        " pauses on every partition.",
     )
     publisher_commit_interval_seconds: float = Field(
         0.5, gt=0, description="How often finished offsets are committed."

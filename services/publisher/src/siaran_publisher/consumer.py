@@ -17,7 +17,7 @@ from siaran_shared.logging import get_logger
 from siaran_shared.messaging import aiokafka_options
 from siaran_shared.settings import Settings
 
-from siaran_publisher.workpool import Handler, WorkPool
+from siaran_publisher.workpool import Handler, HostOf, WorkPool
 
 log = get_logger(__name__)
 
@@ -36,11 +36,19 @@ class ConcurrentConsumer:
         max_pending: int,
         commit_interval: float,
         drain_seconds: float,
+        host_share: int | None = None,
+        host_of: HostOf | None = None,
+        max_held_bytes: int | None = None,
     ) -> None:
         self._settings = settings
         self._topics = topics
-        self._pool = WorkPool(handle, workers=workers, channel_concurrency=channel_concurrency)
+        self._pool = WorkPool(
+            handle, workers=workers, channel_concurrency=channel_concurrency,
+            host_share=host_share, host_of=host_of,
+        )  # fmt: skip
         self._max_pending = max_pending
+        self._max_held = max_held_bytes
+        self._full = False  # every partition paused: the records held reached their bound
         self._commit_interval = commit_interval
         self._drain_seconds = drain_seconds
         self._paused: set[TopicPartition] = set()
@@ -86,9 +94,27 @@ class ConcurrentConsumer:
                     self._paused.add(tp)
                     log.info("partition_paused", topic=tp.topic, partition=tp.partition,
                              pending=offsets.pending)  # fmt: skip
+            self._bound_memory(consumer)
             self._resume_drained(consumer)
 
+    def _bound_memory(self, consumer: AIOKafkaConsumer) -> None:
+        """Pause every partition while the records held (fetched, not finished) take more
+        than their bound in memory; resume below half of it."""
+        if self._max_held is None:
+            return
+        held = self._pool.held_bytes
+        if not self._full and held >= self._max_held:
+            self._full = True
+            log.info("fetching_paused", held_bytes=held, in_flight=self._pool.in_flight)
+        if self._full and held > self._max_held // 2:
+            consumer.pause(*consumer.assignment())  # partitions assigned meanwhile too
+        elif self._full:
+            self._full = False
+            consumer.resume(*(consumer.assignment() - self._paused))
+
     def _resume_drained(self, consumer: AIOKafkaConsumer) -> None:
+        if self._full:
+            return
         for tp in list(self._paused):
             offsets = self._pool.offsets.get(tp)
             if offsets is None or offsets.pending <= self._max_pending // 2:

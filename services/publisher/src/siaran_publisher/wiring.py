@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import resource
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,7 +59,7 @@ def assemble(
         webhooks=WebhookSender(
             connect_timeout=settings.webhook_connect_timeout_seconds,
             read_timeout=settings.webhook_read_timeout_seconds,
-            pool=max(256, settings.publisher_max_in_flight * 2),
+            pool=sends_at_once(settings),
             guard=guard,
         ),
         apprise=AppriseSender(guard),
@@ -90,9 +91,23 @@ def assemble(
     deliverer = Deliverer(
         Publishing(claiming, attempts),
         Retraction(claiming, attempts),
-        slots=asyncio.Semaphore(settings.publisher_max_in_flight),
+        slots=asyncio.Semaphore(sends_at_once(settings)),
     )
     return Delivery(deliverer, claims, channels, breakers, transport, finishing.tally)
+
+
+#: Open files kept for everything but the sends' connections (the store, Kafka, logs).
+RESERVED_FILES = 256
+
+
+def sends_at_once(settings: PublisherSettings) -> int:
+    """SIARAN_PUBLISHER_MAX_IN_FLIGHT, below the process's open-file limit (each send holds
+    a connection: past the limit, sends would fail with EMFILE instead of waiting)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = settings.publisher_max_in_flight
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - RESERVED_FILES))
 
 
 def platform_sender(

@@ -1,11 +1,20 @@
-"""Handling records without head-of-line blocking: a fixed pool of workers, per channel.
+"""Handling records without head-of-line blocking: thousands at once, shared per channel and
+per host.
 
-Records of one channel (the record key) share a small per-channel limit: beyond it they
-wait in the channel's own backlog, not in the workers' queue, so a slow or failing channel
-holds only its own share while the others go on. A record waiting is a record, not a
-task: the pool bounds the tasks. A record counts as finished in its partition's offsets
-only once what handling it produced was acknowledged; one whose output was not is handled
-again (the claims make that harmless).
+A record passes three limits before it is handled: its channel's share (the record key: a
+few at once, the rest wait in the channel's backlog), its host's window (the endpoint's
+host: a slow or unreachable host holds at most its share of the sends, never the pool), and
+the pool's (`workers`: sends at once in all). A host's window starts at `HOST_WINDOW` sends
+and grows by one for each send that took longer than `SLOW_SEND` while more of the host's
+records waited and the event loop had time to spare (its lag below `BUSY_LAG`), up to the
+host's share: a host that answers at once is posted to over a few reused connections, a
+distant one gets as many at once as its latency needs (thousands), and a process short of
+CPU does not add sends that would only wait for it.
+
+A record waiting is a record in a deque, not a task: a task exists only while a record is
+being handled, and ends when nothing is ready. A record counts as finished in its
+partition's offsets only once what handling it produced was acknowledged; one whose output
+was not is handled again (the claims make that harmless).
 """
 
 from __future__ import annotations
@@ -13,12 +22,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import TopicPartition
 from siaran_shared.logging import get_logger
 
+from siaran_publisher.lanes import Item, Lane, LoopLag
 from siaran_publisher.offsets import PartitionOffsets
 
 log = get_logger(__name__)
@@ -26,56 +35,90 @@ log = get_logger(__name__)
 #: Handles a record; returns what to await before the record counts as done, if anything
 #: (the broker's acknowledgement of what handling it produced).
 Handler = Callable[[Any], Awaitable[Awaitable[Any] | None]]
+#: The host a record's send goes to (its share is kept per host); "" when unknown.
+HostOf = Callable[[Any], str]
 #: Waits between attempts at a record whose handling raised (store or broker down).
 REDO_DELAYS = (0.5, 1, 2, 5, 10, 30)
-#: A record to handle, the offsets of the partition it was fetched from, and its channel.
-Item = tuple[PartitionOffsets, Any, str]
-
-
-@dataclass(slots=True)
-class Lane:
-    """One channel's share of the work: `running` of its records are queued for or held by
-    a worker (at most the channel concurrency); the rest wait in `backlog`."""
-
-    running: int = 0
-    backlog: deque[Item] = field(default_factory=deque)
+#: Sends at once to a host before it shows it is slow.
+HOST_WINDOW = 64
+#: A send longer than this (seconds) to a host with records waiting widens its window.
+SLOW_SEND = 0.1
+#: The event loop's lag (seconds, smoothed) above which no window widens: the CPU is the
+#: limit then, not the hosts.
+BUSY_LAG = 0.02
+#: How often the event loop's lag is measured.
+LAG_PROBE = 0.05
+#: What a record held costs beyond its bytes (the record object, its place in the lanes).
+RECORD_OVERHEAD = 600
 
 
 class WorkPool:
-    """Records of the partitions being worked on, handled by `workers` tasks."""
+    """Records of the partitions being worked on, at most `workers` handled at once."""
 
-    def __init__(self, handle: Handler, *, workers: int, channel_concurrency: int) -> None:
+    def __init__(
+        self, handle: Handler, *, workers: int, channel_concurrency: int,
+        host_share: int | None = None, host_of: HostOf | None = None,
+        host_window: int = HOST_WINDOW, slow_send: float = SLOW_SEND,
+        busy_lag: float = BUSY_LAG,
+    ) -> None:  # fmt: skip
         self._handle = handle
         self._workers = workers
-        # a channel's share is always less than the pool: one slow channel never holds
-        # every worker, whatever the settings say
+        # a channel's or a host's share is always less than the pool: one slow channel or
+        # host never holds every send, whatever the settings say
         self._share = max(1, min(channel_concurrency, workers - 1))
+        self._host_share = workers if host_share is None else max(1, min(host_share, workers - 1))
+        self._host_of = host_of
+        # without hosts to tell apart, only the pool's limit applies
+        self._window = min(host_window, self._host_share) if host_of else self._host_share
+        self._slow_send = slow_send
+        self._busy_lag = busy_lag
+        self._lag = LoopLag(LAG_PROBE)
         #: the offsets of each partition being worked on
         self.offsets: dict[TopicPartition, PartitionOffsets] = {}
         self._lanes: dict[str, Lane] = {}
-        self._ready: asyncio.Queue[Item] = asyncio.Queue()
-        self._busy = 0  # workers handling a record right now
-        self._idle = asyncio.Event()  # set whenever no worker is busy
+        self._hosts: dict[str, Lane] = {}
+        self._ready: deque[Item] = deque()  # passed its shares, waiting for the pool
+        self._running = 0  # tasks handling records (at most `workers`)
+        self._busy = 0  # records being handled right now
+        self._idle = asyncio.Event()  # set whenever no record is being handled
         self._idle.set()
         self._unacked: set[asyncio.Future[Any]] = set()  # handled, output not acknowledged
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._taker = False  # a task is ending a record: it takes the next one itself
+        #: bytes of the records held (fetched, not finished), what the consumer bounds
+        self.held_bytes = 0
 
     @property
     def channels_in_progress(self) -> int:
         """Channels with records queued, waiting or being handled."""
         return len(self._lanes)
 
+    @property
+    def in_flight(self) -> int:
+        """Records being handled right now."""
+        return self._busy
+
+    @property
+    def tasks(self) -> int:
+        """Tasks alive (each handling records; none when nothing is ready)."""
+        return len(self._tasks)
+
     def start(self) -> None:
-        """Start the workers."""
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
+        """Ready to handle records (tasks start as records come)."""
+        self._stopping = False
+        self._lag.start()
 
     def admit(self, record: Any) -> None:
-        """Take a fetched record: queue it for a worker, or in its channel's backlog if the
-        channel has its share queued or running already."""
+        """Take a fetched record: it is handled as soon as its channel, its host and the
+        pool have room for it."""
         tp = TopicPartition(record.topic, record.partition)
         offsets = self.offsets.setdefault(tp, PartitionOffsets())
         offsets.started(record.offset)
-        self._enqueue(offsets, record)
+        self.held_bytes += _size(record)
+        channel = record.key.decode(errors="replace") if record.key else ""
+        host = self._host_of(record) if self._host_of is not None else ""
+        self._to_channel(Item(offsets, record, channel, host))
 
     def revoke(self, partitions: set[TopicPartition]) -> None:
         """Partitions leaving us: their unfinished records are left to the new owner."""
@@ -83,8 +126,9 @@ class WorkPool:
             self.offsets.pop(tp, None)
 
     async def stop(self, drain_seconds: float) -> None:
-        """Give records being handled a bounded time to finish, then stop the workers; the
-        rest (also those still queued) stay unfinished and are consumed again."""
+        """Give records being handled a bounded time to finish, then stop; the rest (also
+        those still waiting) stay unfinished and are consumed again."""
+        self._stopping = True
         if self._busy:
             log.info("draining", in_progress=self._busy, seconds=drain_seconds)
             try:
@@ -93,73 +137,140 @@ class WorkPool:
                 log.warning("drain_incomplete", left_uncommitted=self._busy)
         if self._unacked:  # outcomes produced, acknowledgements on their way
             await asyncio.wait(set(self._unacked), timeout=2)
-        for task in self._tasks:
+        self._lag.stop()
+        for task in list(self._tasks):
             task.cancel()
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=2)
+            await asyncio.wait(set(self._tasks), timeout=2)
 
-    def _enqueue(self, offsets: PartitionOffsets, record: Any) -> None:
-        channel = record.key.decode(errors="replace") if record.key else ""
-        lane = self._lanes.get(channel)
+    def _to_channel(self, item: Item) -> None:
+        lane = self._lanes.get(item.channel)
         if lane is None:
-            lane = self._lanes[channel] = Lane()
-        item = (offsets, record, channel)
+            lane = self._lanes[item.channel] = Lane()
         if lane.running < self._share:
             lane.running += 1
-            self._ready.put_nowait(item)
+            self._to_host(item)
         else:
             lane.backlog.append(item)
 
-    def _next_of(self, channel: str) -> None:
-        """A record of `channel` ended: its next waiting record takes the freed share."""
-        lane = self._lanes[channel]
+    def _to_host(self, item: Item) -> None:
+        lane = self._hosts.get(item.host)
+        if lane is None:
+            lane = self._hosts[item.host] = Lane(window=self._window)
+        if lane.running < lane.window:
+            lane.running += 1
+            self._to_pool(item)
+        else:
+            lane.backlog.append(item)
+
+    def _to_pool(self, item: Item) -> None:
+        if self._taker:  # the task that just finished a record takes this one on
+            self._taker = False
+            self._ready.appendleft(item)
+        elif self._running < self._workers and not self._stopping:
+            self._running += 1
+            task = asyncio.create_task(self._work(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            self._ready.append(item)
+
+    def _widen(self, item: Item, seconds: float) -> None:
+        """A slow send to a host whose records wait: one more of them may go at once."""
+        host = self._hosts[item.host]
+        if (seconds > self._slow_send and host.backlog and host.window < self._host_share
+                and self._lag.seconds < self._busy_lag):  # fmt: skip
+            host.window += 1
+            if host.window & (host.window - 1) == 0:  # at 128, 256, …; never the host's
+                # name: an Apprise URL's "host" may be a token
+                lag_ms = round(self._lag.seconds * 1000, 1)
+                log.info("host_window_widened", window=host.window, lag_ms=lag_ms)
+            host.running += 1
+            self._to_pool(host.backlog.popleft())
+
+    def _ended(self, item: Item) -> None:
+        """A record was handled: the next waiting record of its host, then of its channel,
+        takes the freed shares."""
+        host = self._hosts[item.host]
+        if host.backlog:
+            self._to_pool(host.backlog.popleft())
+        else:
+            host.running -= 1
+            if host.running == 0:
+                del self._hosts[item.host]
+        lane = self._lanes[item.channel]
         if lane.backlog:
-            self._ready.put_nowait(lane.backlog.popleft())
+            self._to_host(lane.backlog.popleft())
             return
         lane.running -= 1
         if lane.running == 0:
-            del self._lanes[channel]
+            del self._lanes[item.channel]
 
-    async def _work(self) -> None:
-        while True:
-            offsets, record, channel = await self._ready.get()
-            try:
-                tp = TopicPartition(record.topic, record.partition)
-                if self.offsets.get(tp) is not offsets:
-                    continue  # its partition was revoked meanwhile: the new owner replays it
-                self._busy += 1
-                self._idle.clear()
+    async def _work(self, first: Item) -> None:
+        """Handle records until none is ready; the task ends then (or when cancelled)."""
+        item: Item | None = first
+        try:
+            loop = asyncio.get_running_loop()
+            while item is not None:
+                started = loop.time()
                 try:
-                    acked = await self._handle_until_done(record)
-                    if acked is None:
-                        offsets.finished(record.offset)
-                    else:  # the worker moves on; the offset waits for the acknowledgement
-                        self._finish_when_acked(offsets, record, acked)
+                    await self._one(item)
                 finally:
-                    self._busy -= 1
-                    if self._busy == 0:
-                        self._idle.set()
-            finally:
-                self._next_of(channel)
+                    self._widen(item, loop.time() - started)
+                    self._taker = True  # a record its end frees goes on in this task
+                    try:
+                        self._ended(item)
+                    finally:
+                        self._taker = False
+                item = self._ready.popleft() if self._ready and not self._stopping else None
+        finally:
+            self._running -= 1
 
-    def _finish_when_acked(
-        self, offsets: PartitionOffsets, record: Any, acked: Awaitable[Any]
-    ) -> None:
+    async def _one(self, item: Item) -> None:
+        offsets, record = item.offsets, item.record
+        tp = TopicPartition(record.topic, record.partition)
+        if self.offsets.get(tp) is not offsets:
+            self._release(record)
+            return  # its partition was revoked meanwhile: the new owner replays it
+        self._busy += 1
+        self._idle.clear()
+        try:
+            acked = await self._handle_until_done(record)
+            if acked is None:
+                self._finished(offsets, record)
+            else:  # the task moves on; the offset waits for the acknowledgement
+                self._finish_when_acked(item, acked)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    def _finished(self, offsets: PartitionOffsets, record: Any) -> None:
+        offsets.finished(record.offset)
+        self._release(record)
+
+    def _release(self, record: Any) -> None:
+        self.held_bytes -= _size(record)
+
+    def _finish_when_acked(self, item: Item, acked: Awaitable[Any]) -> None:
         future = asyncio.ensure_future(acked)
         self._unacked.add(future)
+        offsets, record = item.offsets, item.record
 
         def done(f: asyncio.Future[Any]) -> None:
             self._unacked.discard(f)
             error = None if f.cancelled() else f.exception()
             if error is None and not f.cancelled():
-                offsets.finished(record.offset)
+                self._finished(offsets, record)
                 return
             log.warning("output_not_acknowledged", topic=record.topic,
                         partition=record.partition, offset=record.offset,
                         error=type(error).__name__ if error else "cancelled")  # fmt: skip
             tp = TopicPartition(record.topic, record.partition)
             if self.offsets.get(tp) is offsets:  # handled again: the claim says it is done,
-                self._enqueue(offsets, record)  # so only its outcome is produced again
+                self._to_channel(item)  # so only its outcome is produced again
+            else:
+                self._release(record)
 
         future.add_done_callback(done)
 
@@ -177,3 +288,8 @@ class WorkPool:
                               retry_in=delay)  # fmt: skip
                 await asyncio.sleep(delay)
                 attempt += 1
+
+
+def _size(record: Any) -> int:
+    value = getattr(record, "value", None)
+    return RECORD_OVERHEAD + (len(value) if value else 0)
