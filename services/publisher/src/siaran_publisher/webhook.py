@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 from opentelemetry import propagate, trace
@@ -23,6 +22,7 @@ from siaran_shared.events import (
     utcnow,
 )
 from siaran_shared.guard import GuardedResolver, RefusedAddress
+from siaran_shared.retrying import retry_after_seconds
 from siaran_shared.signing import signed_headers
 from yarl import URL
 
@@ -93,19 +93,6 @@ def _parsed(url: str) -> URL:
     """The endpoint as aiohttp's URL, parsed once per endpoint, not once per send; bounded
     above the national registry's size (what one costs in memory: bench/README.md)."""
     return URL(url)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds, from delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 class WebhookSender:
