@@ -28,7 +28,7 @@ run: install  ## start the whole platform locally (bundled broker, SQLite) until
 lint: install  ## ruff check, ruff format --check, mypy strict
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy shared/src services/*/src cli/src
+	$(UV) run --no-sync mypy shared/src services/*/src cli/src bench
 
 format: install  ## apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .

@@ -24,11 +24,12 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from siaran_metrics.ledger import STATUSES, Ledger, Transitions
+from siaran_metrics.ledger import Ledger, Transitions
+from siaran_metrics.ledger_store import Announcements, Deliveries
+from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryState
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
@@ -46,25 +47,20 @@ ANNOUNCEMENT = "national-1"
 
 class RecountingLedger(Ledger):
     """The ledger as it was: after every batch, each announcement touched is recounted from
-    its deliveries (a count of all, then one per status) and the totals replaced."""
+    its deliveries (one grouped count) and the totals replaced."""
 
-    async def _write(self, docs: Mapping[str, dict[str, Any]], transitions: Transitions) -> None:
-        if docs:
-            await self.deliveries.put_many(docs)
-            await self.refresh_totals(d["announcement_id"] for d in docs.values())
+    async def _write(self, transitions: Transitions) -> None:
+        if transitions.records:
+            await self.deliveries.write(transitions.records.values())
+            await self.refresh_totals(r.announcement_id for r in transitions.records.values())
 
     async def refresh_totals(self, announcement_ids: Iterable[str]) -> None:
         ids = sorted(set(announcement_ids))
         known = await self.announcements.get_many(ids)
         for announcement_id in ids:
-            if announcement_id not in known:
-                continue
-            totals = {"planned": await self.deliveries.count({"announcement_id": announcement_id})}
-            for status in STATUSES:
-                totals[status] = await self.deliveries.count(
-                    {"announcement_id": announcement_id, "status": status}
-                )
-            await self.announcements.update(announcement_id, {"totals": totals})
+            if announcement_id in known:
+                totals = await self.deliveries.count(announcement_id)
+                await self.announcements.settle(announcement_id, totals)
 
 
 def national() -> tuple[AnnouncementAccepted, list[DeliveryPlanned], list[DeliveryCompleted]]:
@@ -107,21 +103,20 @@ async def preload(ledger: Ledger, tasks: list[DeliveryPlanned], history: int) ->
     pending deliveries each), as in a metrics store that has been running for a while."""
     for h in range(history):
         announcement_id = f"earlier-{h}"
-        docs = {
-            f"{announcement_id}:{t.channel_id}": {
-                "delivery_id": f"{announcement_id}:{t.channel_id}",
-                "announcement_id": announcement_id,
-                "channel_id": t.channel_id,
-                "region": t.region,
-                "province": t.province,
-                "kind": t.kind,
-                "planned": True,
-                "status": "pending" if n % 100 == 0 else "delivered",
-            }
+        await ledger.deliveries.write(
+            DeliveryRecord(
+                delivery_id=f"{announcement_id}:{t.channel_id}",
+                announcement_id=announcement_id,
+                channel_id=t.channel_id,
+                region=t.region,
+                province=t.province,
+                kind=t.kind,
+                planned=True,
+                status=DeliveryState.PENDING if n % 100 == 0 else DeliveryState.DELIVERED,
+            )
             for n, t in enumerate(tasks)
-        }
-        await ledger.deliveries.put_many(docs)
-        await ledger.announcements.put(announcement_id, {"id": announcement_id})
+        )
+        await ledger.announcements.create([AnnouncementRecord(id=announcement_id)])
 
 
 async def run_once(
@@ -139,8 +134,8 @@ async def run_once(
         await store.connect()
         try:
             ledger = kind(  # the collections and indexes the metrics service declares
-                store.collection("deliveries", indexes=("announcement_id", "status")),
-                store.collection("announcements", indexes=("accepted_at",)),
+                Deliveries(store.collection("deliveries", indexes=("announcement_id", "status"))),
+                Announcements(store.collection("announcements", indexes=("accepted_at",))),
             )
             await preload(ledger, tasks, history)
             t0, cpu0 = time.perf_counter(), time.process_time()
@@ -149,8 +144,9 @@ async def run_once(
                 await ledger.record_planned(tasks[start : start + batch])
                 await ledger.record_outcomes(outcomes[start : start + batch])
             seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            doc = await ledger.announcements.get(ANNOUNCEMENT)
-            return seconds, cpu, (doc or {})["totals"]
+            record = await ledger.announcements.get(ANNOUNCEMENT)
+            totals = record.totals if record is not None else None
+            return seconds, cpu, totals.model_dump() if totals is not None else {}
         finally:
             await store.close()
 

@@ -177,6 +177,20 @@ async def test_submit_approve_and_reject_call_their_routes(fake_api: FakeApi) ->
     assert fake_api.calls[-1].body == {"reason": "data belum diverifikasi"}
 
 
+async def test_cancel_sends_the_reason_and_a_wrong_status_is_shown(fake_api: FakeApi) -> None:
+    fake_api.on("POST", "/v1/announcements/a-1/cancel", (202, {"id": "a-1", "status": "cancelled"}))
+    result = await siaran(fake_api, "cancel", "a-1", "--reason", "salah sasaran")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "a-1 cancelled"
+    assert "retracted where the platform allows it" in result.stderr
+    assert fake_api.calls[-1].body == {"reason": "salah sasaran"}
+    message = "announcement 'a-2' is draft; cancel needs it to be accepted"
+    fake_api.on("POST", "/v1/announcements/a-2/cancel", error(409, "conflict", message))
+    refused = await siaran(fake_api, "cancel", "a-2")
+    assert refused.exit_code == 1
+    assert message in refused.stderr
+
+
 async def test_reject_needs_a_reason(fake_api: FakeApi) -> None:
     missing = await siaran(fake_api, "reject", "a-1")
     assert missing.exit_code == 2
@@ -264,7 +278,7 @@ def paged(items: list[dict[str, Any]], seen: list[Call]) -> Any:
 
 async def test_announcements_list_follows_the_cursor_and_filters(fake_api: FakeApi) -> None:
     items = [{"id": f"a-{n}", "title": f"Judul {n}", "status": "pending_approval",
-              "revision": 1, "submitted_by": "writer",
+              "revision": 1 + (n == 1), "submitted_by": "writer",
               "accepted_at": "2026-01-15T09:00:00+00:00"} for n in range(150)]  # fmt: skip
     seen: list[Call] = []
     fake_api.on("GET", "/v1/announcements", paged(items, seen))
@@ -272,7 +286,8 @@ async def test_announcements_list_follows_the_cursor_and_filters(fake_api: FakeA
                           "--limit", "120")  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
-    assert rows["a-0"] == ["pending_approval", "1", "writer", "2026-01-15 09:00:00", "Judul 0"]
+    assert rows["a-0"] == ["pending_approval", "writer", "2026-01-15 09:00", "Judul 0"]
+    assert rows["a-1"][0] == "pending_approval r2"
     assert "a-119" in rows
     assert "a-120" not in rows
     assert [c.query for c in seen] == [
@@ -322,3 +337,20 @@ async def test_deliveries_of_an_unknown_announcement_exit_non_zero(fake_api: Fak
     result = await siaran(fake_api, "deliveries", "nope")
     assert result.exit_code == 1
     assert "metrics answered 404" in result.stderr
+
+
+async def test_deliveries_show_revisions_and_fallbacks_when_given(fake_api: FakeApi) -> None:
+    items = [{"delivery_id": "a-1:sms-1", "channel_id": "sms-1", "region": "73.03",
+              "kind": "sms", "status": "delivered", "reason": None, "attempts": 2,
+              "revision": 2, "fallback_of": "a-1:x-1"}]  # fmt: skip
+    route = "/v1/announcements/a-1/deliveries"
+    fake_api.on("GET", route, (200, {"items": items, "next_cursor": None}))
+    result = await siaran(fake_api, "deliveries", "a-1")
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.stdout)["sms-1"] == [
+        "73.03", "sms", "delivered", "2", "2", "fallback for a-1:x-1"]  # fmt: skip
+    fake_api.on("GET", route, (200, {"items": [], "next_cursor": None}))
+    none = await siaran(fake_api, "deliveries", "a-1", "--status", "failed")
+    assert none.exit_code == 0
+    assert not none.stdout
+    assert "0 deliveries (status failed)" in none.stderr

@@ -31,6 +31,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: The marks of every browser test: on the real stack and broker, one event loop for the
+#: session; 300 s, not the suite's 120: the first test also starts the stack, and Chromium
+#: shares two cores with it (nothing here asserts speed).
+MARKS = [
+    pytest.mark.e2e,
+    pytest.mark.kafka,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.timeout(300),
+]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
@@ -54,6 +63,8 @@ class Site:
     admin_key: str
     regional_key: str  # province:73 (Sulawesi Selatan)
     receiver: Receiver
+    writer_key: str = ""  # national, role draft: submissions wait for approval
+    editor_key: str = ""  # national, roles draft and approve: approves the others'
 
 
 async def _start_console(stack: RunningStack, home: Path) -> tuple[Child, str]:
@@ -145,9 +156,10 @@ async def announcement_id(site: Site) -> str:
 @pytest_asyncio.fixture(scope=stack_scope, loop_scope="session")
 async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     home = tmp_path_factory.mktemp("siaran-browser")
-    _, regional = KeyRing(Settings(home=home).resolved_api_keys_file).create(
-        "sulsel", "province:73"
-    )
+    ring = KeyRing(Settings(home=home).resolved_api_keys_file)
+    _, regional = ring.create("sulsel", "province:73")
+    _, writer = ring.create("penulis", "national", roles=["draft"])
+    _, editor = ring.create("editor", "national", roles=["draft", "approve"])
     receiver = Receiver()
     await receiver.start()
     stack = await start_stack(home)
@@ -155,7 +167,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     try:
         console, url = await _start_console(stack, home)
         await _register_channels(stack, receiver)
-        yield Site(url, stack, stack.key, regional, receiver)
+        yield Site(url, stack, stack.key, regional, receiver, writer, editor)
     finally:
         if console is not None:
             await console.stop()
@@ -190,23 +202,39 @@ async def context(browser: Browser, site: Site) -> AsyncIterator[BrowserContext]
         await ctx.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(context: BrowserContext) -> AsyncIterator[Page]:
-    """A page that fails the test on any alert() (an XSS that ran) or script error."""
-    tab = await context.new_page()
-    alerts: list[str] = []
-    errors: list[str] = []
+@dataclass
+class Watched:
+    """A tab's alert() calls (an XSS that ran) and script errors, asserted empty at its end."""
+
+    alerts: list[str]
+    errors: list[str]
+
+    def check(self) -> None:
+        assert self.alerts == [], f"a script ran: {self.alerts}"
+        assert self.errors == [], f"page errors: {self.errors}"
+
+
+def watch(tab: Page) -> Watched:
+    """Record alerts and script errors of a tab; confirm() dialogs are accepted."""
+    watched = Watched([], [])
 
     async def on_dialog(dialog: object) -> None:
         from playwright.async_api import Dialog
 
         assert isinstance(dialog, Dialog)
         if dialog.type != "confirm":
-            alerts.append(dialog.message)
+            watched.alerts.append(dialog.message)
         await dialog.accept()
 
     tab.on("dialog", on_dialog)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("pageerror", lambda error: watched.errors.append(str(error)))
+    return watched
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(context: BrowserContext) -> AsyncIterator[Page]:
+    """A page that fails the test on any alert() (an XSS that ran) or script error."""
+    tab = await context.new_page()
+    watched = watch(tab)
     yield tab
-    assert alerts == [], f"a script ran: {alerts}"
-    assert errors == [], f"page errors: {errors}"
+    watched.check()

@@ -9,25 +9,25 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from tests.browser.conftest import DESKTOP, PHONE, Site, announcement_id
+from tests.browser.conftest import DESKTOP, MARKS, PHONE, Site, announcement_id
+from tests.browser.people import dead_letter, submit
 from tests.browser.test_console import sign_in
+from tests.browser.test_screenshots import fill_compose
 
-# 300 s, not the suite's 120: the first test also starts the stack, and Chromium shares two
-# cores with it (nothing here asserts speed).
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.kafka,
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.timeout(300),
-]
+pytestmark = MARKS
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 async def violations(page: Page, path: str) -> list[str]:
     await page.goto(path)
+    return [f"{path}: {v}" for v in await axe_now(page)]
+
+
+async def axe_now(page: Page) -> list[str]:
+    """axe's WCAG A/AA violations of the page as it is now."""
     results = await Axe().run(page, options=WCAG_AA)
     return [
-        f"{path}: {v['id']} ({v['impact']}): {v['help']} at "
+        f"{v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(node["target"]) for node in v["nodes"][:3])
         for v in results.response["violations"]
     ]
@@ -57,16 +57,25 @@ async def test_every_page_passes_axe(
             await page.get_by_label("Bahasa").select_option("en")
             await page.get_by_role("button", name="Terapkan").click()
         announcement = await announcement_id(site)
+        waiting = await submit(site, site.writer_key, title="Menunggu pemeriksaan aksesibilitas")
+        await dead_letter(site, "Pesan dengan kunci salah")
         for path in (
             "/announcements",
             "/compose",
             f"/announcements/{announcement}",
+            f"/announcements/{waiting}",
+            "/approvals",
             "/channels",
             "/channels/new",
             "/channels/browser-73",
             "/coverage",
+            "/admin/keys",
+            "/admin/dead-letters",
         ):
             found += await violations(page, path)
+        await page.goto("/compose")  # with the preview the typing brings
+        await fill_compose(page)
+        found += [f"/compose (preview): {v}" for v in await axe_now(page)]
         regional = await context.new_page()
         await context.clear_cookies()
         await sign_in(regional, site.regional_key)

@@ -8,19 +8,11 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Site, announcement_id
+from tests.browser.conftest import DESKTOP, MARKS, PHONE, Site, announcement_id
 
-# 300 s, not the suite's 120: the first test also starts the stack, and Chromium shares two
-# cores with it (nothing here asserts speed).
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.kafka,
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.timeout(300),
-]
+pytestmark = MARKS
 
 XSS = '"><script>alert(1)</script><img src=x onerror="alert(2)">'
 

@@ -61,11 +61,21 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
 # channel health without a group, the publisher the registry.
 KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ingest": (
-        frozenset({"siaran.inbound.v1"}),
+        # announcements.v1: metrics' completions (announcement.completed.v1) mark the archive
+        frozenset({"siaran.inbound.v1", "siaran.announcements.v1"}),
         frozenset({"siaran.announcements.v1", "siaran.dlq.v1"}),
     ),
     "router": (
-        frozenset({"siaran.announcements.v1", "siaran.channels.v1", "siaran.channel-health.v1"}),
+        # results.v1 in the announcements' consumer (group siaran-router): a permanent failure
+        # plans the announcement's fallback kinds in the region
+        frozenset(
+            {
+                "siaran.announcements.v1",
+                "siaran.results.v1",
+                "siaran.channels.v1",
+                "siaran.channel-health.v1",
+            }
+        ),
         frozenset(
             {"siaran.channels.v1", "siaran.deliveries.v1", "siaran.results.v1", "siaran.dlq.v1"}
         ),
@@ -98,6 +108,17 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset(TOPICS),
     ),
 }
+
+# Services that read secrets by NAME at send time (SIARAN_SECRETS_DIR), and the secret
+# folder each must get: the publisher its channels' tokens and TOKEN_KEY (the Fernet key of
+# refreshed platform tokens), metrics the secrets that sign completion callbacks. Each its own
+# folder (compose) or Secret (Kubernetes): metrics never sees a channel's token.
+SECRET_READERS: dict[str, str] = {
+    "publisher": "siaran-channel-secrets",
+    "metrics": "siaran-callback-secrets",
+}
+#: The Secret holding the publisher's TOKEN_KEY, projected into its secrets folder.
+TOKEN_KEY_SECRET = "siaran-token-key"
 
 # Consumer groups: one per service on Kafka.
 CONSUMER_GROUPS: dict[str, str] = {name: f"siaran-{name}" for name in KAFKA_ACCESS}

@@ -116,6 +116,25 @@ def test_api_clients_reach_only_the_apis_they_call(
         assert not waits_for & {"kafka", "kafka-init", "mongodb", "mongodb-init"}, client
 
 
+def test_services_that_read_secrets_get_their_own_read_only_folder(
+    compose: dict[str, Any], contract: ModuleType
+) -> None:
+    """A signed callback needs metrics' secrets folder (it had none: every signed callback
+    failed for a missing secret); the publisher's holds TOKEN_KEY too. Never the same folder."""
+    sources = {}
+    for name in contract.SECRET_READERS:
+        service = compose["services"][name]
+        folder = service["environment"].get("SIARAN_SECRETS_DIR")
+        assert folder, f"{name} reads secrets by name but has no SIARAN_SECRETS_DIR"
+        [mount] = [v for v in service["volumes"] if v["target"] == folder]
+        assert mount["read_only"] is True, name
+        sources[name] = mount["source"]
+    assert len(set(sources.values())) == len(sources), f"shared secret folders: {sources}"
+    assert compose["services"]["publisher"]["environment"]["SIARAN_TOKEN_KEY_SECRET"]
+    for name in set(contract.SERVICES) - set(contract.SECRET_READERS):
+        assert "SIARAN_SECRETS_DIR" not in compose["services"][name].get("environment", {}), name
+
+
 def test_long_running_services_have_healthchecks_restart_policies_and_limits(
     compose: dict[str, Any], contract: ModuleType
 ) -> None:

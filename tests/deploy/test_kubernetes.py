@@ -172,6 +172,34 @@ def test_files_named_by_settings_are_mounted(overlay: str, rendered: dict[str, D
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_services_that_read_secrets_get_their_own_secret(
+    overlay: str, rendered: dict[str, Docs], contract: ModuleType
+) -> None:
+    """metrics signs callbacks from its own Secret; the publisher's folder also holds
+    TOKEN_KEY from its own Secret, so replacing the channel secrets never drops it."""
+    deployments = of_kind(rendered[overlay], "Deployment")
+    for name, secret in contract.SECRET_READERS.items():
+        deployment = deployments[f"siaran-{name}"]
+        folder = settings_of(rendered[overlay], deployment).get("SIARAN_SECRETS_DIR")
+        assert folder, f"{name} reads secrets by name but has no SIARAN_SECRETS_DIR"
+        [mount] = [m for m in container(deployment)["volumeMounts"] if m["mountPath"] == folder]
+        assert mount.get("readOnly") is True, name
+        [volume] = [
+            v
+            for v in deployment["spec"]["template"]["spec"]["volumes"]
+            if v["name"] == mount["name"]
+        ]
+        sources = volume.get("projected", {}).get("sources", [{"secret": volume.get("secret")}])
+        names = {(s.get("secret") or {}).get("name") or (s.get("secret") or {}).get("secretName")
+                 for s in sources}  # fmt: skip
+        assert secret in names, f"{name}: {names}"
+        if name == "publisher":
+            assert contract.TOKEN_KEY_SECRET in names, names
+        else:
+            assert contract.TOKEN_KEY_SECRET not in names, names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_deployment_has_a_service_and_a_disruption_budget(
     overlay: str, rendered: dict[str, Docs]
 ) -> None:

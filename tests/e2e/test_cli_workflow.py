@@ -1,6 +1,8 @@
 """The editorial workflow through the `siaran` command against the real stack (bundled
 broker, services as processes): a writer previews, drafts and submits; their own approval is
-refused; an editor approves and the channel receives it once; a rejection keeps its reason."""
+refused; an editor approves and the channel receives it once; a rejection keeps its reason;
+the list shows what waits inside a key's scope only; a correction reaches the channel once as
+revision 2; the deliveries name a channel that failed and why."""
 
 from __future__ import annotations
 
@@ -37,10 +39,10 @@ async def siaran(stack: RunningStack, key: str, *args: str) -> Result:
     return await asyncio.to_thread(CliRunner().invoke, app, list(args), None, env)
 
 
-def create_key(stack: RunningStack, name: str, *roles: str) -> str:
+def create_key(stack: RunningStack, name: str, *roles: str, scope: str = "province:73") -> str:
     keys_file = str(stack.stack.config.home / "api-keys.json")
     options = [w for role in roles for w in ("--role", role)]
-    result = CliRunner().invoke(app, ["keys", "create", "--name", name, "--scope", "province:73",
+    result = CliRunner().invoke(app, ["keys", "create", "--name", name, "--scope", scope,
                                       *options, "--keys-file", keys_file])  # fmt: skip
     assert result.exit_code == 0, result.output
     return result.stdout.strip()
@@ -117,7 +119,7 @@ async def test_writer_drafts_submits_own_approval_refused_editor_approves_delive
     assert received.json["data"]["announcement_id"] == ident
 
     shown = await siaran(stack, keys.writer, "announcements", "show", ident)
-    assert status_of(shown) == "accepted", shown.output
+    assert status_of(shown) in ("accepted", "completed"), shown.output
     steps = [line.split() for line in shown.stdout.splitlines() if keys.editor_name in line]
     assert any("approve" in step for step in steps), shown.stdout
     assert keys.writer_name in shown.stdout
@@ -161,3 +163,80 @@ async def test_bad_input_and_a_target_outside_the_scope_are_named(
         assert refused.exit_code == 1, refused.output
         assert "answered 403" in refused.stderr
         assert "31" in refused.stderr
+
+
+async def test_the_list_shows_what_waits_inside_the_key_scope_only(
+    stack: RunningStack, keys: Keys, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    ident = f"cli-{run}"
+    waiting = await siaran(stack, keys.writer, "announce", str(announcement_file(tmp_path, run)))
+    assert waiting.stdout.strip() == f"{ident} pending_approval", waiting.output
+    listed = await siaran(stack, keys.editor, "announcements", "list",
+                          "--status", "pending_approval", "--limit", "500")  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    [row] = [line for line in listed.stdout.splitlines() if ident in line]
+    assert "pending_approval" in row
+    assert keys.writer_name in row
+    jakarta = create_key(stack, f"jakarta-{run}", "approve", scope="province:31")
+    elsewhere = await siaran(stack, jakarta, "announcements", "list", "--limit", "500")
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert ident not in elsewhere.stdout
+
+
+async def test_a_correction_reaches_the_channel_as_revision_2_once(
+    stack: RunningStack, receiver: Receiver, keys: Keys, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    path = await web_channel(stack, receiver, run)
+    file, ident = announcement_file(tmp_path, run), f"cli-{run}"
+    assert (await siaran(stack, keys.writer, "announce", str(file))).exit_code == 0
+    assert (await siaran(stack, keys.editor, "approve", ident)).exit_code == 0
+    await eventually(lambda: receiver.at(path), within=20, what="revision 1")
+    fixed = announcement_file(tmp_path, run, body="Posyandu serentak dibuka hari Minggu.")
+    corrected = await siaran(stack, stack.key, "edit", ident, str(fixed))
+    assert corrected.exit_code == 0, corrected.output
+    assert corrected.stdout.strip() == f"{ident} accepted revision 2"
+    assert "correction published as revision 2" in corrected.stderr
+    await eventually(lambda: len(receiver.at(path)) >= 2, within=20, what="revision 2")
+    first, second = receiver.at(path)
+    assert first.json["type"] == "id.siaran.announcement.published.v1"
+    assert second.json["type"] == "id.siaran.announcement.updated.v1"
+    assert second.headers["Idempotency-Key"] == f"{ident}:cli-{run}:r2"
+    assert "Minggu" in second.json["data"]["text"]
+    again = await siaran(stack, stack.key, "edit", ident, str(fixed))
+    assert "unchanged: revision 2" in again.stderr
+    shown = await siaran(stack, keys.editor, "announcements", "show", ident)
+    assert "2" in [c.strip() for c in shown.stdout.split("│")], shown.stdout
+
+    async def delivered() -> Result | None:
+        result = await siaran(stack, keys.editor, "deliveries", ident)
+        return result if f"cli-{run}" in result.stdout and "delivered" in result.stdout else None
+
+    listing = await eventually(delivered, within=20, what="the delivery in the ledger")
+    [row] = [line for line in listing.stdout.splitlines() if f"cli-{run}" in line]
+    assert "73.03" in row
+    assert "web" in row
+    assert len(receiver.at(path)) == 2, "nothing posted twice"
+
+
+async def test_deliveries_name_the_channel_that_failed_and_why(
+    stack: RunningStack, receiver: Receiver, keys: Keys, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    path = await web_channel(stack, receiver, run)
+    receiver.status_for[path] = [400]
+    file, ident = announcement_file(tmp_path, run), f"cli-{run}"
+    assert (await siaran(stack, stack.key, "announce", str(file))).exit_code == 0
+
+    async def failed() -> Result | None:
+        result = await siaran(stack, keys.editor, "deliveries", ident, "--status", "failed",
+                              "--province", "73", "--kind", "web")  # fmt: skip
+        return result if f"cli-{run}" in result.stdout else None
+
+    listing = await eventually(failed, within=30, what="the failed delivery in the ledger")
+    [row] = [line for line in listing.stdout.splitlines() if f"cli-{run}" in line]
+    assert "failed" in row
+    assert "400" in row
+    other = await siaran(stack, keys.editor, "deliveries", ident, "--status", "delivered")
+    assert f"cli-{run}" not in other.stdout

@@ -13,6 +13,7 @@ from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
     AnnouncementCompleted,
+    Fallback,
     Target,
 )
 from siaran_shared.events.topics import ANNOUNCEMENTS
@@ -130,3 +131,35 @@ async def test_the_deliveries_route_lists_the_failed_channel_with_its_reason_and
     [web] = r.json()["items"]
     assert (web["status"], web["attempts"]) == ("delivered", 1)
     assert web["delivered_at"] is not None
+
+
+async def test_the_callback_counts_the_fallback_a_permanent_failure_brought(
+    stack: RunningStack, receiver: Receiver
+) -> None:
+    """Only x is targeted and it answers 400; the region's web channel gets it as the
+    fallback, and the completion waits for that delivery instead of reporting one failure."""
+    run = uuid.uuid4().hex[:8]
+    await channels(stack, receiver, run)  # web 73.03 answers 2xx, x 73.71 answers 400
+    async with stack.client("router") as router:
+        r = await router.put(
+            f"/v1/channels/cb-fbweb-{run}",
+            json={"region": "73.71", "kind": "web", "name": "web 73.71",
+                  "endpoint": f"{receiver.base}/hooks/cb-fbweb-{run}", "tags": [f"cb-{run}"]},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    event = accepted(receiver, run, 1)
+    only_x = event.announcement.model_copy(
+        update={"target": Target(regencies=("73.71",), kinds=("x",), tags=(f"cb-{run}",)),
+                "fallback": Fallback(kinds=("web",))}
+    )  # fmt: skip
+    await announce(stack, event.model_copy(update={"announcement": only_x}))
+    try:
+        [callback] = await eventually(
+            lambda: receiver.at(f"/callbacks/{run}-1"), within=60, what="the completion callback"
+        )
+    except AssertionError:
+        raise AssertionError(stack.tail(60)) from None
+    data = json.loads(callback.body)["data"]
+    assert len(receiver.at(f"/hooks/cb-fbweb-{run}")) == 1
+    assert (data["planned"], data["delivered"], data["failed"]) == (2, 1, 1)
+    assert data["fallbacks"] == {"planned": 1, "delivered": 1}

@@ -11,17 +11,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 from siaran_shared.events import (
-    Announcement,
-    AnnouncementAccepted,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
     Event,
-    Fallback,
-    Target,
     utcnow,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import DELIVERIES, RESULTS
 from siaran_shared.messaging import ce_headers
 
 from tests.e2e.harness import Receiver, RunningStack, eventually, read_to_end
@@ -79,16 +75,12 @@ async def test_a_region_falls_back_to_its_sms_channel_once(
                       endpoint=receiver.base + paths["marker-sms"], **hook)  # fmt: skip
 
     announcement_id = f"e2e-fallback-{run}"
-    # produced as ingest would (the fallback field reaches the router whoever accepts it)
-    accepted = AnnouncementAccepted(
-        announcement=Announcement(
-            id=announcement_id, title="Banjir", body="Warga diminta mengungsi.",
-            target=Target(regencies=(REGION,), kinds=("web", "x"), tags=(run,)),
-            fallback=Fallback(kinds=("sms",)),
-        ),
-        submitted_by="e2e",
-    )  # fmt: skip
-    await produce(stack, ANNOUNCEMENTS, announcement_id, accepted)
+    async with stack.client("ingest") as ingest:
+        r = await ingest.post("/v1/announcements", json={
+            "id": announcement_id, "title": "Banjir", "body": "Warga diminta mengungsi.",
+            "target": {"regencies": [REGION], "kinds": ["web", "x"], "tags": [run]},
+            "fallback": {"kinds": ["sms"]}})  # fmt: skip
+    assert r.status_code == 202, r.text
 
     def failed() -> list[DeliveryCompleted]:
         return [o for o in outcomes if o.status is DeliveryStatus.FAILED]

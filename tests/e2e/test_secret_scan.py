@@ -79,7 +79,12 @@ async def test_no_secret_in_logs_events_or_responses(
     assert "X-Siaran-Signature" in receiver.at(signed)[0].headers
 
     async with stack.client("metrics") as metrics:
-        for path in (f"/v1/announcements/scan-{run}/report", "/v1/coverage", "/v1/announcements"):
+        for path in (
+            f"/v1/announcements/scan-{run}/report",
+            f"/v1/announcements/scan-{run}/deliveries",
+            "/v1/coverage",
+            "/v1/announcements",
+        ):
             responses.append((await metrics.get(path)).text)
     for service in ("ingest", "router", "publisher", "metrics"):
         async with stack.client(service) as c:

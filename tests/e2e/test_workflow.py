@@ -1,7 +1,9 @@
 """The editorial workflow on the real stack (bundled broker, services as processes): a writer's
-submission waits for a second person's approval and only then reaches its channel; a draft
+submission waits for a second person's approval and only then reaches its channel, after which
+ingest marks it completed (metrics' AnnouncementCompleted); a draft
 is edited, submitted and rejected without anything leaving; a correction of a published
-announcement is produced as revision 2 (id.siaran.announcement.updated.v1)."""
+announcement is produced as revision 2 (id.siaran.announcement.updated.v1) and reaches the
+channel as revision 2 under its own Idempotency-Key, with nothing posted twice."""
 
 from __future__ import annotations
 
@@ -80,6 +82,17 @@ async def history(stack: RunningStack, announcement_id: str) -> dict[str, Any]:
     return view
 
 
+async def completed(stack: RunningStack, announcement_id: str, revision: int = 1) -> Any:
+    """The announcement once ingest marked it completed (every delivery of the revision final,
+    as metrics reports on the announcements topic)."""
+
+    async def done() -> Any:
+        view = await history(stack, announcement_id)
+        return view if (view["status"], view["revision"]) == ("completed", revision) else None
+
+    return await eventually(done, within=30, what=f"{announcement_id} r{revision} completed")
+
+
 async def test_writer_submits_editor_approves_then_it_is_delivered(
     stack: RunningStack, receiver: Receiver
 ) -> None:
@@ -105,11 +118,11 @@ async def test_writer_submits_editor_approves_then_it_is_delivered(
     await eventually(lambda: receiver.at(path), within=15, what="delivery after approval")
     [delivered] = receiver.at(path)
     assert delivered.json["data"]["announcement_id"] == announcement_id
-    view = await history(stack, announcement_id)
-    assert view["status"] == "accepted"
+    view = await completed(stack, announcement_id)
     assert [(h["by"], h["action"]) for h in view["history"]] == [
         (f"writer-{run}", "submit"),
         (f"editor-{run}", "approve"),
+        ("siaran", "complete"),
     ]
 
 
@@ -166,9 +179,30 @@ async def test_a_correction_is_published_as_revision_two(
             assert r.json() == {"id": announcement_id, "status": "accepted", "revision": 2}
     view = await history(stack, announcement_id)
     assert (view["revision"], view["title"]) == (2, corrected["title"])
-    assert [h["action"] for h in view["history"]] == ["publish", "correct"]
+    assert [h["action"] for h in view["history"] if h["action"] != "complete"] == [
+        "publish", "correct"]  # fmt: skip
     events = await on_topic(stack, announcement_id)
     updates = [data for ce_type, data in events if ce_type == UPDATED]
     assert len(updates) == 1, events
     assert updates[0]["revision"] == 2
     assert updates[0]["announcement"]["title"] == corrected["title"]
+
+    await eventually(lambda: len(receiver.at(path)) >= 2, within=15, what="revision 2 delivered")
+    # a later announcement to the same channel (its tasks share the channel's partition)
+    # marks a point after which a second post of either revision would already have come
+    async with stack.client("ingest") as ingest:
+        r = await ingest.post("/v1/announcements", json=body(f"{announcement_id}-after", run))
+        assert r.status_code == 202, r.text
+    await eventually(lambda: len(receiver.at(path)) >= 3, within=15, what="the later delivery")
+    first, second, later = receiver.at(path)
+    delivery_id = f"{announcement_id}:workflow-{run}"
+    assert first.headers["Idempotency-Key"] == delivery_id
+    assert first.json["data"]["title"] == "Posyandu serentak"
+    assert second.headers["Idempotency-Key"] == f"{delivery_id}:r2"
+    assert second.json["type"] == UPDATED
+    assert second.json["data"]["revision"] == 2
+    assert second.json["data"]["title"] == corrected["title"]
+    assert later.json["data"]["announcement_id"] == f"{announcement_id}-after"
+    assert len(receiver.at(path)) == 3, "a revision was posted twice"
+    view = await completed(stack, announcement_id, revision=2)
+    assert [h["action"] for h in view["history"]][-2:] == ["correct", "complete"]

@@ -1,4 +1,4 @@
-"""`siaran announce|submit|approve|reject|edit`: an announcement's way through ingest.
+"""`siaran announce|submit|approve|reject|edit|cancel`: an announcement's way through ingest.
 
 A key with the publish role publishes at once; a key with only the draft role submits for
 approval, which another key with the approve role gives (never the one that submitted). Each
@@ -27,7 +27,8 @@ NEXT = {
     "accepted": "published: `siaran report {id} --follow` and `siaran deliveries {id}` "
     "show where it went",
     "rejected": "rejected: nothing goes out",
-    "cancelled": "cancelled: nothing more goes out",
+    "cancelled": "cancelled: nothing more goes out; what was posted is retracted where the "
+    "platform allows it (`siaran deliveries {id}`)",
 }
 
 
@@ -92,6 +93,21 @@ def reject(
         raise typer.Exit(2)
     body = {"reason": reason.strip()}
     _show(_call(ingest_url, api_key, "POST", path_of(announcement_id, "reject"), body),
+          announcement_id)  # fmt: skip
+
+
+def cancel(
+    announcement_id: Id,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why; kept with the cancellation.")
+    ] = None,
+    ingest_url: IngestUrl = INGEST_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Cancel a published announcement: deliveries not yet posted stop, posted ones are
+    retracted where the platform allows it. Cancelling again is harmless."""
+    body = {"reason": reason.strip()} if reason and reason.strip() else None
+    _show(_call(ingest_url, api_key, "POST", path_of(announcement_id, "cancel"), body),
           announcement_id)  # fmt: skip
 
 

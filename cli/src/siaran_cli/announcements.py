@@ -15,16 +15,16 @@ from siaran_cli.api import INGEST_URL, ApiKey, IngestUrl, answer, collect, err, 
 app = typer.Typer(no_args_is_help=True)
 
 STATUSES = ("draft", "pending_approval", "accepted", "rejected", "cancelled", "completed")
-TITLE = 60
-
-
-def _short(text: Any, width: int = TITLE) -> str:
-    value = "" if text is None else str(text)
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def _when(value: Any) -> str:
     return str(value or "")[:19].replace("T", " ")
+
+
+def _status(item: dict[str, Any]) -> str:
+    """`accepted`, or `accepted r2` for a corrected announcement."""
+    revision = item.get("revision") or 1
+    return f"{item.get('status')}" + (f" r{revision}" if revision != 1 else "")
 
 
 def target_text(target: dict[str, Any] | None) -> str:
@@ -49,18 +49,20 @@ def list_announcements(
     """The announcements inside the key's scope, newest first."""
     with service("ingest", ingest_url, api_key) as client:
         items, more = collect(client, "ingest", "/v1/announcements", {"status": status}, limit)
+    rows = [[str(v) for v in (
+        item.get("id"), _status(item), item.get("submitted_by") or "",
+        _when(item.get("accepted_at"))[:16],
+    )] for item in items]  # fmt: skip
     table = Table()
-    table.add_column("id", no_wrap=True, min_width=max((len(str(i.get("id"))) for i in items),
-                                                       default=2))  # fmt: skip
-    for title in ("status", "rev", "submitted by", "received", "title"):
-        table.add_column(title)
-    for item in items:
-        table.add_row(*(escape(str(v)) for v in (
-            item.get("id"), item.get("status"), item.get("revision", 1),
-            item.get("submitted_by") or "", _when(item.get("accepted_at")),
-            _short(item.get("title")),
-        )))  # fmt: skip
-    out.print(table)
+    # everything but the title is what a person copies or scans: never cut short
+    for n, title in enumerate(("id", "status", "submitted by", "received")):
+        width = max([len(title), *(len(row[n]) for row in rows)])
+        table.add_column(title, no_wrap=True, min_width=width)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    for row, item in zip(rows, items, strict=True):
+        table.add_row(*map(escape, row), escape(str(item.get("title") or "")))
+    if items:
+        out.print(table)
     shown = f"{len(items)} announcement{'s' if len(items) != 1 else ''}"
     err.print(shown + (f"; more with --limit {limit * 2}" if more else ""))
 
@@ -70,7 +72,8 @@ def show(announcement_id: Id, ingest_url: IngestUrl = INGEST_URL, api_key: ApiKe
     """One announcement: its status, revision, who submitted it, and its history."""
     with service("ingest", ingest_url, api_key) as client:
         a = answer(client.get(path_of(announcement_id)), "ingest")
-    summary = Table(show_header=False, title=escape(f"{a.get('id')}  {_short(a.get('title'))}"))
+    out.print(escape(f"{a.get('id')}  {a.get('title') or ''}"), style="bold", soft_wrap=True)
+    summary = Table(show_header=False)
     summary.add_column(style="bold")
     summary.add_column()
     rows = {

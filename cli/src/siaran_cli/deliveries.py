@@ -38,16 +38,20 @@ def deliveries(
     table = Table()
     width = max((len(str(i.get("channel_id"))) for i in items), default=7)
     table.add_column("channel", no_wrap=True, min_width=width)
-    for title in ("region", "kind", "status", "attempts", "reason"):
-        table.add_column(title, justify="right" if title == "attempts" else "left")
+    revisions = any("revision" in d for d in items)  # beyond the contract's fields: shown if given
+    for title in ("region", "kind", "status", "attempts", *(("rev",) * revisions), "reason"):
+        table.add_column(title, justify="right" if title in ("attempts", "rev") else "left")
     for d in items:
         reason = str(d.get("reason") or "")
+        if d.get("fallback_of"):
+            reason = f"fallback for {d['fallback_of']}" + (f": {reason}" if reason else "")
         table.add_row(*(escape(str(v)) for v in (
             d.get("channel_id"), d.get("region"), d.get("kind"), d.get("status"),
-            d.get("attempts", ""),
+            d.get("attempts", ""), *((d.get("revision", ""),) * revisions),
             reason if len(reason) <= REASON else reason[: REASON - 1] + "…",
         )))  # fmt: skip
-    out.print(table)
+    if items:
+        out.print(table)
     chosen = ", ".join(f"{k} {v}" for k, v in params.items() if v is not None)
     summary = f"{len(items)} deliveries" + (f" ({chosen})" if chosen else "")
     err.print(summary + (f"; more with --limit {limit * 2}" if more else ""))

@@ -26,6 +26,7 @@ app.command("submit")(announce.submit)
 app.command("approve")(announce.approve)
 app.command("reject")(announce.reject)
 app.command("edit")(announce.edit)
+app.command("cancel")(announce.cancel)
 app.add_typer(
     announcements.app, name="announcements", help="List announcements and show one's history."
 )

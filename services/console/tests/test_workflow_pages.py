@@ -37,6 +37,7 @@ async def test_a_writer_submits_and_it_waits_for_approval(browser: Browser, apis
     await browser.sign_in(WRITER_KEY)
     page = (await browser.client.get("/compose")).text
     assert 'href="/approvals"' not in page  # the writer's key has no approve role
+    assert "Ajukan untuk persetujuan" in page  # nor the publish role
     response = await browser.post(
         "/compose", {"title": "T", "body": "B", "national": "on"}, from_page="/compose"
     )
@@ -141,6 +142,7 @@ async def test_failed_channels_and_a_correction(browser: Browser, apis: FakeApis
     page = (await browser.client.get("/announcements/a1")).text
     failed = page[page.index('id="failed-title"') :]
     assert "HTTP 410 gone" in failed
+    assert "Sulawesi Selatan" in failed  # the region by name
     assert XSS not in page
     assert "<td>3</td>" in failed
     bad = await browser.post("/announcements/a1/correct", {"title": " ", "body": "B"},
@@ -195,8 +197,9 @@ async def test_admin_keys_create_shows_the_key_once_and_revokes(
 
 
 async def test_admin_dead_letters_list_and_replay(browser: Browser, apis: FakeApis) -> None:
-    apis.dead["dl1"] = {"id": "dl1", "origin": "siaran.inbound.v1", "reason": XSS,
-                        "at": "2026-12-01T01:00:00Z"}  # fmt: skip
+    apis.dead["dl1"] = {"id": "dl1", "origin_topic": "siaran.inbound.v1", "error": XSS,
+                        "dead_lettered_by": "ingest", "key": None,
+                        "received_at": "2026-12-01T01:00:00Z", "replayed_at": None}  # fmt: skip
     await browser.sign_in()
     page = (await browser.client.get("/admin/dead-letters")).text
     assert "siaran.inbound.v1" in page
@@ -283,3 +286,25 @@ async def test_a_blank_reason_on_the_announcements_page_is_said_there(
     assert blank.status_code == 422
     assert 'id="e-reason-0"' in blank.text
     assert apis.announcements["p1"]["status"] == "pending_approval"
+
+
+async def test_media_rows_become_the_media_field(browser: Browser, apis: FakeApis) -> None:
+    await browser.sign_in()
+    fields = {
+        "title": "T",
+        "body": "B",
+        "national": "on",
+        "media_url_1": "https://example.go.id/poster.jpg",
+        "media_alt_1": XSS,
+        "media_url_2": "",
+        "media_url_3": "https://example.go.id/klip.mp4",
+        "media_type_3": "video",
+    }
+    page = await browser.post("/compose", fields | {"action": "preview"}, from_page="/compose")
+    assert 'value="https://example.go.id/klip.mp4"' in page.text  # kept in the form
+    assert XSS not in page.text
+    await browser.post("/compose", fields, from_page="/compose")
+    assert apis.announcements["a1"]["media"] == [
+        {"url": "https://example.go.id/poster.jpg", "type": "image", "alt": XSS},
+        {"url": "https://example.go.id/klip.mp4", "type": "video"},
+    ]

@@ -182,3 +182,19 @@ async def test_a_cancellation_kafka_refused_is_a_503(kit: Kit) -> None:
     r = await post(kit, kit.sut.admin_key, "/k-1/cancel")
     assert r.status_code == 503, r.text
     assert (await shown(kit, "k-1"))["status"] == "accepted"
+
+
+async def test_an_editor_who_rewrote_the_text_may_not_approve_it(kit: Kit) -> None:
+    writer = kit.key("writer", "province:73", "draft")
+    editor = kit.key("editor", "province:73", "draft", "approve")
+    other = kit.key("other-editor", "province:73", "approve")
+    assert (await post(kit, writer, "", announcement("t-1"))).status_code == 202
+    r = await put(kit, editor, "t-1", announcement("t-1", title="Ditulis ulang"))
+    assert r.status_code == 200, r.text
+    assert (await post(kit, writer, "/t-1/submit")).status_code == 202
+    r = await post(kit, editor, "/t-1/approve")
+    assert r.status_code == 403, r.text
+    assert "wrote part of" in r.json()["error"]["message"]
+    assert kit.accepted() == []
+    assert (await post(kit, other, "/t-1/approve")).status_code == 202
+    assert [e.announcement.title for e in kit.accepted()] == ["Ditulis ulang"]

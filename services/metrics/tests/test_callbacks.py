@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -174,3 +175,14 @@ async def test_a_final_answer_ends_the_callback_without_a_retry(
     assert failed.response is not None
     assert why in failed.response
     assert SECRET not in failed.response
+
+
+async def test_two_senders_finding_it_due_at_once_send_it_once(
+    running: Running, receiver: Receiver, make: SimpleNamespace
+) -> None:
+    """Two metrics instances (or rounds) reading the same due callback: one claims it."""
+    async with running() as sut:
+        await complete(sut, make, callback_url=f"{receiver.base}/done")
+        await asyncio.gather(send_due(sut), send_due(sut))
+        assert (await record(sut)).callback is CallbackState.DELIVERED
+    assert len(receiver.got) == 1

@@ -3,7 +3,7 @@ across replays and restarts; cancelled and expired announcements complete too.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import pytest
 from fastapi import FastAPI
 from siaran_metrics.app import create_app
+from siaran_metrics.completion import Completer
+from siaran_metrics.completions import CompletionRecord, Completions
 from siaran_metrics.config import MetricsSettings
 from siaran_metrics.release import last_release
 from siaran_shared.events import (
@@ -22,6 +24,7 @@ from siaran_shared.events import (
     CompletionStatus,
     DeliveryStatus,
     Event,
+    Fallback,
     Target,
     utcnow,
 )
@@ -47,7 +50,9 @@ def app_with(**values: float) -> Callable[[Settings], FastAPI]:
 def running(tmp_path: Path) -> Running:
     """The service, started anew on the same store each time (a restart)."""
     return lambda: service_under_test(
-        app_with(completion_grace_seconds=60), tmp_path, observe=(ANNOUNCEMENTS,)
+        app_with(completion_grace_seconds=60, completion_fallback_wait_seconds=30),
+        tmp_path,
+        observe=(ANNOUNCEMENTS,),
     )
 
 
@@ -227,3 +232,69 @@ async def test_a_replaced_delivery_whose_correction_never_came_waits_only_the_gr
     [(_, _, event)] = completions(metrics)
     assert (event.revision, event.status) == (2, CompletionStatus.COMPLETED)
     assert (event.report["delivered"], event.report["pending"]) == (1, 1)
+
+
+async def fails_with_fallback_to(sut: ServiceUnderTest, make: SimpleNamespace, kind: str) -> None:
+    """a1 with fallback kinds (kind,); its bantaeng-x delivery fails permanently."""
+    accepted = make.accepted()
+    with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=(kind,))})
+    await send(sut, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
+               "a1")  # fmt: skip
+    await send(sut, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
+    await send(sut, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
+
+
+async def test_a_permanent_failure_waits_for_its_fallback_before_completing(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    await fails_with_fallback_to(metrics, make, "web")
+    assert completions(metrics) == []  # the router may be planning the fallback now
+    fallback = {"fallback_of": "a1:bantaeng-x"}
+    await send(metrics, DELIVERIES, make.planned("bantaeng-web").model_copy(update=fallback),
+               "bantaeng-web")  # fmt: skip
+    await send(metrics, RESULTS, make.outcome("bantaeng-web").model_copy(update=fallback), "a1")
+    [(_, _, event)] = completions(metrics)
+    assert event.report["fallbacks"] == {"planned": 1, "delivered": 1}
+    assert (event.report["failed"], event.report["delivered"]) == (1, 1)
+
+
+async def test_a_permanent_failure_with_no_fallback_to_plan_completes_after_the_wait(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    await fails_with_fallback_to(metrics, make, "sms")
+    completer = metrics.app.state.handlers.completer
+    failed_at = make.ACCEPTED_AT + timedelta(seconds=2)  # the outcome's completed_at
+    assert await completer.sweep(failed_at + timedelta(seconds=29)) == 0
+    assert await completer.sweep(failed_at + timedelta(seconds=31)) == 1
+    [(_, _, event)] = completions(metrics)
+    assert (event.status, event.report["failed"]) == (CompletionStatus.COMPLETED, 1)
+
+
+async def test_a_completion_the_broker_refused_is_published_later_once(
+    tmp_path: Path, make: SimpleNamespace
+) -> None:
+    """Created in the store first: a publish that fails leaves it for the next round, and
+    neither the failure nor a second check creates or publishes another."""
+    published: list[str] = []
+    broker_down = True
+
+    async def announce(records: Sequence[CompletionRecord]) -> None:
+        if broker_down:
+            raise ConnectionError("broker unreachable")
+        published.extend(r.id for r in records)
+
+    on_disk = make.ledger_on_disk(tmp_path)
+    async with on_disk as ledger:
+        completer = Completer(
+            ledger, Completions(on_disk.store.collection("completions")), announce,
+            timedelta(seconds=60),
+        )  # fmt: skip
+        await ledger.record_announcements([make.accepted()])
+        await ledger.record_planned([make.planned("bantaeng-web")])
+        await ledger.record_outcomes([make.outcome("bantaeng-web")])
+        assert await completer.check(["a1"]) == 1  # created; its publish failed, logged
+        assert await completer.check(["a1"]) == 0
+        broker_down = False
+        assert await completer.publish() == 1
+        assert await completer.publish() == 0
+    assert published == ["a1:r1:completed"]

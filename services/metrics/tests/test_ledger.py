@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from siaran_metrics.ledger import Ledger
-from siaran_metrics.records import COUNTED, Totals
+from siaran_metrics.records import COUNTED, DeliveryState, Totals
 from siaran_metrics.reports import announcement_report, announcement_summary
 from siaran_shared.events import (
     AnnouncementAccepted,
@@ -167,7 +167,7 @@ ANNOUNCEMENTS = ("a1", "a2")
 async def recounted(ledger: Ledger, announcement_id: str) -> dict[str, int]:
     """The totals counted afresh from the announcement's delivery documents."""
     docs = await ledger.deliveries.docs.find({"announcement_id": announcement_id})
-    by_status = Counter(d["status"] for d in docs)
+    by_status = Counter(DeliveryState(d["status"]).counted_as for d in docs)
     return {"planned": len(docs)} | {s.value: by_status[s] for s in COUNTED}
 
 
@@ -200,7 +200,7 @@ async def apply_in_batches(ledger: Ledger, events: Sequence[Event], sizes: Seque
 
 def event_pool(make: SimpleNamespace) -> list[Event]:
     """Announcements, plans and outcomes of several statuses (a delivery's status may change
-    more than once: a reopened failure delivered later), and retractions."""
+    more than once: a reopened failure delivered later), retractions, and a correction."""
     pool: list[Event] = [make.accepted(a) for a in ANNOUNCEMENTS]
     statuses = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
                 DeliveryStatus.CANCELLED, DeliveryStatus.RETRACTED)  # fmt: skip
@@ -212,6 +212,11 @@ def event_pool(make: SimpleNamespace) -> list[Event]:
                 update={"action": DeliveryAction.RETRACT}
             )
             pool.append(retracted)
+            # a correction: revision 2's plan and outcome, and revision 1 superseded
+            again = {"revision": 2}
+            pool.append(make.planned(channel_id, a).model_copy(update=again))
+            pool.append(make.outcome(channel_id, announcement_id=a).model_copy(update=again))
+            pool.append(make.outcome(channel_id, DeliveryStatus.SUPERSEDED, announcement_id=a))
     return pool
 
 

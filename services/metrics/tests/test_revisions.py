@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from siaran_metrics.ledger import Ledger
 from siaran_metrics.reports import announcement_report
 from siaran_shared.events import (
@@ -152,3 +157,34 @@ async def test_fallbacks_are_counted_and_shown(ledger: Ledger, make: SimpleNames
     assert (counts(r), r["fallbacks"]) == ((2, 1, 1, 0), {"planned": 1, "delivered": 1})
     [web] = [d for d in await ledger.deliveries.of_announcement("a1") if d.kind == "web"]
     assert web.fallback_of == "a1:bantaeng-x"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(range(5)), replays=st.lists(st.integers(0, 4), max_size=4))
+def test_a_correction_in_any_order_with_replays_ends_at_revision_2s_outcome(
+    make: SimpleNamespace, order: list[int], replays: list[int]
+) -> None:
+    """Revision 1 planned, failed or superseded; revision 2 planned and delivered: whatever
+    the order the ledger hears it in, it ends at revision 2, delivered."""
+    events: list[DeliveryPlanned | DeliveryCompleted] = [
+        plan(make, "bantaeng-web"),
+        done(make, "bantaeng-web", FAILED),
+        done(make, "bantaeng-web", SUPERSEDED),
+        plan(make, "bantaeng-web", 2),
+        done(make, "bantaeng-web", DELIVERED, 2),
+    ]
+
+    async def run() -> tuple[dict[str, Any], tuple[int, bool]]:
+        with tempfile.TemporaryDirectory() as home:
+            async with make.ledger_on_disk(Path(home)) as led:
+                await led.record_announcements([make.accepted()])
+                for e in [events[i] for i in [*order, *replays]]:
+                    if isinstance(e, DeliveryPlanned):
+                        await led.record_planned([e])
+                    else:
+                        await led.record_outcomes([e])
+                [record] = await led.deliveries.of_announcement("a1")
+                return await report(led), (record.revision, record.planned)
+
+    counted, (revision, planned) = asyncio.run(run())
+    assert (counts(counted), revision, planned) == ((1, 1, 0, 0), 2, True)

@@ -58,6 +58,14 @@ def test_instagram_keeps_at_most_30_hashtags_counting_those_of_the_text() -> Non
     assert announced("x", hashtags=tags).count("#Tag") > 0  # other platforms: no count rule
 
 
+def test_instagram_hashtags_of_the_text_beyond_30_stay_as_words() -> None:
+    body = " ".join(f"#Kata{i}" for i in range(35))
+    text = announced("instagram", body=body, hashtags=["Banjir"])
+    assert text.count("#") == 30
+    assert "#Kata29 Kata30" in text  # the 31st keeps its word, loses its '#'
+    assert "#Banjir" not in text
+
+
 def test_threads_counts_emoji_as_their_utf8_bytes() -> None:
     assert measure("threads", "Banjir") == 6
     assert measure("threads", "🌊") == 4

@@ -54,8 +54,12 @@ _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 def allowed_methods(request: Request) -> str:
     """The methods some route answers at this request's path (Starlette's 405 names only those
-    of the first route whose path matched)."""
-    routes = request.app.router.routes
+    of the first route whose path matched). A path written out in full (`/v1/keys/me`) is its
+    own resource: the methods of a templated path it also fits (`/v1/keys/{id}`) are not
+    named for it."""
+    fits = [r for r in request.app.router.routes if r.matches(request.scope)[0] is not Match.NONE]
+    literal = [r for r in fits if "{" not in getattr(r, "path", "{")]
+    routes = literal or fits
 
     def answers(method: str) -> bool:
         scope = {**request.scope, "method": method}

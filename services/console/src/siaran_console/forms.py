@@ -28,7 +28,13 @@ COMPOSE_FIELDS = {
     "publish_local_time",
     "expires_at",
     "target",
+    "media",
 }
+#: Pictures or videos a compose form offers (the API takes up to 10).
+MEDIA_ROWS = 3
+MEDIA_FIELDS = tuple(
+    f"media_{part}_{row}" for row in range(1, MEDIA_ROWS + 1) for part in ("url", "type", "alt")
+)
 CHANNEL_FIELDS = {
     "id",
     "region",
@@ -74,6 +80,18 @@ def zoned(local: str, zone: str) -> str | None:
     return moment.isoformat()
 
 
+def media_of(form: FormData) -> list[dict[str, str]]:
+    """The media rows of the compose form that have a URL."""
+    media = []
+    for row in range(1, MEDIA_ROWS + 1):
+        if url := text(form, f"media_url_{row}"):
+            item = {"url": url, "type": text(form, f"media_type_{row}") or "image"}
+            if alt := text(form, f"media_alt_{row}"):
+                item["alt"] = alt
+            media.append(item)
+    return media
+
+
 def announcement_body(form: FormData) -> dict[str, Any]:
     """The POST /v1/announcements body of the compose form."""
     zone = text(form, "schedule_zone")
@@ -98,6 +116,7 @@ def announcement_body(form: FormData) -> dict[str, Any]:
         "publish_at": zoned(text(form, "publish_at"), zone),
         "publish_local_time": text(form, "publish_local_time"),
         "expires_at": zoned(text(form, "expires_at"), zone),
+        "media": media_of(form),
     }
     return body | {name: value for name, value in optional.items() if value}
 

@@ -51,6 +51,12 @@ class Session:
         roles = self.identity.roles
         return roles is None or "approve" in roles
 
+    @property
+    def publishes(self) -> bool:
+        """Whether a submission goes out at once (else it waits for approval)."""
+        roles = self.identity.roles
+        return roles is None or "publish" in roles
+
     def submitted(self, announcement: dict[str, object]) -> bool:
         """Whether this key submitted `announcement` (its name, when the APIs told it)."""
         name = self.identity.name

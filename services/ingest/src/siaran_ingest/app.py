@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka.annotations import KafkaMessage
 from siaran_shared.events import Event
-from siaran_shared.events.topics import ANNOUNCEMENTS, INBOUND
+from siaran_shared.events.topics import ANNOUNCEMENTS
 from siaran_shared.logging import get_logger
-from siaran_shared.messaging import Outgoing, dead_letter, publish_all, subscriber
+from siaran_shared.messaging import Outgoing, publish_all
 from siaran_shared.retention import RetentionSettings, prune_in_background
 from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_ingest.api import router
 from siaran_ingest.archive import Archive, Publish
-from siaran_ingest.completion import record_completions
 from siaran_ingest.config import IngestConfig
 from siaran_ingest.corrections import Revisions
-from siaran_ingest.inbound import accept_inbound
+from siaran_ingest.handlers import subscribe
 from siaran_ingest.intake import Intake
 from siaran_ingest.keys_api import router as keys_router
 from siaran_ingest.openapi import install_openapi
@@ -87,20 +84,7 @@ def create_app(
 
     runtime.run_in_background("pending_sweep", sweep_pending)
 
-    @subscriber(runtime.broker, runtime.settings, INBOUND, max_records=100)
-    async def on_inbound(_: Any, msg: KafkaMessage) -> None:
-        accepted, poison = await accept_inbound(msg.raw_message, intake, runtime.keyring)
-        if poison:
-            await dead_letter(runtime.broker, runtime.source, poison)
-        log.info("inbound_batch", accepted=accepted, dead_lettered=len(poison))
-
-    @subscriber(runtime.broker, runtime.settings, ANNOUNCEMENTS, max_records=100)
-    async def on_announcements(_: Any, msg: KafkaMessage) -> None:
-        marked, poison = await record_completions(msg.raw_message, intake.archive.submissions)
-        if poison:
-            await dead_letter(runtime.broker, runtime.source, poison)
-        if marked or poison:
-            log.info("completions", completed=marked, dead_lettered=len(poison))
+    subscribe(runtime, intake)
 
     app = create_service_app(
         runtime,

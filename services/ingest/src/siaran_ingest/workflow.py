@@ -58,6 +58,12 @@ def entry_status(key: ApiKey, draft: bool) -> SubmissionState | None:
     return None if key.has_role("publish") else SubmissionState.PENDING_APPROVAL
 
 
+def _authors(submission: Submission) -> set[str]:
+    """The keys that wrote the content waiting for approval: whoever drafted, edited or
+    submitted it (an editor who rewrites a text approves it no more than its writer)."""
+    return {h.by for h in submission.history if h.action in ("draft", "edit", "submit")}
+
+
 _FROM = {
     "submit": SubmissionState.DRAFT,
     "approve": SubmissionState.PENDING_APPROVAL,
@@ -81,6 +87,13 @@ def step(key: ApiKey, submission: Submission, action: str) -> Step:
             raise NotAllowed(
                 403,
                 f"key {key.name!r} submitted announcement {submission.id!r} and may not "
+                f"{action} it too: another key with the approve role must",
+                "authorization",
+            )
+        if key.name in _authors(submission):
+            raise NotAllowed(
+                403,
+                f"key {key.name!r} wrote part of announcement {submission.id!r} and may not "
                 f"{action} it too: another key with the approve role must",
                 "authorization",
             )

@@ -17,19 +17,28 @@ from siaran_shared.service import build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_metrics.api import router
-from siaran_metrics.completion_wiring import completion_loop, completion_parts
+from siaran_metrics.completion_wiring import completion_in_background
 from siaran_metrics.config import metrics_settings
 from siaran_metrics.dead_letters import DeadLetters
 from siaran_metrics.dead_letters_api import router as dead_letters_router
 from siaran_metrics.handlers import Handlers, Instruments
-from siaran_metrics.ledger import Ledger
-from siaran_metrics.ledger_store import Announcements, Deliveries
+from siaran_metrics.ledger import ledger_on
 from siaran_metrics.registry import Registry
 
 log = get_logger(__name__)
 
 #: Seconds between recomputations of the registry and pending gauges.
 GAUGE_INTERVAL = 5.0
+
+
+async def gauges_loop(handlers: Handlers, interval: float) -> None:
+    """Recompute the gauges every `interval` seconds for the service's lifetime."""
+    while True:
+        try:
+            await handlers.refresh_gauges()
+        except Exception:  # a store hiccup must not end the loop; the next round retries
+            log.exception("gauges_refresh_failed")
+        await asyncio.sleep(interval)
 
 
 def create_app(
@@ -42,22 +51,7 @@ def create_app(
     runtime = build_runtime("metrics", metrics_settings(settings))
     store = runtime.store
     retention = prune_in_background(runtime)
-    ledger = Ledger(
-        Deliveries(
-            store.collection(
-                "deliveries",
-                indexes=("announcement_id", "status"),
-                expiry=retention.keep("ledger", "completed_at"),
-            )
-        ),
-        Announcements(
-            store.collection(
-                "announcements",
-                indexes=("accepted_at",),
-                expiry=retention.keep("ledger", "accepted_at"),
-            )
-        ),
-    )
+    ledger = ledger_on(store, retention)
     registry = Registry(
         store.collection("channels", indexes=("region",)), store.collection("channel_health")
     )
@@ -65,7 +59,7 @@ def create_app(
     async def refuse(poison: list[Poison]) -> None:
         await dead_letter(runtime.broker, runtime.source, poison)
 
-    completer, callbacks = completion_parts(
+    completer, callbacks = completion_in_background(
         runtime, ledger, retention.keep("ledger", "completed_at")
     )
     handlers = Handlers(ledger, registry, Instruments.create(meter), refuse, completer)
@@ -78,18 +72,7 @@ def create_app(
     )
     handlers.by_topic[DLQ] = dead_letters.record
 
-    async def gauges_loop() -> None:
-        while True:
-            try:
-                await handlers.refresh_gauges()
-            except Exception:  # a store hiccup must not end the loop; the next round retries
-                log.exception("gauges_refresh_failed")
-            await asyncio.sleep(gauge_interval)
-
-    runtime.run_in_background("gauges", gauges_loop)
-    runtime.run_in_background(
-        "completions", functools.partial(completion_loop, runtime, completer, callbacks)
-    )
+    runtime.run_in_background("gauges", functools.partial(gauges_loop, handlers, gauge_interval))
 
     # One consumer for the five topics: one group member joins once, not four rebalances.
     # Fuller batches (up to 100 ms): the ledger may lag a little, each batch costs a commit

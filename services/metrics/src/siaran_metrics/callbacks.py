@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import aiohttp
@@ -124,11 +124,16 @@ class Callbacks:
     """Sends the callbacks that are due and keeps each one's schedule in the store."""
 
     def __init__(
-        self, completions: Completions, sender: CallbackSender, policy: RetryPolicy
+        self,
+        completions: Completions,
+        sender: CallbackSender,
+        policy: RetryPolicy,
+        lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self._completions = completions
         self._sender = sender
         self._policy = policy
+        self._lease = lease  # longer than a send may take
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send every callback due by `now` (at once); how many were tried."""
@@ -137,6 +142,9 @@ class Callbacks:
         return len(due)
 
     async def _try(self, record: CompletionRecord) -> None:
+        # Claimed first: another metrics instance finding it due as well does not send it too.
+        if not await self._completions.claim(record, utcnow() + self._lease):
+            return
         answer = await self._sender.send(record)
         attempts = record.attempts + 1
         again = None

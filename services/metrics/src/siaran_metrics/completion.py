@@ -20,7 +20,7 @@ from siaran_shared.logging import get_logger
 
 from siaran_metrics.completions import CompletionRecord, Completions
 from siaran_metrics.ledger import Ledger
-from siaran_metrics.records import AnnouncementRecord, Totals
+from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryState, Totals
 from siaran_metrics.reports import announcement_report
 
 log = get_logger(__name__)
@@ -55,12 +55,18 @@ class Completer:
     """Produces each revision's completion once, from the ledger."""
 
     def __init__(
-        self, ledger: Ledger, completions: Completions, announce: Announce, grace: timedelta
+        self,
+        ledger: Ledger,
+        completions: Completions,
+        announce: Announce,
+        grace: timedelta,
+        fallback_wait: timedelta = timedelta(0),
     ) -> None:
         self._ledger = ledger
         self.completions = completions
         self._announce = announce
         self._grace = grace
+        self._fallback_wait = fallback_wait
 
     async def check(self, announcement_ids: Iterable[str], now: datetime | None = None) -> int:
         """Complete those of these announcements whose latest revision is complete, and
@@ -78,11 +84,12 @@ class Completer:
         return created
 
     async def sweep(self, now: datetime | None = None) -> int:
-        """Complete the announcements released, cancelled or expired more than the grace ago
-        that no batch completed (no outcome came after the release, or some never came);
-        how many."""
+        """Complete the announcements released, or cancelled or expired more than the grace
+        ago, that no batch completed (no outcome came after the release, a fallback was
+        waited for, or some outcomes never came); how many."""
         now = now or utcnow()
-        return await self.check(await self._ledger.announcements.overdue(now - self._grace), now)
+        overdue = await self._ledger.announcements.overdue(now, now - self._grace)
+        return await self.check(overdue, now)
 
     async def publish(self) -> int:
         """Publish the completions not published yet; how many."""
@@ -102,9 +109,8 @@ class Completer:
         if status is None:
             return False
         deliveries = await ledger.deliveries.of_announcement(record.id)
-        waiting_for_plans = not any(d.revision == record.revision for d in deliveries)
-        if status is not CompletionStatus.CANCELLED and totals.pending == 0 and waiting_for_plans:
-            return False  # a correction whose plans have not arrived yet
+        if status is not CompletionStatus.CANCELLED and self._more_to_come(record, deliveries, now):
+            return False
         report = announcement_report(record.id, record, deliveries)
         event = AnnouncementCompleted(
             announcement_id=record.id,
@@ -119,3 +125,24 @@ class Completer:
             log.info("announcement_completed", announcement_id=record.id,
                      revision=record.revision, status=status.value)  # fmt: skip
         return created
+
+    def _more_to_come(
+        self, record: AnnouncementRecord, deliveries: Sequence[DeliveryRecord], now: datetime
+    ) -> bool:
+        """Whether plans may still come that this completion would miss: a correction's
+        (none arrived yet), or a fallback's after a permanent failure that has none yet
+        (the router plans it when it reads the failure, as metrics does)."""
+        if not any(d.revision == record.revision for d in deliveries):
+            return True
+        if not record.fallback:
+            return False
+        fallen_back = {d.fallback_of for d in deliveries if d.fallback_of}
+        failed = [
+            d.completed_at
+            for d in deliveries
+            if d.status is DeliveryState.FAILED
+            and d.fallback_of is None
+            and d.delivery_id not in fallen_back
+            and d.completed_at
+        ]
+        return bool(failed) and now < max(failed) + self._fallback_wait

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -24,10 +25,11 @@ from siaran_metrics.ledger import Ledger
 log = get_logger(__name__)
 
 
-def completion_parts(
+def completion_in_background(
     runtime: Runtime, ledger: Ledger, expiry: Expiry
 ) -> tuple[Completer, Callbacks]:
-    """The completer over the ledger and the callbacks, on the store's `completions`."""
+    """The completer over the ledger and the callbacks, on the store's `completions`; their
+    loop runs for the service's lifetime."""
     s = metrics_settings(runtime.settings)
     completions = Completions(
         runtime.store.collection(
@@ -52,8 +54,15 @@ def completion_parts(
         base=s.callback_base_seconds,
         cap=s.callback_max_delay_seconds,
     )
-    completer = Completer(ledger, completions, announce, s.completion_grace)
-    return completer, Callbacks(completions, sender, policy)
+    completer = Completer(
+        ledger, completions, announce, s.completion_grace, s.completion_fallback_wait
+    )
+    lease = timedelta(seconds=s.callback_timeout_seconds + 60)
+    callbacks = Callbacks(completions, sender, policy, lease)
+    runtime.run_in_background(
+        "completions", functools.partial(completion_loop, runtime, completer, callbacks)
+    )
+    return completer, callbacks
 
 
 async def completion_loop(runtime: Runtime, completer: Completer, callbacks: Callbacks) -> None:

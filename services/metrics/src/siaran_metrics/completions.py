@@ -108,6 +108,15 @@ class Completions:
         )
         return [CompletionRecord.model_validate(doc) for doc in docs]
 
+    async def claim(self, record: CompletionRecord, until: datetime) -> bool:
+        """Take a due callback for sending, by moving its due time to `until` (when it is due
+        again if this sender dies); False when another took it first."""
+        pending = CallbackState.PENDING.value
+        due = stamp(record.due_at) if record.due_at is not None else None
+        return await self.docs.update(
+            record.id, {"due_at": stamp(until)}, where={"callback": pending, "due_at": due}
+        )
+
     async def callback_tried(
         self, record: CompletionRecord, state: CallbackState, response: str, due: datetime | None
     ) -> None:

@@ -18,6 +18,12 @@ class MetricsSettings(Settings):
         description="After a cancellation or the expiry, how long outcomes may still arrive "
         "before the announcement completes with deliveries pending.",
     )
+    completion_fallback_wait_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="After a permanent failure of an announcement with fallback kinds, how "
+        "long its fallback deliveries may take to be planned before it completes without.",
+    )
     completion_poll_seconds: float = Field(
         1.0, gt=0, description="How often due callbacks and overdue completions are looked for."
     )
@@ -38,6 +44,10 @@ class MetricsSettings(Settings):
     @property
     def completion_grace(self) -> timedelta:
         return timedelta(seconds=self.completion_grace_seconds)
+
+    @property
+    def completion_fallback_wait(self) -> timedelta:
+        return timedelta(seconds=self.completion_fallback_wait_seconds)
 
 
 def metrics_settings(settings: Settings | None) -> MetricsSettings:

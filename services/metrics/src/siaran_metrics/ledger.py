@@ -41,7 +41,7 @@ announcement still marked (after a clean stop: those of the last batch).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from siaran_shared.events import (
     AnnouncementAccepted,
@@ -60,6 +60,10 @@ from siaran_metrics.records import (
     after_outcome,
     after_plan,
 )
+
+if TYPE_CHECKING:  # the logic imports no service machinery
+    from siaran_shared.retention import RetentionSettings
+    from siaran_shared.store import Store
 
 E = TypeVar("E", DeliveryPlanned, DeliveryCompleted)
 
@@ -106,6 +110,22 @@ def _after_retraction(
 ) -> DeliveryRecord | None:
     record = before or DeliveryRecord.first_seen(outcome)
     return None if record.retraction == outcome.status else record.retracted(outcome.status)
+
+
+def ledger_on(store: Store, retention: RetentionSettings) -> Ledger:
+    """The ledger over a service store's `deliveries` and `announcements`, kept as long as
+    SIARAN_RETENTION_LEDGER_DAYS says."""
+    deliveries = store.collection(
+        "deliveries",
+        indexes=("announcement_id", "status"),
+        expiry=retention.keep("ledger", "completed_at"),
+    )
+    announcements = store.collection(
+        "announcements",
+        indexes=("accepted_at", "awaiting"),
+        expiry=retention.keep("ledger", "accepted_at"),
+    )
+    return Ledger(Deliveries(deliveries), Announcements(announcements))
 
 
 class Ledger:

@@ -111,12 +111,18 @@ class Announcements:
             where={"revision": revision},
         )
 
-    async def overdue(self, cutoff: datetime) -> list[str]:
-        """Announcements awaiting completion that were released, cancelled or expired by
-        `cutoff`."""
-        at = cutoff.astimezone(UTC).isoformat(timespec="microseconds")
-        ended = [{field: {"$lte": at}} for field in ("release_by", "cancelled_at", "expires_at")]
-        docs = await self.docs.find({"awaiting": True, "$or": ended})
+    async def overdue(self, released: datetime, ended: datetime) -> list[str]:
+        """Announcements awaiting completion that were released by `released`, or cancelled
+        or expired by `ended`."""
+        by_release, by_end = (
+            t.astimezone(UTC).isoformat(timespec="microseconds") for t in (released, ended)
+        )
+        due = [
+            {"release_by": {"$lte": by_release}},
+            {"cancelled_at": {"$lte": by_end}},
+            {"expires_at": {"$lte": by_end}},
+        ]
+        docs = await self.docs.find({"awaiting": True, "$or": due})
         return [doc["id"] for doc in docs]
 
     async def cancel(self, announcement_id: str, at: datetime) -> None:

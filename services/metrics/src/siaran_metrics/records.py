@@ -227,6 +227,8 @@ class AnnouncementRecord(_Record):
     #: when the router releases the last of its deliveries (None: stored before it was kept)
     release_by: datetime | None = None
     expires_at: datetime | None = None
+    #: it names fallback kinds: a permanent failure may still bring a fallback delivery
+    fallback: bool = False
     callback_url: str | None = None
     #: the NAME of the secret that signs the completion callback, never its value
     callback_secret: str | None = None
@@ -259,6 +261,7 @@ class AnnouncementRecord(_Record):
             revised_at=event.updated_at if isinstance(event, AnnouncementUpdated) else None,
             release_by=last_release(a, event.accepted_at, targeted),
             expires_at=a.expires_at,
+            fallback=a.fallback is not None,
             callback_url=a.callback_url,
             callback_secret=a.callback_secret,
         )
@@ -275,5 +278,5 @@ class AnnouncementRecord(_Record):
 
 _DESCRIBED = {
     "id", "title", "priority", "accepted_at", "regions_targeted", "revision", "revised_at",
-    "release_by", "expires_at", "callback_url", "callback_secret",
+    "release_by", "expires_at", "fallback", "callback_url", "callback_secret",
 }  # fmt: skip

@@ -16,13 +16,13 @@ from siaran_shared.events.topics import CHANNELS, DELIVERIES, RESULTS
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Outgoing, publish_all
 from siaran_shared.retention import prune_in_background
-from siaran_shared.service import build_runtime, create_service_app
+from siaran_shared.service import Runtime, build_runtime, create_service_app
 from siaran_shared.settings import Settings
 
 from siaran_router.api import router
 from siaran_router.channels import ENDPOINT_ALLOWLIST
 from siaran_router.fallbacks import Fallbacks
-from siaran_router.fanout import Fanout
+from siaran_router.fanout import Emit, Fanout
 from siaran_router.handlers import subscribe
 from siaran_router.health import HealthReports
 from siaran_router.outbox import Batches
@@ -37,6 +37,22 @@ log = get_logger(__name__)
 MAX_BODY_BYTES = 32 << 20
 
 
+def _emitter(runtime: Runtime) -> Emit:
+    """Produces tasks (keyed by channel) and outcomes (keyed by announcement) together."""
+
+    async def emit(tasks: Sequence[DeliveryPlanned], outcomes: Sequence[DeliveryCompleted]) -> None:
+        await publish_all(
+            runtime.broker,
+            runtime.source,
+            [
+                *(Outgoing(DELIVERIES, t.channel_id, t) for t in tasks),
+                *(Outgoing(RESULTS, o.announcement_id, o) for o in outcomes),
+            ],
+        )
+
+    return emit
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = build_runtime("router", settings)
     ENDPOINT_ALLOWLIST.clear()
@@ -47,16 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def announce(changes: Sequence[tuple[str, ChannelConfigured | None]]) -> None:
         await publish_all(broker, source, (Outgoing(CHANNELS, k, e) for k, e in changes))
 
-    async def emit(tasks: Sequence[DeliveryPlanned], outcomes: Sequence[DeliveryCompleted]) -> None:
-        await publish_all(
-            broker,
-            source,
-            [
-                *(Outgoing(DELIVERIES, t.channel_id, t) for t in tasks),
-                *(Outgoing(RESULTS, o.announcement_id, o) for o in outcomes),
-            ],
-        )
-
+    emit = _emitter(runtime)
     health = HealthReports(store.collection("channel_health"))
     channels = RegistryChanges(registry, health, announce)
     retention = prune_in_background(runtime)

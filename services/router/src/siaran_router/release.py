@@ -27,11 +27,11 @@ from siaran_shared.logging import get_logger
 from siaran_shared.tracing import restore
 
 from siaran_router.outbox import RANK, Batch, Batches, BatchState, HeldBatch
+from siaran_router.release_control import Clock, Lease, Preemption, TaskCache
 
 log = get_logger(__name__)
 
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
-Clock = Callable[[], datetime]
 #: The channel of an id as the registry holds it now (None: removed).
 Channels = Callable[[str], Channel | None]
 
@@ -57,52 +57,6 @@ class Stopped:
 
     def to_retract(self) -> list[DeliveryPlanned]:
         return [*self.maybe, *self.replacing]
-
-
-@dataclass(frozen=True)
-class Lease:
-    """How long a claimed batch stays this process's without progress."""
-
-    owner: str
-    duration: timedelta
-    clock: Clock
-
-    def until(self) -> datetime:
-        return self.clock() + self.duration
-
-
-@dataclass
-class Preemption:
-    """Tells a running release that a more urgent batch became due."""
-
-    running: int | None = None
-    requested: bool = False
-
-    def start(self, rank: int) -> None:
-        self.running, self.requested = rank, False
-
-    def end(self) -> None:
-        self.running = None
-
-    def offer(self, rank: int) -> None:
-        if self.running is not None and rank < self.running:
-            self.requested = True
-
-
-@dataclass
-class TaskCache:
-    """Tasks of batches held by this process, so their release skips reading them back."""
-
-    tasks: dict[str, list[DeliveryPlanned]] = field(default_factory=dict)
-
-    def keep(self, key: str, tasks: list[DeliveryPlanned]) -> None:
-        self.tasks[key] = tasks
-
-    def drop(self, key: str) -> None:
-        self.tasks.pop(key, None)
-
-    async def of(self, batch: HeldBatch, batches: Batches) -> list[DeliveryPlanned]:
-        return self.tasks.get(batch.id) or await batches.tasks(batch)
 
 
 def outcome(task: DeliveryPlanned, status: DeliveryStatus, why: str) -> DeliveryCompleted:

@@ -207,6 +207,20 @@ class _Truncator:
         return self._compose(ends[best], ellipsis, tail)
 
 
+def _within_hashtag_count(count: int, text: str, tags: list[str]) -> tuple[str, list[str]]:
+    """Text and hashtags within a hashtag count: the text's come first (beyond the count
+    they stay as words without '#'), then the appended ones (the last dropped whole)."""
+    seen = 0
+
+    def keep(match: Any) -> str:
+        nonlocal seen
+        seen += 1
+        return str(match.group()) if seen <= count else str(match.group())[1:]
+
+    text = _HASHTAG_IN_TEXT.sub(keep, text)
+    return text, tags[: max(0, count - seen)]
+
+
 def render_with(
     limit: PlatformLimit,
     *,
@@ -228,8 +242,8 @@ def render_with(
     main = separator.join(part for part in (clean_title, text.translate(refused)) if part)
     clean_link = _normalise_link(link)
     tags = [tag.translate(refused) for tag in _normalise_hashtags(hashtags)]
-    if limit.hashtags_max is not None:  # those of the text count too
-        tags = tags[: max(0, limit.hashtags_max - len(_HASHTAG_IN_TEXT.findall(main)))]
+    if limit.hashtags_max is not None:
+        main, tags = _within_hashtag_count(limit.hashtags_max, main, tags)
 
     def fits(candidate: str) -> bool:
         return measure_with(limit, candidate) <= limit.max_chars

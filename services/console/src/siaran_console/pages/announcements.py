@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from siaran_shared.regions import ZONE_OFFSETS
+from siaran_shared.regions import ZONE_OFFSETS, regions
 
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import COMPOSE_FIELDS, correction_values, text
@@ -94,7 +94,13 @@ async def failed_deliveries(
     except ApiProblem as problem:
         return [], None if problem.status == 404 else problem
     items = answer.get("items", []) if isinstance(answer, dict) else []
-    return [i for i in items if isinstance(i, dict)], None
+    known = regions()
+    return [
+        i
+        | {"region_name": known.name_of(i["region"]) if known.exists(str(i.get("region"))) else ""}
+        for i in items
+        if isinstance(i, dict)
+    ], None
 
 
 async def delivery_page(

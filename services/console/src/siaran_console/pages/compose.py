@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from siaran_console.backends import ApiProblem
-from siaran_console.forms import COMPOSE_FIELDS, PRIORITIES, announcement_body, choices, text
+from siaran_console.forms import (
+    COMPOSE_FIELDS,
+    MEDIA_FIELDS,
+    PRIORITIES,
+    announcement_body,
+    choices,
+    text,
+)
 from siaran_console.i18n import translations
 from siaran_console.previews import PreviewResult, preview_of
 from siaran_console.scope import kinds_in, national, province_choices, regions_in
@@ -49,7 +56,7 @@ def _values(form: Any | None) -> dict[str, Any]:
         }
     many = {"provinces", "regencies", "zones", "kinds"}
     return {n: choices(form, n) for n in many} | {
-        n: text(form, n) for n in (*COMPOSE_FIELDS - many, "schedule_zone")
+        n: text(form, n) for n in (*COMPOSE_FIELDS - many, *MEDIA_FIELDS, "schedule_zone")
     }
 
 

@@ -1,0 +1,60 @@
+"""What the release loop keeps between batches: its lease on a claimed batch, the
+preemption of a running release by a more urgent one, and the tasks it holds in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from siaran_shared.events import DeliveryPlanned
+
+from siaran_router.outbox import Batches, HeldBatch
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long a claimed batch stays this process's without progress."""
+
+    owner: str
+    duration: timedelta
+    clock: Clock
+
+    def until(self) -> datetime:
+        return self.clock() + self.duration
+
+
+@dataclass
+class Preemption:
+    """Tells a running release that a more urgent batch became due."""
+
+    running: int | None = None
+    requested: bool = False
+
+    def start(self, rank: int) -> None:
+        self.running, self.requested = rank, False
+
+    def end(self) -> None:
+        self.running = None
+
+    def offer(self, rank: int) -> None:
+        if self.running is not None and rank < self.running:
+            self.requested = True
+
+
+@dataclass
+class TaskCache:
+    """Tasks of batches held by this process, so their release skips reading them back."""
+
+    tasks: dict[str, list[DeliveryPlanned]] = field(default_factory=dict)
+
+    def keep(self, key: str, tasks: list[DeliveryPlanned]) -> None:
+        self.tasks[key] = tasks
+
+    def drop(self, key: str) -> None:
+        self.tasks.pop(key, None)
+
+    async def of(self, batch: HeldBatch, batches: Batches) -> list[DeliveryPlanned]:
+        return self.tasks.get(batch.id) or await batches.tasks(batch)
