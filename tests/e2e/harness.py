@@ -18,9 +18,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from siaran_cli.dev import ensure_dev_key
 from siaran_cli.stack import SERVICES, Stack, StackConfig
 from siaran_shared.events.topics import TOPICS
+from siaran_shared.testing.receiver import Hit
+from siaran_shared.testing.receiver import Receiver as Receiver  # re-exported for the tests
 
-# the webhook receiver the suites share, re-exported: the e2e and fault tests import it here
-from siaran_shared.testing.receiver import Receiver as Receiver
+#: a request the receiver got, under the name the tests import here
+Received = Hit
 
 
 @dataclass
