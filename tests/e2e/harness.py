@@ -1,75 +1,28 @@
-"""Test harness: the real stack (bundled broker + four services as processes) and a real
-HTTP receiver that records every request it gets."""
+"""Test harness: the real stack (bundled broker + four services as processes), and the real
+HTTP receiver that records every request it gets (siaran_shared.testing.receiver)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 import pytest
-from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from siaran_cli.dev import ensure_dev_key
-from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port
+from siaran_cli.stack import SERVICES, Stack, StackConfig
 from siaran_shared.events.topics import TOPICS
+from siaran_shared.testing.receiver import Hit
+from siaran_shared.testing.receiver import Receiver as Receiver  # re-exported for the tests
 
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    #: when the request arrived (wall clock, so it compares with a `publish_at`)
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """An aiohttp server standing in for regional websites; answers per path."""
-
-    port: int = 0
-    requests: list[Received] = field(default_factory=list)
-    status_for: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses in turn
-    _runner: web.AppRunner | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        self.port = self.port or free_port()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.requests.append(Received(request.path, dict(request.headers), body))
-        statuses = self.status_for.get(request.path)
-        status = statuses.pop(0) if statuses else 200
-        return web.Response(status=status, text="ok" if status < 300 else "nope")
-
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.requests if r.path == path]
+#: a request the receiver got, under the name the tests import here
+Received = Hit
 
 
 @dataclass

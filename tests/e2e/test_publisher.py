@@ -7,24 +7,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from siaran_cli.dlq import DeadLetter, read_dead_letters, replay
-from siaran_cli.stack import Stack, free_port
+from siaran_cli.stack import Stack
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, DeliveryStatus, utcnow
 from siaran_shared.events.topics import DELIVERIES, DLQ, RESULTS
 from siaran_shared.messaging import ce_headers
 from siaran_shared.settings import Settings
+from siaran_shared.testing.receiver import Receiver
 
 from tests.e2e.harness import eventually, provide_broker, stack_config
 
@@ -41,49 +40,6 @@ ENV = {
     "SIARAN_PUBLISHER_MAX_IN_FLIGHT": "64",
     "SIARAN_LOG_LEVEL": "WARNING",
 }
-
-
-@dataclass
-class Hit:
-    path: str
-    key: str
-    at: float
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Scripted answers per path: (status, headers, seconds to hang); records every hit."""
-
-    port: int = field(default_factory=free_port)
-    hits: list[Hit] = field(default_factory=list)
-    answered: dict[str, float] = field(default_factory=dict)  # path -> when the last answer left
-    script: dict[str, list[tuple[int, dict[str, str], float]]] = field(default_factory=dict)
-    runner: web.AppRunner | None = None
-
-    def answer(self, path: str, *answers: int | tuple[int, dict[str, str], float]) -> str:
-        self.script[path] = [a if isinstance(a, tuple) else (a, {}, 0.0) for a in answers]
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def at(self, path: str) -> list[Hit]:
-        return [h for h in self.hits if h.path == path]
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        key = request.headers.get("Idempotency-Key", "")
-        self.hits.append(Hit(request.path, key, time.monotonic(), await request.read()))
-        answers = self.script.get(request.path)
-        status, headers, hang = answers.pop(0) if answers else (200, {}, 0.0)
-        if hang:
-            await asyncio.sleep(hang)
-        self.answered[request.path] = time.monotonic()
-        return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
 
 
 @dataclass
@@ -156,7 +112,7 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
             await asyncio.gather(*collectors, return_exceptions=True)
         await producer.stop()
         await stack.stop()
-        await receiver.runner.cleanup() if receiver.runner else None
+        await receiver.stop()
         log.close()
 
 
@@ -176,7 +132,7 @@ async def test_429_retry_after_is_honoured(rig: Rig) -> None:
     outcome = await eventually(lambda: rig.outcome(task.delivery_id), within=30, what="outcome")
     assert outcome.status is DeliveryStatus.DELIVERED
     first, second = rig.receiver.at("/busy")
-    assert second.at - first.at >= 2.0
+    assert second.monotonic - first.monotonic >= 2.0
 
 
 async def test_400_fails_at_once_and_is_dead_lettered(rig: Rig) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from siaran_router.app import create_app
 from siaran_shared.testing import ServiceUnderTest, service_under_test
+from siaran_shared.testing.credentials import RAW
 
 HOSTILE = [
     "http://169.254.169.254/latest/meta-data/",
@@ -82,10 +83,8 @@ async def test_allow_list_permits_a_link_local_receiver(tmp_path: Path) -> None:
 async def test_raw_credentials_in_endpoints_are_refused(
     router: ServiceUnderTest, proof: Callable[..., None]
 ) -> None:
-    """Every credential shape the router knows (services/router/tests/test_endpoints.py RAW),
+    """Every credential shape the router knows (siaran_shared.testing.credentials RAW),
     sent through the HTTP API: a 422 on `endpoint` naming {secret:NAME}, never stored."""
-    from services.router.tests.test_endpoints import RAW
-
     accepted = []
     for endpoint in RAW.values():
         r = await put(router, endpoint)

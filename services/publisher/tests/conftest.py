@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from siaran_publisher.claims import INDEXES
 from siaran_publisher.config import PublisherSettings
 from siaran_publisher.deliver import Deliverer
@@ -18,60 +15,10 @@ from siaran_publisher.scheduler import Scheduler
 from siaran_publisher.wiring import Delivery, assemble
 from siaran_shared.events import DeliveryCompleted, DeliveryPlanned, utcnow
 from siaran_shared.store import Collection, StoreUnavailable, open_store
+from siaran_shared.testing.receiver import Receiver
 
-
-@dataclass
-class Hit:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-
-@dataclass
-class ScriptedReceiver:
-    """A local HTTP server answering each path from a script: (status, headers, delay)."""
-
-    port: int = 0
-    hits: list[Hit] = field(default_factory=list)
-    script: dict[str, list[tuple[int, dict[str, str], float]]] = field(default_factory=dict)
-    _runner: web.AppRunner | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def answer(self, path: str, *answers: int | tuple[int, dict[str, str], float]) -> str:
-        self.script[path] = [a if isinstance(a, tuple) else (a, {}, 0.0) for a in answers]
-        return self.base + path
-
-    def at(self, path: str) -> list[Hit]:
-        return [h for h in self.hits if h.path == path]
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        self.hits.append(Hit(request.path, dict(request.headers), await request.read(),
-                             time.monotonic()))  # fmt: skip
-        answers = self.script.get(request.path)
-        status, headers, delay = answers.pop(0) if answers else (200, {}, 0.0)
-        if delay:
-            await asyncio.sleep(delay)
-        # a refusal echoes the path as sent, as many servers' error pages do
-        text = "ok" if status < 300 else f"no: {request.raw_path}"
-        return web.Response(status=status, headers=headers, text=text)
+#: the shared webhook receiver, under the name this suite's tests import
+ScriptedReceiver = Receiver
 
 
 @pytest.fixture

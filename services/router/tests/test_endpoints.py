@@ -8,30 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from siaran_router.channels import ChannelIn
-
-# Made-up credentials of the real shapes (none is a live one).
-TG_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-SLACK_HOOK_TOKEN = "XXXXXXXXXXXXXXXXXXXXXXXX"
-DISCORD_TOKEN = "abcDEF123_-ghiJKL456mnoPQR789stuVWX012yzABCdef345GHIjkl678MNO"
-
-RAW = {
-    "telegram bot token in tgram://": f"tgram://{TG_TOKEN}/12345",
-    "telegram bot token in a webhook": f"https://api.telegram.org/bot{TG_TOKEN}/sendMessage",
-    "slack webhook": f"https://hooks.slack.com/services/T00000000/B00000000/{SLACK_HOOK_TOKEN}",
-    "slack tokens in slack://": "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general",
-    "slack bot token": "slack://xoxb-123456789012-123456789012-abcdefABCDEF123456/#general",
-    "discord webhook": f"https://discord.com/api/webhooks/123456789012345678/{DISCORD_TOKEN}",
-    "discord token in discord://": f"discord://123456789012345678/{DISCORD_TOKEN}",
-    "teams webhook": "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/"
-    "0123456789abcdef0123456789abcdef/c",
-    "mastodon access token": "mastodon://abcdefghijklmnopqrstuvwxyz0123@mastodon.social",
-    "whatsapp access token": "whatsapp://EAAGm0PX4ZCpsBAKZCfakefakefake@123456/628123",
-    "github token": "json://example.go.id/hook/ghp_abcdefghijklmnopqrstuvwxyz0123456789",
-    "aws key": "https://example.go.id/hook/AKIAIOSFODNN7EXAMPLE",
-    "jwt": "https://example.go.id/hook/eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4",
-    "password": "mailto://user:hunter2@example.go.id",
-    "query token": "https://api.example.org/hook?token=abc123",
-}
+from siaran_shared.testing.credentials import RAW
 
 #: Every Apprise scheme the README and the design name, with the credential by reference.
 BY_REFERENCE = {

@@ -20,19 +20,13 @@ import apprise
 from apprise.result import AppriseResultStatus
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
 from siaran_shared.guard import GuardedResolver
+from siaran_shared.schemes import SELF_HOSTED, scheme_of
 
 from siaran_publisher.outcome import Attempt, Verdict, classify_status
 
 _ERROR_CODE = re.compile(r"error=(\d{3})\b")
 #: Kinds whose posts carry no separate title.
 UNTITLED_KINDS = frozenset({"x", "sms", "whatsapp", "mastodon"})
-#: Apprise schemes whose URL host is the server Apprise connects to.
-SELF_HOSTED = frozenset(
-    {"json", "jsons", "xml", "xmls", "form", "forms", "mastodon", "mastodons", "toot", "toots",
-     "mailto", "mailtos", "ntfy", "ntfys", "gotify", "gotifys", "matrix", "matrixs", "rocket",
-     "rockets", "mmost", "mmosts", "apprise", "apprises", "ncloud", "nclouds", "misskey",
-     "misskeys", "lemmy", "lemmys"}
-)  # fmt: skip
 
 
 def classify_apprise(status: AppriseResultStatus, messages: Iterable[str]) -> Attempt:
@@ -81,7 +75,7 @@ class AppriseSender:
             return Attempt(Verdict.PERMANENT, "Apprise does not accept this endpoint URL")
         for service in notifier:
             service.redirects = False  # whatever the URL's ?redirect= says
-            if url.split(":", 1)[0].lower() in SELF_HOSTED:
+            if scheme_of(url) in SELF_HOSTED:
                 refused = await self._guard.refused(service.host)
                 if refused:
                     return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from siaran_shared.retrying import retried_status
+
 
 class Verdict(StrEnum):
     DELIVERED = "delivered"
@@ -42,6 +44,6 @@ def classify_status(status: int) -> Verdict:
     """The webhook contract: 2xx delivered; 408, 429, 5xx retried; other 4xx fail at once."""
     if 200 <= status < 300:
         return Verdict.DELIVERED
-    if status in (408, 429) or status >= 500:
+    if retried_status(status):
         return Verdict.RETRY
     return Verdict.PERMANENT

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 from siaran_shared.events import DeliveryPlanned
 from siaran_shared.netguard import refused_reason
+from siaran_shared.schemes import is_native
 from siaran_shared.secrets import MissingSecret, Secrets
 
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.outcome import Attempt, Verdict
-from siaran_publisher.platforms.sender import PlatformSender, handles
+from siaran_publisher.platforms.sender import PlatformSender
 from siaran_publisher.webhook import WebhookSender
 
 
@@ -51,7 +52,7 @@ class Transport:
             async with asyncio.timeout(self.timeout):
                 if webhook:
                     attempt = await self.webhooks.send(task, url, secret)
-                elif self.platforms is not None and handles(task.endpoint):
+                elif self.platforms is not None and is_native(task.endpoint):
                     attempt = await self.platforms.send(task)
                 else:
                     attempt = await self.apprise.send(task, url)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 from siaran_shared.events import Channel
 from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import NATIONAL, regions
+from siaran_shared.schemes import FIXED_API, NATIVE
 from siaran_shared.secret_refs import PLACEHOLDER
 
 from siaran_router.rawsecrets import raw_secret_in
@@ -33,23 +34,9 @@ REGION_PATTERN = r"^(ID|[0-9]{2}(\.[0-9]{2})?)$"
 ENDPOINT_PATTERN = r"^\s*[A-Za-z][A-Za-z0-9+.-]*:\S+\s*$"
 MAX_ENDPOINT = 2048
 SECRET_NAME = r"^[A-Za-z0-9_]{1,64}$"  # noqa: S105 - a pattern for names, not a secret
-#: Apprise schemes that call their platform's fixed API: the URL's "host" is an account id
-#: or a credential (whatsapp://TOKEN@PHONE_ID/..., discord://WEBHOOK_ID/...), not a server
-#: to connect to, so it is not checked as an address (the publisher connects to hosts of
-#: its self-hosted schemes only, and checks them when it does).
-FIXED_API_SCHEMES = frozenset(
-    {"tgram", "whatsapp", "discord", "slack", "twitter", "x", "tweet", "pover", "line",
-     "msteams", "bsky", "bluesky", "reddit", "pbul", "spush", "kumulos"}
-)  # fmt: skip
 #: What Apprise's URL check sees in place of each {secret:NAME}: the value is unknown here,
 #: and Apprise checks the shape of some credentials (a Telegram bot token is digits:token).
 STAND_INS = ("standin0secret", "123456789:standin-secret-value-for-the-url-check")
-
-#: The publisher's own platform adapters: scheme → how the account id looks ("" for none).
-NATIVE_SCHEMES = {
-    "facebook": r"[0-9]{1,32}", "instagram": r"[0-9]{1,32}", "threads": r"[0-9]{1,32}",
-    "tiktok": r"", "youtube": r"UC[A-Za-z0-9_-]{22}",
-}  # fmt: skip
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -85,9 +72,10 @@ def check_endpoint(endpoint: str) -> str:
             f"endpoint contains {raw}; write it as {{secret:NAME}} and put the value in "
             "SIARAN_SECRETS_DIR/NAME"
         )
-    if parts.scheme.lower() in NATIVE_SCHEMES:
+    if parts.scheme.lower() in NATIVE:
         return _check_native(endpoint, parts.scheme.lower(), parts.netloc, parts.path)
-    destination = parts.hostname if parts.scheme.lower() not in FIXED_API_SCHEMES else None
+    # a fixed-API scheme's "host" is an account id or a credential, not a server
+    destination = parts.hostname if parts.scheme.lower() not in FIXED_API else None
     refused = refused_reason(destination, ENDPOINT_ALLOWLIST) if destination else None
     if refused:
         raise ValueError(
@@ -108,7 +96,7 @@ def check_endpoint(endpoint: str) -> str:
 
 def _check_native(endpoint: str, scheme: str, account: str, path: str) -> str:
     """scheme://ACCOUNT_ID?token={secret:NAME}: the id the platform gives, a token secret."""
-    shape = NATIVE_SCHEMES[scheme]
+    shape = NATIVE[scheme]
     if not re.fullmatch(shape, account) or path not in ("", "/"):
         wanted = f"{scheme}://ACCOUNT_ID (matching {shape})" if shape else f"{scheme}://"
         raise ValueError(f"{scheme} endpoint must be {wanted}?token={{secret:NAME}}")

@@ -1,29 +1,32 @@
 """Event schemas and topic names: the only definition of what travels between services."""
 
-from siaran_shared.events.models import (
-    EVENT_TYPES,
+from siaran_shared.events.announcements import (
     Announcement,
     AnnouncementAccepted,
     AnnouncementCancelled,
     AnnouncementCompleted,
     AnnouncementUpdated,
+    CompletionStatus,
+    Fallback,
+    Media,
+    Priority,
+    Target,
+)
+from siaran_shared.events.base import Event, utcnow
+from siaran_shared.events.channels import (
     Channel,
     ChannelConfigured,
     ChannelHealth,
     ChannelHealthChanged,
     ChannelRemoved,
-    CompletionStatus,
+)
+from siaran_shared.events.deliveries import (
     DeliveryAction,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
-    Event,
-    Fallback,
-    Media,
-    Priority,
-    Target,
-    utcnow,
 )
+from siaran_shared.events.models import EVENT_TYPES
 
 __all__ = [
     "EVENT_TYPES",

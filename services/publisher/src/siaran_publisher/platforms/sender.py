@@ -35,9 +35,10 @@ from siaran_publisher.platforms.common import (
 from siaran_publisher.platforms.tokens import Grant, Refresher
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
 from siaran_shared.guard import GuardedResolver, RefusedAddress
+from siaran_shared.schemes import scheme_of
 from siaran_shared.secrets import MissingSecret, Secrets
 
-#: scheme → the module that posts there and the setting naming its API base URL
+#: scheme → the module that posts there (one per siaran_shared.schemes.NATIVE)
 MODULES: Mapping[str, ModuleType] = {
     "facebook": facebook,
     "instagram": instagram,
@@ -45,7 +46,6 @@ MODULES: Mapping[str, ModuleType] = {
     "tiktok": tiktok,
     "youtube": youtube,
 }
-SCHEMES = frozenset(MODULES)
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,6 @@ class ApiBases:
     def of(self, scheme: str) -> str:
         base = {"facebook": self.graph, "instagram": self.graph}.get(scheme)
         return (base or getattr(self, scheme)).rstrip("/")
-
-
-def handles(endpoint: str) -> bool:
-    """Whether an endpoint is a native platform channel."""
-    return endpoint.split("://", 1)[0].lower() in SCHEMES
 
 
 @dataclass
@@ -88,7 +83,7 @@ class PlatformSender:
             return refusal
         attempt = await self._send(task)
         if attempt.token_dead and self.reconnects is not None:
-            await self.reconnects.mark(task.channel_id, task.endpoint.split("://", 1)[0].lower())
+            await self.reconnects.mark(task.channel_id, scheme_of(task.endpoint))
             if self.refresher is not None:
                 await self.refresher.vault.expire(task.channel_id)
         return attempt
