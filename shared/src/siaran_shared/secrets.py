@@ -6,6 +6,7 @@ to whoever the endpoint names). Values are never logged, never put in events."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,12 +23,27 @@ class MissingSecret(LookupError):
 
 
 class Secrets:
-    """Looks secrets up by name; the folder wins over the environment."""
+    """Looks secrets up by name; the folder wins over the environment.
 
-    def __init__(self, folder: Path | None) -> None:
+    `reserved` names are the service's own (the publisher's token encryption key): a channel
+    that names one gets MissingSecret as if it did not exist, so no endpoint, header or
+    signature can carry it to whoever the channel points at; `own` reads them."""
+
+    def __init__(self, folder: Path | None, reserved: Iterable[str] = ()) -> None:
         self._folder = folder
+        self._reserved = frozenset(reserved)
 
     def get(self, name: str) -> str:
+        """A secret a channel names."""
+        if name in self._reserved:
+            raise MissingSecret(
+                f"secret {name!r} is the service's own and never goes to a channel: "
+                "name another secret"
+            )
+        return self.own(name)
+
+    def own(self, name: str) -> str:
+        """A secret of the service itself (reserved names included)."""
         if self._folder is not None and PLACEHOLDER.fullmatch(f"{{secret:{name}}}"):
             path = self._folder / name
             if path.is_file():

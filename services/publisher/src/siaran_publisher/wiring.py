@@ -51,7 +51,7 @@ def assemble(
     claims = Claims(docs, owner, timedelta(seconds=settings.claim_lease_seconds))
     channels = CurrentChannels()
     guard = GuardedResolver(settings.endpoint_allowlist)
-    secrets = Secrets(settings.secrets_dir)
+    secrets = Secrets(settings.secrets_dir, reserved=[settings.token_key_secret])
     # without a collection of their own, posts live beside the claims under a prefix
     platform_docs = posts if posts is not None else docs
     transport = Transport(

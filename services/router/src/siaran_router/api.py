@@ -14,6 +14,7 @@ from siaran_shared.http import AdminKey, ApiError, AuthKey
 from siaran_router.bulk import plan_import
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
 from siaran_router.registry_changes import RegistryChanges
+from siaran_router.secret_names import foreign_secret_names
 from siaran_router.views import (
     ADMIN_ONLY,
     BAD_BODY,
@@ -83,6 +84,11 @@ async def put_channel(
     key may only save channels of its regions, and only replace channels already in them."""
     channel = body.to_channel(channel_id)
     _in_scope(key, channel.region)
+    foreign = foreign_secret_names(key, channel)
+    if foreign:
+        raise ApiError(
+            403, f"key {key.name!r} may only name secrets of its own regions", details=foreign
+        )
     _existing(request, key, channel_id)
     created = await _service(request).save(channel)
     response.status_code = 201 if created else 200

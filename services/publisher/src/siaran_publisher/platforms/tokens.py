@@ -91,7 +91,7 @@ class Vault:
     prefix: str = "#token:"  # "#" is in no delivery id (keys share the collection)
 
     def _fernet(self) -> MultiFernet:
-        keys = [k.strip() for k in self.secrets.get(self.key_secret).split(",") if k.strip()]
+        keys = [k.strip() for k in self.secrets.own(self.key_secret).split(",") if k.strip()]
         try:
             return MultiFernet([Fernet(k) for k in keys])  # the first encrypts; any decrypts
         except ValueError:
