@@ -85,7 +85,7 @@ async def test_announcement_reaches_webhook_once_and_report_says_delivered(
             report = r.json() if r.status_code == 200 else None
             return report if report and report["delivered"] == 1 else None
 
-    report = await eventually(delivered, within=10, what="report says delivered")
+    report = await eventually(delivered, within=30, what="report says delivered")
     assert report["planned"] == 1
     assert report["pending"] == 0
     assert report["failed"] == 0

@@ -34,12 +34,13 @@ class LateReceiver(Receiver):
     """Records each request as it arrives, answers it a second later: the posts of a fan-out
     are all in flight together, and their outcomes are written together."""
 
-    answered: int = 0
+    #: requests answered so far (the shared receiver's `answered` maps paths to times)
+    answers: int = 0
 
     async def _handle(self, request: web.Request) -> web.Response:
         response = await super()._handle(request)
         await asyncio.sleep(1.0)
-        self.answered += 1
+        self.answers += 1
         return response
 
 
@@ -66,9 +67,9 @@ async def test_publisher_killed_mid_outcome_write_loses_and_doubles_nothing(
         db = sqlite3.connect(home / "publisher.db", timeout=10, isolation_level=None)
         db.execute("BEGIN IMMEDIATE")  # the publisher's writes wait for this lock now
         try:
-            answered_at_lock = late.answered
+            answered_at_lock = late.answers
             # posts answered after the lock: their outcomes are being written, and wait
-            await eventually(lambda: late.answered > answered_at_lock, within=20,
+            await eventually(lambda: late.answers > answered_at_lock, within=20,
                              what="posts answered, their outcomes unwritable")  # fmt: skip
             posted_at_kill = counts(late, announcement_id, expected).unique
             await publisher.kill()

@@ -99,6 +99,16 @@ async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
         yield led
 
 
+@pytest.fixture(autouse=True)
+def _accepted_when_the_test_starts(make: SimpleNamespace) -> None:
+    """Each test's events are accepted as it starts, so the waits measured from them (the
+    30 s a permanent failure waits for its fallback) start with the test, not with the
+    session: a suite running long made a failure look 50 s old, and complete at once."""
+    global ACCEPTED_AT
+    ACCEPTED_AT = utcnow()
+    make.ACCEPTED_AT = ACCEPTED_AT
+
+
 @pytest.fixture(scope="session")
 def make() -> SimpleNamespace:
     """The event factories, for test modules (which cannot import each other)."""
