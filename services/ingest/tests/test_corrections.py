@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from siaran_shared.events import AnnouncementUpdated
+from siaran_ingest.completion import complete
+from siaran_ingest.submissions import Submission
+from siaran_shared.events import AnnouncementCompleted, AnnouncementUpdated
 
 from services.ingest.tests.conftest import Kit, announcement, post
 from services.ingest.tests.conftest import status_of as shown
@@ -198,3 +200,32 @@ async def test_an_editor_who_rewrote_the_text_may_not_approve_it(kit: Kit) -> No
     assert kit.accepted() == []
     assert (await post(kit, other, "/t-1/approve")).status_code == 202
     assert [e.announcement.title for e in kit.accepted()] == ["Ditulis ulang"]
+
+
+async def test_a_completion_between_the_read_and_the_write_does_not_lose_the_correction(
+    kit: Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Metrics' completion may mark the announcement completed while a correction is being
+    published: the correction (already on the topic) is recorded on the completed record,
+    never answered 409 with revision 2 out and the archive still at revision 1."""
+    desk = kit.key("desk", "province:73")
+    assert (await post(kit, desk, "", announcement("c-9"))).status_code == 202
+    submissions = kit.archive.submissions
+    real_move = submissions.move
+    raced: list[bool] = []
+
+    async def completed_first(before: Submission, after: Submission) -> bool:
+        if not raced and after.revision == 2:
+            raced.append(True)
+            event = AnnouncementCompleted(announcement_id="c-9", revision=1, report={})
+            assert await complete(submissions, event)
+        return await real_move(before, after)
+
+    monkeypatch.setattr(submissions, "move", completed_first)
+    r = await put(kit, desk, "c-9", announcement("c-9", title="Jadwal diperbaiki"))
+    assert r.status_code == 202, r.text
+    assert r.json()["revision"] == 2
+    view = await shown(kit, "c-9")
+    assert (view["status"], view["revision"]) == ("accepted", 2)
+    assert actions(view) == ["publish", "complete", "correct"]
+    assert [e.revision for e in kit.updated()] == [2]

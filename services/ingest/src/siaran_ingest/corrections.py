@@ -35,7 +35,7 @@ from siaran_ingest.answers import (
 )
 from siaran_ingest.archive import Archive, content_hash
 from siaran_ingest.schema import AnnouncementIn
-from siaran_ingest.submissions import HistoryEntry, Submission
+from siaran_ingest.submissions import HistoryEntry, Submission, SubmissionState
 from siaran_ingest.workflow import Step, revision_step, shown_status
 
 
@@ -81,6 +81,15 @@ class Revisions:
                 )
             if not await self._archive.submissions.move(submission, revised):
                 current = await self._archive.get(announcement_id)
+                if current is not None and _only_completed_meanwhile(submission, current, move):
+                    # metrics' completion marked it completed between the read and the
+                    # write: the correction (already published) applies to that record too
+                    revised = self._revised(current, announcement, key, move)
+                    if await self._archive.submissions.move(current, revised):
+                        return Answer(
+                            announcement_id, answer_status(revised), revision=revised.revision
+                        )
+                    current = await self._archive.get(announcement_id)
                 now = shown_status(current) if current else "gone"
                 raise Rejected(
                     409,
@@ -138,3 +147,15 @@ def _parse(raw: bytes, content_type: str | None, announcement_id: str) -> Announ
             [{"field": "id", "message": "must be absent or the id in the path"}],
         )
     return body
+
+
+def _only_completed_meanwhile(before: Submission, current: Submission, move: Step) -> bool:
+    """Whether the record a correction could not write differs from the one it read only by
+    the completion of the same revision (accepted → completed)."""
+    return (
+        move.action == "correct"
+        and current.status is SubmissionState.COMPLETED
+        and current.revision == before.revision
+        and current.hash == before.hash
+        and current.cancelled_at is None
+    )
