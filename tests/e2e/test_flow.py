@@ -28,14 +28,14 @@ async def test_announcement_reaches_webhook_once_and_report_says_delivered(
                 "kind": "web",
                 "name": "Diskominfo Bantaeng",
                 "endpoint": receiver.base + path,
-                "tags": ["official"],
+                "tags": ["official", run],
             },
         )
         assert r.status_code == 201, r.text
         r = await router.put(
             f"/v1/channels/jakarta-web-{run}",
             json={"region": "31.71", "kind": "web", "name": "Jakarta Pusat",
-                  "endpoint": receiver.base + other},
+                  "endpoint": receiver.base + other, "tags": [run]},
         )  # fmt: skip
         assert r.status_code == 201, r.text
 
@@ -49,7 +49,8 @@ async def test_announcement_reaches_webhook_once_and_report_says_delivered(
                 "body": "Pemerintah Kabupaten Bantaeng membuka layanan vaksinasi gratis.",
                 "link": "https://example.go.id/berita/1",
                 "hashtags": ["Sehat"],
-                "target": {"provinces": ["73"]},
+                # the run's tag: other tests leave channels in province 73 on the shared stack
+                "target": {"provinces": ["73"], "tags": [run]},
             },
         )
         assert r.status_code == 202, r.text
