@@ -105,6 +105,43 @@ async def test_a_failing_handler_is_logged_and_backs_off(
     assert all(r.levelno == logging.ERROR and "store away" in r.getMessage() for r in errors)
 
 
+async def test_an_ungrouped_reader_commits_nothing_and_reads_a_failed_batch_again(
+    bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A registry reader (no consumer group) has nothing to commit: no CRITICAL commit
+    failure after each batch, and a batch its handler failed is read again."""
+    settings = Settings(kafka_bootstrap=bootstrap, service="ungrouped-test")
+    topic = f"ungrouped-{uuid.uuid4().hex[:8]}"
+    await _topic(settings, topic)
+    broker = make_broker(settings)
+    seen: list[list[bytes]] = []
+
+    async def pause(_: float) -> None:
+        return None
+
+    @subscriber(broker, settings, topic, grouped=False, backoff=Backoff(sleep=pause))
+    async def handle(_: Any, msg: KafkaMessage) -> None:
+        seen.append([r.value for r in msg.raw_message])
+        if len(seen) == 1:
+            raise RuntimeError("registry store away")
+
+    caplog.set_level(logging.DEBUG, logger="siaran.faststream")
+    await broker.start()
+    try:
+        await broker.publish(b"first", topic)
+        await _until(lambda: len(seen) >= 2, "the failed batch read again")
+        await broker.publish(b"second", topic)
+        await _until(lambda: any(b"second" in batch for batch in seen), "the next record")
+        await asyncio.sleep(0.5)  # a commit failure is logged after the handler returns
+    finally:
+        await broker.stop()
+    assert seen[0] == [b"first"]
+    assert seen[1][0] == b"first"
+    assert sum(batch.count(b"first") for batch in seen) == 2  # once failed, once handled
+    critical = [r.getMessage() for r in caplog.records if r.levelno >= logging.CRITICAL]
+    assert critical == []
+
+
 CRASHING_SERVICE = """
 import asyncio
 from siaran_shared.service import build_runtime, create_service_app

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import TestKafkaBroker
@@ -30,6 +31,7 @@ class Raw:
     topic: str = "t"
     partition: int = 0
     offset: int = 0
+    timestamp: int = 0
 
 
 def _raw(event: AnnouncementCancelled) -> Raw:
@@ -67,6 +69,14 @@ def test_tombstone_becomes_channel_removed() -> None:
     assert not poison
     assert isinstance(records[0].event, ChannelRemoved)
     assert records[0].event.channel_id == "chan-1"
+
+
+def test_a_tombstone_is_dated_by_its_record() -> None:
+    """A deletion has no body to say when it was made: the record's timestamp says it."""
+    produced = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    raw = Raw(None, key=b"chan-1", timestamp=int(produced.timestamp() * 1000))
+    [record], _ = decode([raw], ChannelRemoved)
+    assert record.event.removed_at == produced
 
 
 def test_dead_letter_reason_labels_stay_low_cardinality() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -37,3 +38,19 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield r
     finally:
         await r.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test on a running stack shows the stack's last warnings and errors: what a
+    CI run printed is often all there is to go on."""
+    report = yield
+    running = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and isinstance(running, RunningStack) and running.log.exists():
+        lines = running.log.read_text(errors="replace").splitlines()
+        noted = [line for line in lines if any(w in line for w in _NOTEWORTHY)]
+        report.sections.append(("stack log: warnings and errors", "\n".join(noted[-60:])))
+    return report
+
+
+_NOTEWORTHY = ('"level": "warning"', '"level": "error"', '"level": "critical"', "Traceback")

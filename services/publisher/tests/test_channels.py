@@ -76,6 +76,43 @@ async def test_an_unknown_channel_is_sent_as_the_task_says(
     assert outcome.response != DELETED
 
 
+async def test_a_task_planned_after_the_last_change_read_here_is_sent_as_planned(
+    harness: Harness, receiver: ScriptedReceiver
+) -> None:
+    """The router planned on a configuration this instance has not read yet (its registry
+    reader lags): the task's endpoint is newer than the one read here, and is kept."""
+    saved = utcnow() - timedelta(seconds=5)
+    old, new = receiver.answer("/lagging-old", 200), receiver.answer("/lagging-new", 200)
+    harness.delivery.channels.apply("bantaeng-web", channel(old), saved)
+    [outcome] = (await harness.deliverer.handle(task(new, planned_at=utcnow()))).results
+    assert outcome.status is DeliveryStatus.DELIVERED
+    assert len(receiver.at("/lagging-new")) == 1
+    assert receiver.at("/lagging-old") == []
+
+
+async def test_a_task_planned_before_a_change_follows_the_change(
+    harness: Harness, receiver: ScriptedReceiver
+) -> None:
+    planned = utcnow() - timedelta(minutes=1)
+    old, new = receiver.answer("/planned-old", 200), receiver.answer("/planned-new", 200)
+    harness.delivery.channels.apply("bantaeng-web", channel(new), utcnow())
+    [outcome] = (await harness.deliverer.handle(task(old, planned_at=planned))).results
+    assert outcome.status is DeliveryStatus.DELIVERED
+    assert len(receiver.at("/planned-new")) == 1
+    assert receiver.at("/planned-old") == []
+
+
+async def test_a_deletion_read_after_planning_ends_the_delivery(
+    harness: Harness, receiver: ScriptedReceiver
+) -> None:
+    url = receiver.answer("/deleted-later", 200)
+    planned = utcnow() - timedelta(minutes=1)
+    harness.delivery.channels.apply("bantaeng-web", None, utcnow())
+    [outcome] = (await harness.deliverer.handle(task(url, planned_at=planned))).results
+    assert outcome.status is DeliveryStatus.SKIPPED
+    assert outcome.response == DELETED
+
+
 async def test_the_service_follows_the_registry_topic(tmp_path: Path) -> None:
     async with service_under_test(create_app, tmp_path) as sut:
         channels = sut.app.state.delivery.channels

@@ -136,7 +136,7 @@ def follow_channels(runtime: Runtime, channels: CurrentChannels) -> None:
             if isinstance(event, ChannelConfigured):
                 channels.apply(event.channel.id, event.channel, event.configured_at)
             elif isinstance(event, ChannelRemoved):
-                channels.apply(event.channel_id, None)
+                channels.apply(event.channel_id, None, event.removed_at)
         if poison:
             await dead_letter(runtime.broker, runtime.source, poison)
 

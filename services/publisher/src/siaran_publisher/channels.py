@@ -1,10 +1,11 @@
 """The channel registry as it is now, followed from the compacted siaran.channels.v1 topic.
 
-A task carries its channel as it was when the announcement was accepted; a retry may come
-due hours later. Every send asks here first: a channel deleted or disabled meanwhile is not
+A task carries its channel as it was when the router planned it (`planned_at`); a retry may
+come due hours later. Every send asks here first: a channel deleted or disabled since is not
 sent to (the delivery ends `skipped`, saying why), and one re-pointed (endpoint, signing
-secret, rate) is sent to where it points now. A channel this instance has not heard of yet
-(registered a moment ago, or the topic still being read at start) is sent as the task says.
+secret, rate) is sent to where it points now. A change this instance has not read yet (saved
+a moment ago, or the topic still being read at start) cannot be honoured: a task planned
+after the last change read here is sent as the task says, never to an older configuration.
 """
 
 from __future__ import annotations
@@ -28,15 +29,18 @@ class CurrentChannels:
     def __init__(self) -> None:
         self._latest: dict[str, Channel | None] = {}  # None: deleted (a tombstone)
         self._saved_at: dict[str, datetime] = {}
+        self._changed_at: dict[str, datetime] = {}
 
-    def apply(
-        self, channel_id: str, channel: Channel | None, configured_at: datetime | None = None
-    ) -> None:
+    def apply(self, channel_id: str, channel: Channel | None, at: datetime | None = None) -> None:
         """A configuration (None: a deletion) read from the registry topic, and when it was
-        saved (what lifts a "needs reconnect": see Reconnects)."""
+        saved or deleted (a save lifts a "needs reconnect": see Reconnects)."""
         self._latest[channel_id] = channel
-        if configured_at is not None:
-            self._saved_at[channel_id] = configured_at
+        if at is None:
+            self._changed_at.pop(channel_id, None)
+            return
+        self._changed_at[channel_id] = at
+        if channel is not None:
+            self._saved_at[channel_id] = at
 
     def saved_at(self, channel_id: str) -> datetime | None:
         """When the channel was last saved in the registry, as far as this instance read."""
@@ -45,6 +49,10 @@ class CurrentChannels:
     def honour(self, task: DeliveryPlanned) -> tuple[DeliveryPlanned, str | None]:
         """The task as the channel is now, or why it may not be sent at all."""
         if task.channel_id not in self._latest:
+            return task, None
+        changed = self._changed_at.get(task.channel_id)
+        if task.planned_at is not None and changed is not None and changed <= task.planned_at:
+            # planned on this configuration or a later one this instance has not read yet
             return task, None
         channel = self._latest[task.channel_id]
         if channel is None:

@@ -11,6 +11,7 @@ from siaran_shared.events import (
     Channel,
     DeliveryAction,
     DeliveryPlanned,
+    utcnow,
 )
 from siaran_shared.regions import regions
 
@@ -82,6 +83,7 @@ def plan_deliveries(
     """
     a = announcement
     fallbacks = fallback_of or {}
+    planned_at = utcnow()
     tasks = []
     for channel in channels:
         not_before = a.publish_at
@@ -109,6 +111,7 @@ def plan_deliveries(
                 not_before=not_before,
                 expires_at=a.expires_at,
                 revision=revision,
+                planned_at=planned_at,
                 fallback_of=fallbacks.get(channel.id),
             )
         )

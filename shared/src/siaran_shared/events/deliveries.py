@@ -42,6 +42,11 @@ class DeliveryPlanned(Event):
     expires_at: datetime | None = None
     attempt: int = Field(1, ge=1, description="Attempt number this task is for.")
     revision: int = Field(1, ge=1, description="The announcement revision this task carries.")
+    planned_at: datetime | None = Field(
+        None,
+        description="When the router planned the task with its channel as it was then (the"
+        " publisher sends to a configuration saved later, never to an older one).",
+    )
     fallback_of: str | None = Field(
         None, description="Delivery id whose permanent failure this fallback task replaces."
     )

@@ -75,13 +75,17 @@ class Backoff:
         self.failures = 0
 
 
-def _with_backoff(handler: Handler, backoff: Backoff) -> Handler:
+def _with_backoff(
+    handler: Handler, backoff: Backoff, rewind: Callable[[], Awaitable[None]] | None = None
+) -> Handler:
     @functools.wraps(handler)
     async def handle(*args: Any, **kwargs: Any) -> None:
         try:
             await handler(*args, **kwargs)
         except Exception:
             await backoff.failed(handler.__name__)
+            if rewind is not None:
+                await rewind()
             raise
         backoff.succeeded()
 
@@ -125,9 +129,20 @@ def subscriber(
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms(settings),
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        # An ungrouped reader has no group to commit to (aiokafka refuses: "Requires
+        # group_id", which FastStream logs as CRITICAL after every batch): it acknowledges
+        # nothing, and a failed batch is rewound (nacked) by hand, to be read again.
+        ack_policy=AckPolicy.NACK_ON_ERROR if grouped else AckPolicy.MANUAL,
     )
-    return lambda handler: subscribe(_with_backoff(handler, backoff or Backoff()))
+    rewind = None if grouped else functools.partial(_rewind, broker)
+    return lambda handler: subscribe(_with_backoff(handler, backoff or Backoff(), rewind))
+
+
+async def _rewind(broker: KafkaBroker) -> None:
+    """Seek the partitions of the batch being handled back to its first records."""
+    message = broker.context.get_local("message")
+    if message is not None:
+        await message.nack()
 
 
 async def _raw_records(msg: Any) -> Any:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 from pydantic import ValidationError
 
-from siaran_shared.events import ChannelRemoved, Event
+from siaran_shared.events import ChannelRemoved, Event, utcnow
 from siaran_shared.messaging.headers import decode_headers
 from siaran_shared.tracing import event_ids, record_context, remember
 
@@ -53,7 +54,8 @@ def decode(raws: Sequence[Any], *models: type[Event]) -> tuple[list[Record[Any]]
         key = raw.key.decode(errors="replace") if raw.key else None
         headers = decode_headers(raw)
         if not raw.value and ChannelRemoved in models and key:
-            good.append(Record(ChannelRemoved(channel_id=key), key, headers))
+            removed = ChannelRemoved(channel_id=key, removed_at=_stamp(raw))
+            good.append(Record(removed, key, headers))
             continue
         ce_type = headers.get("ce_type")
         model = by_type.get(ce_type) if ce_type else (models[0] if len(models) == 1 else None)
@@ -83,3 +85,11 @@ def _describe(exc: ValidationError) -> str:
         loc = ".".join(str(p) for p in err["loc"]) or "body"
         parts.append(f"{loc}: {err['msg']}")
     return "invalid event: " + "; ".join(parts)
+
+
+def _stamp(raw: Any) -> datetime:
+    """When the record was produced (a tombstone has no body to say when), else now."""
+    timestamp = getattr(raw, "timestamp", None)
+    if isinstance(timestamp, int) and timestamp > 0:
+        return datetime.fromtimestamp(timestamp / 1000, UTC)
+    return utcnow()
