@@ -114,7 +114,7 @@ async def test_writer_drafts_submits_own_approval_refused_editor_approves_delive
     approved = await siaran(stack, keys.editor, "approve", ident)
     assert approved.exit_code == 0, approved.output
     assert approved.stdout.strip() == f"{ident} accepted"
-    await eventually(lambda: receiver.at(path), within=20, what="the delivery")
+    await eventually(lambda: receiver.at(path), within=30, what="the delivery")
     [received] = receiver.at(path)
     assert received.json["data"]["announcement_id"] == ident
 
@@ -192,13 +192,13 @@ async def test_a_correction_reaches_the_channel_as_revision_2_once(
     file, ident = announcement_file(tmp_path, run), f"cli-{run}"
     assert (await siaran(stack, keys.writer, "announce", str(file))).exit_code == 0
     assert (await siaran(stack, keys.editor, "approve", ident)).exit_code == 0
-    await eventually(lambda: receiver.at(path), within=20, what="revision 1")
+    await eventually(lambda: receiver.at(path), within=30, what="revision 1")
     fixed = announcement_file(tmp_path, run, body="Posyandu serentak dibuka hari Minggu.")
     corrected = await siaran(stack, stack.key, "edit", ident, str(fixed))
     assert corrected.exit_code == 0, corrected.output
     assert corrected.stdout.strip() == f"{ident} accepted revision 2"
     assert "correction published as revision 2" in corrected.stderr
-    await eventually(lambda: len(receiver.at(path)) >= 2, within=20, what="revision 2")
+    await eventually(lambda: len(receiver.at(path)) >= 2, within=30, what="revision 2")
     first, second = receiver.at(path)
     assert first.json["type"] == "id.siaran.announcement.published.v1"
     assert second.json["type"] == "id.siaran.announcement.updated.v1"
@@ -213,7 +213,7 @@ async def test_a_correction_reaches_the_channel_as_revision_2_once(
         result = await siaran(stack, keys.editor, "deliveries", ident)
         return result if f"cli-{run}" in result.stdout and "delivered" in result.stdout else None
 
-    listing = await eventually(delivered, within=20, what="the delivery in the ledger")
+    listing = await eventually(delivered, within=30, what="the delivery in the ledger")
     [row] = [line for line in listing.stdout.splitlines() if f"cli-{run}" in line]
     assert "73.03" in row
     assert "web" in row

@@ -56,7 +56,7 @@ async def test_announcement_reaches_webhook_once_and_report_says_delivered(
         assert r.status_code == 202, r.text
         assert r.json() == {"id": announcement_id, "status": "accepted"}
 
-    await eventually(lambda: receiver.at(path), within=10, what="webhook delivery")
+    await eventually(lambda: receiver.at(path), within=30, what="webhook delivery")
     got = receiver.at(path)
     assert len(got) == 1
     request = got[0]
@@ -116,7 +116,7 @@ async def test_signed_webhook_verifies_with_the_channel_secret(
             json={"title": "Uji tanda tangan", "body": "Isi", "target": {"regencies": ["11.01"]}},
         )
         assert r.status_code == 202, r.text
-    await eventually(lambda: receiver.at(path), within=10, what="signed delivery")
+    await eventually(lambda: receiver.at(path), within=30, what="signed delivery")
     request = receiver.at(path)[0]
     expected = "sha256=" + hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
     assert request.headers["X-Siaran-Signature"] == expected

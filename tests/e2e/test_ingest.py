@@ -64,13 +64,13 @@ async def test_twenty_simultaneous_posts_reach_the_channel_once(
         assert [r.status_code for r in responses] == [202] * 20, [r.text for r in responses]
         again = await ingest.post("/v1/announcements", json=body(f"burst-{run}", "73.03"))
         assert again.status_code == 202
-    await eventually(lambda: receiver.at(path), within=10, what="delivery")
+    await eventually(lambda: receiver.at(path), within=30, what="delivery")
     # a later announcement to the same channel (its tasks share the channel's partition)
     # marks a point after which a second fan-out would already be on the topics
     async with stack.client("ingest") as ingest:
         r = await ingest.post("/v1/announcements", json=body(f"after-{run}", "73.03"))
         assert r.status_code == 202, r.text
-    await eventually(lambda: len(receiver.at(path)) >= 2, within=10, what="the later delivery")
+    await eventually(lambda: len(receiver.at(path)) >= 2, within=30, what="the later delivery")
     bootstrap = stack.stack.config.bootstrap
     accepted = await read_to_end(bootstrap, ANNOUNCEMENTS)
     planned = await read_to_end(bootstrap, DELIVERIES)
@@ -151,7 +151,7 @@ async def test_cap_alert_reaches_the_channel(stack: RunningStack, receiver: Rece
             headers={"Content-Type": "application/cap+xml"},
         )
         assert r.status_code == 202, r.text
-    await eventually(lambda: receiver.at(path), within=10, what="CAP delivery")
+    await eventually(lambda: receiver.at(path), within=30, what="CAP delivery")
     data = receiver.at(path)[0].json["data"]
     assert data["announcement_id"] == f"BMKG-{run}"
     assert data["priority"] == "urgent"
@@ -174,7 +174,7 @@ async def test_inbound_topic_accepts_valid_and_dead_letters_the_rest(
                                      headers=[("authorization", stack.key.encode())])  # fmt: skip
     finally:
         await producer.stop()
-    await eventually(lambda: receiver.at(path), within=15, what="inbound delivery")
+    await eventually(lambda: receiver.at(path), within=30, what="inbound delivery")
     assert receiver.at(path)[0].json["data"]["announcement_id"] == f"in-{run}"
 
     consumer = AIOKafkaConsumer(
@@ -191,7 +191,7 @@ async def test_inbound_topic_accepts_valid_and_dead_letters_the_rest(
                         return record
             return None
 
-        record = await eventually(dead_letter, within=15, what="dead letter")
+        record = await eventually(dead_letter, within=30, what="dead letter")
     finally:
         await consumer.stop()
     headers = {k: v.decode() for k, v in record.headers}

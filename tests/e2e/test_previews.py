@@ -52,7 +52,7 @@ async def test_preview_equals_what_each_webhook_receiver_gets(
     assert r.status_code == 202, r.text
     paths = {kind: f"/preview/{run}/{kind}" for kind in kinds}
     await eventually(
-        lambda: all(receiver.at(path) for path in paths.values()), within=20, what="4 webhooks"
+        lambda: all(receiver.at(path) for path in paths.values()), within=30, what="4 webhooks"
     )
     for kind, path in paths.items():
         [received] = receiver.at(path)

@@ -146,7 +146,7 @@ async def test_400_fails_at_once_and_is_dead_lettered(rig: Rig) -> None:
     def dead_letter() -> Any:
         return next((d for d in rig.dead if d.key == b"bad-web"), None)
 
-    record = await eventually(dead_letter, within=10, what="dead letter")
+    record = await eventually(dead_letter, within=30, what="dead letter")
     headers = {k: v.decode() for k, v in record.headers}
     assert "HTTP 400" in headers["siaran-error"]
     assert headers["siaran-origin-topic"] == DELIVERIES
@@ -164,7 +164,7 @@ async def test_dead_letter_replay_delivers_once_the_channel_is_fixed(rig: Rig) -
         found = await read_dead_letters(settings)
         return [d for d in found if d.matches(DELIVERIES, "HTTP 422", "fixed-web", 0)]
 
-    [letter] = await eventually(letters, within=10, what="dead letter")
+    [letter] = await eventually(letters, within=30, what="dead letter")
     assert await replay(settings, [letter]) == 1
 
     def delivered() -> bool:
@@ -178,7 +178,7 @@ async def test_dead_letter_replay_delivers_once_the_channel_is_fixed(rig: Rig) -
 async def test_a_hanging_channel_does_not_delay_others_on_its_partition(rig: Rig) -> None:
     hang = rig.receiver.answer("/hang", (200, {}, 10.0))
     hung = await rig.plan("hanging-web", hang, partition=0)
-    await eventually(lambda: rig.receiver.at("/hang"), within=10, what="hanging request")
+    await eventually(lambda: rig.receiver.at("/hang"), within=30, what="hanging request")
     others = [
         await rig.plan(f"quick-{i}", rig.receiver.answer(f"/quick/{i}", 200), partition=0)
         for i in range(20)
@@ -194,7 +194,7 @@ async def test_a_hanging_channel_does_not_delay_others_on_its_partition(rig: Rig
 async def test_apprise_channel_is_delivered_through_apprise(rig: Rig) -> None:
     endpoint = f"json://127.0.0.1:{rig.receiver.port}/apprise/telegram"
     task = await rig.plan("apprise-tg", endpoint, kind="telegram")
-    outcome = await eventually(lambda: rig.outcome(task.delivery_id), within=20, what="outcome")
+    outcome = await eventually(lambda: rig.outcome(task.delivery_id), within=30, what="outcome")
     assert outcome.status is DeliveryStatus.DELIVERED
     [hit] = rig.receiver.at("/apprise/telegram")
     assert json.loads(hit.body)["message"] == "Isi pengumuman"

@@ -115,7 +115,7 @@ async def test_writer_submits_editor_approves_then_it_is_delivered(
         r = await e.post(f"/v1/announcements/{announcement_id}/approve")
         assert r.status_code == 202, r.text
         assert r.json() == {"id": announcement_id, "status": "accepted"}
-    await eventually(lambda: receiver.at(path), within=15, what="delivery after approval")
+    await eventually(lambda: receiver.at(path), within=30, what="delivery after approval")
     [delivered] = receiver.at(path)
     assert delivered.json["data"]["announcement_id"] == announcement_id
     view = await completed(stack, announcement_id)
@@ -171,7 +171,7 @@ async def test_a_correction_is_published_as_revision_two(
     async with stack.client("ingest") as ingest:
         r = await ingest.post("/v1/announcements", json=body(announcement_id, run))
         assert r.status_code == 202, r.text
-        await eventually(lambda: receiver.at(path), within=15, what="revision 1 delivered")
+        await eventually(lambda: receiver.at(path), within=30, what="revision 1 delivered")
         corrected = body(announcement_id, run, title="Posyandu serentak: lokasi diperbaiki")
         for _ in range(2):  # the same correction twice is one revision
             r = await ingest.put(f"/v1/announcements/{announcement_id}", json=corrected)
@@ -187,13 +187,13 @@ async def test_a_correction_is_published_as_revision_two(
     assert updates[0]["revision"] == 2
     assert updates[0]["announcement"]["title"] == corrected["title"]
 
-    await eventually(lambda: len(receiver.at(path)) >= 2, within=15, what="revision 2 delivered")
+    await eventually(lambda: len(receiver.at(path)) >= 2, within=30, what="revision 2 delivered")
     # a later announcement to the same channel (its tasks share the channel's partition)
     # marks a point after which a second post of either revision would already have come
     async with stack.client("ingest") as ingest:
         r = await ingest.post("/v1/announcements", json=body(f"{announcement_id}-after", run))
         assert r.status_code == 202, r.text
-    await eventually(lambda: len(receiver.at(path)) >= 3, within=15, what="the later delivery")
+    await eventually(lambda: len(receiver.at(path)) >= 3, within=30, what="the later delivery")
     first, second, later = receiver.at(path)
     delivery_id = f"{announcement_id}:workflow-{run}"
     assert first.headers["Idempotency-Key"] == delivery_id

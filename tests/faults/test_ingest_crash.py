@@ -45,7 +45,7 @@ async def test_ingest_killed_between_store_write_and_produce(
                     r = await ingest.get(f"/v1/announcements/{announcement_id}")
                     return r.status_code == 200 and r.json()["status"] == "pending"
 
-                await eventually(archived_pending, within=20, what="the submission archived")
+                await eventually(archived_pending, within=30, what="the submission archived")
                 await stack.stack.services["ingest"].kill()
                 with pytest.raises(httpx.TransportError):  # died with the process
                     await submitting

@@ -69,7 +69,7 @@ async def test_publisher_killed_mid_outcome_write_loses_and_doubles_nothing(
         try:
             answered_at_lock = late.answers
             # posts answered after the lock: their outcomes are being written, and wait
-            await eventually(lambda: late.answers > answered_at_lock, within=20,
+            await eventually(lambda: late.answers > answered_at_lock, within=30,
                              what="posts answered, their outcomes unwritable")  # fmt: skip
             posted_at_kill = counts(late, announcement_id, expected).unique
             await publisher.kill()

@@ -22,9 +22,9 @@ from siaran_shared.messaging import ce_headers
 from tests.e2e.harness import Receiver, RunningStack, eventually, read_to_end, start_stack
 from tests.faults.helpers import FAULT_ENV
 
-pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(300)]
 
-CHANNELS = 400
+CHANNELS = 200
 #: every this-many-th channel answers its first request 503: its revision 1 is on the
 #: durable schedule when revision 2 comes
 FLAKY_EVERY = 4
@@ -118,8 +118,16 @@ async def test_publisher_killed_while_a_correction_is_in_flight(
         await stack.stack.services["publisher"].kill()
         await stack.stack.services["publisher"].start()
         await stack.stack.wait_ready(60, ("publisher",))
-        await eventually(lambda: corrected(slow, announcement_id) >= CHANNELS, within=150,
-                         every=0.25, what=f"revision 2 of all {CHANNELS} deliveries")  # fmt: skip
+        try:
+            await eventually(
+                lambda: corrected(slow, announcement_id) >= CHANNELS, within=200, every=0.25,
+                what=f"revision 2 of all {CHANNELS} deliveries",
+            )  # fmt: skip
+        except AssertionError as exc:
+            missing = CHANNELS - corrected(slow, announcement_id)
+            raise AssertionError(
+                f"{exc}: {missing} missing; the stack's log:\n{stack.tail()}"
+            ) from None
         records = await read_to_end(stack.stack.config.bootstrap, RESULTS)
     finally:
         await stack.stop()
