@@ -25,7 +25,9 @@ def test_create_with_roles_and_list_shows_them(tmp_path: Path) -> None:
     assert key is not None
     assert key.roles == ("draft", "approve")
     assert run("create", "--name", "plain", "--scope", "national", "--keys-file", keys)[0] == 0
-    assert run("create", "--name", "ops", "--scope", "admin", "--keys-file", keys)[0] == 0
+    code, _, said = run("create", "--name", "ops", "--scope", "admin", "--keys-file", keys)
+    assert code == 0
+    assert "roles all (admin)" in said  # as `list` says it, not the stored "publish"
     code, listing, _ = run("list", "--keys-file", keys)
     rows = [[cell.strip() for cell in line.split("│")] for line in listing.splitlines()]
     lines = {row[2]: row[4] for row in rows if len(row) > 4}

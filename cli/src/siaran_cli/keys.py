@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from siaran_shared.auth import InvalidRole, InvalidScope, KeyRing
+from siaran_shared.auth import ApiKey, InvalidRole, InvalidScope, KeyRing
 from siaran_shared.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -53,11 +53,16 @@ def create(
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from exc
     err.print(
-        f"created key [bold]{key.name}[/] ({key.scope}; roles {', '.join(key.roles)}), "
+        f"created key [bold]{key.name}[/] ({key.scope}; roles {_roles(key)}), "
         f"id {key.id}, in {ring.path}"
     )
     err.print("[yellow]store it now: it is shown only once")
     out.print(token, highlight=False, soft_wrap=True)
+
+
+def _roles(key: ApiKey) -> str:
+    """What the key may do, as `create` and `list` both say it (an admin key may do all)."""
+    return "all (admin)" if key.parsed_scope.is_admin else ",".join(key.roles)
 
 
 @app.command("list")
@@ -71,8 +76,8 @@ def list_keys(keys_file: KeysFile = None) -> None:
     for title in ("scope", "roles", "created", "revoked"):
         table.add_column(title)
     for k in keys:
-        roles = "all (admin)" if k.parsed_scope.is_admin else ",".join(k.roles)
-        table.add_row(k.id, k.name, k.scope, roles, k.created_at[:16], (k.revoked_at or "")[:16])
+        table.add_row(k.id, k.name, k.scope, _roles(k), k.created_at[:16],
+                      (k.revoked_at or "")[:16])  # fmt: skip
     out.print(table)
 
 
