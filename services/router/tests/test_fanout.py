@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from siaran_router import fanout as fanout_module
 from siaran_router.planning import render_texts
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
     AnnouncementCancelled,
+    Channel,
     DeliveryAction,
     DeliveryStatus,
     Target,
@@ -23,6 +25,7 @@ from siaran_shared.events import (
 if TYPE_CHECKING:  # conftest is not importable under --import-mode=importlib
     from conftest import Wire
 
+ENDPOINT = "https://example.go.id/hook"
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
 CANCEL = AnnouncementCancelled(announcement_id="a1", cancelled_by="test")
 
@@ -107,3 +110,35 @@ async def test_held_deliveries_go_where_the_channel_points_at_release_time(wire:
     assert (task.channel_id, task.endpoint, task.secret, task.rate_per_minute) == (
         "c2", "https://moved.go.id/h", "MOVED", 5,
     )  # fmt: skip
+
+
+async def test_a_large_fan_out_is_planned_held_and_released_in_parts(
+    wire: Wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry larger than one part: every channel is planned once, in batches of at
+    most a part each, and a replay of the announcement plans nothing again."""
+    monkeypatch.setattr(fanout_module, "PLAN_CHUNK", 4)
+    channels = [Channel(id=f"c{i:02}", region="73.03", kind="web", name=f"c{i}",
+                        endpoint=ENDPOINT) for i in range(10)]  # fmt: skip
+    fanout, releaser, _, sink, plans, *_ = await wire(channels)
+    assert await fanout.on_accepted(accepted()) == 10
+    plan = await plans.get("a1")
+    assert plan is not None
+    assert sorted(plan.channels) == [c.id for c in channels]
+    assert len(plan.batches) == 3  # 4 + 4 + 2
+    assert len(set(plan.batches)) == 3
+    await releaser.release_due()
+    assert sorted(t.channel_id for t in sink.tasks) == [c.id for c in channels]
+    assert await fanout.on_accepted(accepted()) == 0  # a replay
+    await releaser.release_due()
+    assert len(sink.tasks) == 10
+
+
+async def test_the_release_cache_holds_a_bounded_number_of_tasks(wire: Wire) -> None:
+    """Tasks past the cache's limit are read back from the outbox when released."""
+    fanout, releaser, _, sink, *_ = await wire()
+    releaser._cache.limit = 2  # three tasks in one batch: not kept, read back
+    await fanout.on_accepted(accepted())
+    assert releaser._cache.held == 0
+    await releaser.release_due()
+    assert sorted(t.channel_id for t in sink.tasks) == ["c0", "c1", "c2"]

@@ -37,6 +37,8 @@ from siaran_router.release_times import release_at
 from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)
+#: Channels planned and held at a time in a fan-out (the tasks of one part in memory).
+PLAN_CHUNK = 5000
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
 #: Title and text per channel kind for an announcement (CPU-bound: run in a worker thread).
 Render = Callable[[Announcement, Sequence[str]], dict[str, Rendered]]
@@ -80,24 +82,31 @@ class Fanout:
 
         channels = select_channels(a.target, self._registry)
         texts = await asyncio.to_thread(self._render, a, [c.kind for c in channels])
-        tasks = plan_deliveries(
-            a, accepted.accepted_at, channels, texts, lambda c: release(c.region)
-        )
-        batches = in_batches(a, tasks, lambda t: release(t.region))
-        await self._releaser.hold(batches)
-        await self._plans.plan(
-            a, accepted.accepted_at, [t.channel_id for t in tasks], [b.key for b in batches]
-        )
-        self._fanout_channels.record(len(tasks), {"priority": a.priority.value})
+        # planned and held PLAN_CHUNK channels at a time: a registry of any size costs the
+        # memory of one part, and the first part is released while the next is planned
+        keys: list[str] = []
+        first: datetime | None = None
+        for part, start in enumerate(range(0, len(channels), PLAN_CHUNK)):
+            chunk = channels[start : start + PLAN_CHUNK]
+            tasks = plan_deliveries(
+                a, accepted.accepted_at, chunk, texts, lambda c: release(c.region)
+            )
+            batches = in_batches(a, tasks, lambda t: release(t.region), part=part)
+            await self._releaser.hold(batches)
+            keys += [b.key for b in batches]
+            earliest = batches[0].due
+            first = earliest if first is None else min(first, earliest)
+        await self._plans.plan(a, accepted.accepted_at, [c.id for c in channels], keys)
+        self._fanout_channels.record(len(channels), {"priority": a.priority.value})
         log.info(
             "fanout_planned",
             announcement_id=a.id,
-            deliveries=len(tasks),
-            batches=len(batches),
-            first_release=batches[0].due.isoformat() if batches else None,
+            deliveries=len(channels),
+            batches=len(keys),
+            first_release=first.isoformat() if first else None,
             priority=a.priority.value,
         )
-        return len(tasks)
+        return len(channels)
 
     async def on_updated(self, update: AnnouncementUpdated) -> int:
         """Plan a correction: revision N to the channels revision 1 planned (and the
@@ -185,14 +194,17 @@ def in_batches(
     revision: int = 1,
     tag: str = "",
     replaces: Callable[[DeliveryPlanned], bool] = lambda _: False,
+    part: int = 0,
 ) -> list[Batch]:
     """An announcement's tasks grouped into outbox batches by release time, earliest
-    first; a batch replaces released tasks when any of its tasks does."""
+    first; a batch replaces released tasks when any of its tasks does. `part` tells the
+    batches of one part of a large fan-out from those of the others (`PLAN_CHUNK`)."""
     a = announcement
     by_due: dict[datetime, list[DeliveryPlanned]] = defaultdict(list)
     for task in tasks:
         by_due[due(task)].append(task)
     suffix = tag or (f"~r{revision}" if revision > 1 else "")
+    suffix += f"~p{part}" if part else ""
     return [
         Batch(a.id, when, a.priority, group, revision=revision, tag=suffix,
               replaces_released=any(replaces(t) for t in group))

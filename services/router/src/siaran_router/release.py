@@ -73,7 +73,8 @@ def as_configured(task: DeliveryPlanned, channel: Channel) -> DeliveryPlanned:
     }
     if all(getattr(task, name) == value for name, value in current.items()):
         return task
-    return task.model_copy(update=current)
+    # re-pointed now: the publisher honours a configuration saved after this, not before
+    return task.model_copy(update={**current, "planned_at": utcnow()})
 
 
 class Releaser:

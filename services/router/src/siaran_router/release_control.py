@@ -46,15 +46,21 @@ class Preemption:
 
 @dataclass
 class TaskCache:
-    """Tasks of batches held by this process, so their release skips reading them back."""
+    """Tasks of batches held by this process, so their release skips reading them back;
+    at most `limit` tasks in all (the batches of a larger fan-out are read back)."""
 
     tasks: dict[str, list[DeliveryPlanned]] = field(default_factory=dict)
+    limit: int = 20_000
+    held: int = 0
 
     def keep(self, key: str, tasks: list[DeliveryPlanned]) -> None:
-        self.tasks[key] = tasks
+        self.drop(key)
+        if self.held + len(tasks) <= self.limit:
+            self.tasks[key] = tasks
+            self.held += len(tasks)
 
     def drop(self, key: str) -> None:
-        self.tasks.pop(key, None)
+        self.held -= len(self.tasks.pop(key, ()))
 
     async def of(self, batch: HeldBatch, batches: Batches) -> list[DeliveryPlanned]:
         return self.tasks.get(batch.id) or await batches.tasks(batch)
