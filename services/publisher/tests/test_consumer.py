@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import TopicPartition
+from siaran_publisher.lanes import timed_send
 from siaran_publisher.workpool import WorkPool
 
 TP = TopicPartition("siaran.deliveries.v1", 0)
@@ -246,3 +247,40 @@ async def test_a_channel_s_records_go_on_in_the_task_that_ended_the_one_before()
         await eventually_settled(p)
         assert p.offsets[TP].committable() == 50
     assert len(tasks) == 1  # no task made per record
+
+
+async def test_a_window_widens_on_the_request_alone_not_on_the_work_around_it() -> None:
+    """A fast host whose records take long to handle (the claim, the outcome's commit, a
+    busy store) keeps its window: only the request's own time says the host is slow."""
+    running = most = 0
+
+    async def handle(raw: Sent, request: float) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        with timed_send():
+            await asyncio.sleep(request)
+        await asyncio.sleep(0.02)  # the work around the request
+        running -= 1
+
+    async def most_at_once(request: float) -> int:
+        nonlocal most
+        most = 0
+        p = WorkPool(lambda raw: handle(raw, request), workers=1000, channel_concurrency=4,
+                     host_share=500, host_of=lambda raw: raw.host, host_window=4,
+                     slow_send=0.01, busy_lag=float("inf"))  # fmt: skip
+        p.start()
+        try:
+            for offset in range(40):
+                p.admit(Sent(offset, f"ch{offset}", "host"))
+            for _ in range(500):
+                if p.offsets[TP].committable() == 40:
+                    break
+                await asyncio.sleep(0.01)
+            assert p.offsets[TP].committable() == 40
+        finally:
+            await p.stop(drain_seconds=0)
+        return most
+
+    assert await most_at_once(request=0) == 4  # fast host, slow handling: the window stays
+    assert await most_at_once(request=0.03) > 4  # slow requests: it widens

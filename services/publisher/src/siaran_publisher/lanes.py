@@ -4,7 +4,11 @@ sends, and the event loop's lag (whether the process has CPU to spare)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,3 +62,28 @@ class LoopLag:
             await asyncio.sleep(self._every)
             late = max(0.0, loop.time() - before - self._every)
             self.seconds = 0.8 * self.seconds + 0.2 * late
+
+
+@dataclass(slots=True)
+class SendTime:
+    """How long the requests made for the record being handled took, in seconds: what a
+    host's window widens on (the claim, the outcome's commit and the wait for the CPU that
+    surround a request say nothing of the host)."""
+
+    seconds: float = 0.0
+
+
+#: The record being handled's SendTime, set by the work pool around each record.
+SENDING: ContextVar[SendTime | None] = ContextVar("siaran_send_time", default=None)
+
+
+@contextmanager
+def timed_send() -> Iterator[None]:
+    """Count the time of the block (one request to a channel) to the record's SendTime."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = SENDING.get()
+        if spent is not None:
+            spent.seconds += time.monotonic() - started

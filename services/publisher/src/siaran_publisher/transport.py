@@ -15,6 +15,7 @@ from siaran_shared.schemes import is_native
 from siaran_shared.secrets import MissingSecret, Secrets
 
 from siaran_publisher.apprise_sender import AppriseSender
+from siaran_publisher.lanes import timed_send
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.platforms.sender import PlatformSender
 from siaran_publisher.webhook import WebhookSender
@@ -50,15 +51,20 @@ class Transport:
             return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")
         try:
             async with asyncio.timeout(self.timeout):
-                if webhook:
-                    attempt = await self.webhooks.send(task, url, secret)
-                elif self.platforms is not None and is_native(task.endpoint):
-                    attempt = await self.platforms.send(task)
-                else:
-                    attempt = await self.apprise.send(task, url)
+                with timed_send():
+                    attempt = await self._send(task, url, secret, webhook=webhook)
         except TimeoutError:
             attempt = Attempt(Verdict.RETRY, f"timeout: no answer within {self.timeout:g} s")
         return _scrubbed(attempt, self.secrets.values_in(task.endpoint, task.secret))
+
+    async def _send(
+        self, task: DeliveryPlanned, url: str, secret: str | None, *, webhook: bool
+    ) -> Attempt:
+        if webhook:
+            return await self.webhooks.send(task, url, secret)
+        if self.platforms is not None and is_native(task.endpoint):
+            return await self.platforms.send(task)
+        return await self.apprise.send(task, url)
 
     async def start(self) -> None:
         await self.webhooks.start()

@@ -5,11 +5,12 @@ A record passes three limits before it is handled: its channel's share (the reco
 few at once, the rest wait in the channel's backlog), its host's window (the endpoint's
 host: a slow or unreachable host holds at most its share of the sends, never the pool), and
 the pool's (`workers`: sends at once in all). A host's window starts at `HOST_WINDOW` sends
-and grows by one for each send that took longer than `SLOW_SEND` while more of the host's
-records waited and the event loop had time to spare (its lag below `BUSY_LAG`), up to the
-host's share: a host that answers at once is posted to over a few reused connections, a
-distant one gets as many at once as its latency needs (thousands), and a process short of
-CPU does not add sends that would only wait for it.
+and grows by one for each send whose request took longer than `SLOW_SEND` (the request
+alone, `lanes.timed_send`) while more of the host's records waited and the event loop had
+time to spare (its lag below `BUSY_LAG`), up to the host's share: a host that answers at
+once is posted to over a few reused connections, a distant one gets as many at once as its
+latency needs (thousands), and a process short of CPU does not add sends that would only
+wait for it.
 
 A record waiting is a record in a deque, not a task: a task exists only while a record is
 being handled, and ends when nothing is ready. A record counts as finished in its
@@ -27,7 +28,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from siaran_shared.logging import get_logger
 
-from siaran_publisher.lanes import Item, Lane, LoopLag
+from siaran_publisher.lanes import SENDING, Item, Lane, LoopLag, SendTime
 from siaran_publisher.offsets import PartitionOffsets
 
 log = get_logger(__name__)
@@ -210,13 +211,14 @@ class WorkPool:
         """Handle records until none is ready; the task ends then (or when cancelled)."""
         item: Item | None = first
         try:
-            loop = asyncio.get_running_loop()
             while item is not None:
-                started = loop.time()
+                spent = SendTime()
+                token = SENDING.set(spent)
                 try:
                     await self._one(item)
                 finally:
-                    self._widen(item, loop.time() - started)
+                    SENDING.reset(token)
+                    self._widen(item, spent.seconds)
                     self._taker = True  # a record its end frees goes on in this task
                     try:
                         self._ended(item)
