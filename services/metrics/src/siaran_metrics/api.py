@@ -99,8 +99,8 @@ def _handlers(request: Request) -> Handlers:
 async def report(request: Request, key: AuthKey, announcement_id: str) -> Report:
     ledger = _handlers(request).ledger
     announcement = await ledger.announcements.get(announcement_id)
-    deliveries = await ledger.deliveries.of_announcement(announcement_id)
-    if announcement is None and not deliveries:
+    deliveries = await ledger.deliveries.tally(announcement_id)
+    if announcement is None and not deliveries.count:
         raise ApiError(404, f"no announcement {announcement_id!r} in the ledger (yet)")
     outside = [
         r for r in targeted_regions(announcement, deliveries) if not key.parsed_scope.covers(r)

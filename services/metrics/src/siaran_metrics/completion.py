@@ -20,8 +20,8 @@ from siaran_shared.logging import get_logger
 
 from siaran_metrics.completions import CompletionRecord, Completions
 from siaran_metrics.ledger import Ledger
-from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryState, Totals
-from siaran_metrics.reports import announcement_report
+from siaran_metrics.records import AnnouncementRecord, Totals
+from siaran_metrics.reports import Tally, announcement_report
 
 log = get_logger(__name__)
 
@@ -108,7 +108,7 @@ class Completer:
         status = due_status(record, totals, now, self._grace, stale)
         if status is None:
             return False
-        deliveries = await ledger.deliveries.of_announcement(record.id)
+        deliveries = await ledger.deliveries.tally(record.id)
         if status is not CompletionStatus.CANCELLED and self._more_to_come(record, deliveries, now):
             return False
         report = announcement_report(record.id, record, deliveries)
@@ -126,23 +126,13 @@ class Completer:
                      revision=record.revision, status=status.value)  # fmt: skip
         return created
 
-    def _more_to_come(
-        self, record: AnnouncementRecord, deliveries: Sequence[DeliveryRecord], now: datetime
-    ) -> bool:
+    def _more_to_come(self, record: AnnouncementRecord, deliveries: Tally, now: datetime) -> bool:
         """Whether plans may still come that this completion would miss: a correction's
         (none arrived yet), or a fallback's after a permanent failure that has none yet
         (the router plans it when it reads the failure, as metrics does)."""
-        if not any(d.revision == record.revision for d in deliveries):
+        if record.revision not in deliveries.revisions:
             return True
         if not record.fallback:
             return False
-        fallen_back = {d.fallback_of for d in deliveries if d.fallback_of}
-        failed = [
-            d.completed_at
-            for d in deliveries
-            if d.status is DeliveryState.FAILED
-            and d.fallback_of is None
-            and d.delivery_id not in fallen_back
-            and d.completed_at
-        ]
-        return bool(failed) and now < max(failed) + self._fallback_wait
+        failed = deliveries.last_failure_without_fallback()
+        return failed is not None and now < failed + self._fallback_wait

@@ -11,9 +11,14 @@ from typing import Any
 from siaran_shared.store import Collection
 
 from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryState, Totals
+from siaran_metrics.reports import Tally
 
 #: Announcements read per page by `Announcements.recent`.
 _PAGE = 200
+
+
+#: Delivery records read at a time for a report or a completion.
+TALLY_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,18 @@ class Deliveries:
     async def of_announcement(self, announcement_id: str) -> list[DeliveryRecord]:
         docs = await self.docs.find({"announcement_id": announcement_id})
         return [DeliveryRecord.model_validate(doc) for doc in docs]
+
+    async def tally(self, announcement_id: str, *, page: int = TALLY_PAGE) -> Tally:
+        """One pass over an announcement's deliveries, `page` records at a time (the
+        records of a national announcement to every channel are never held at once)."""
+        tally = Tally()
+        after: str | None = None
+        while True:
+            records = await self.page(announcement_id, DeliveryFilter(), after, page)
+            tally.add(records)
+            if len(records) < page:
+                return tally
+            after = records[-1].delivery_id
 
     async def page(
         self, announcement_id: str, only: DeliveryFilter, after: str | None, limit: int
