@@ -22,17 +22,22 @@ def subscribe(runtime: Runtime, intake: Intake) -> None:
     """Register ingest's subscribers on the runtime's broker."""
     broker, source = runtime.broker, runtime.source
 
-    @subscriber(broker, runtime.settings, INBOUND, max_records=100)
-    async def on_inbound(_: Any, msg: KafkaMessage) -> None:
-        accepted, poison = await accept_inbound(msg.raw_message, intake, runtime.keyring)
-        if poison:
-            await dead_letter(broker, source, poison)
-        log.info("inbound_batch", accepted=accepted, dead_lettered=len(poison))
-
-    @subscriber(broker, runtime.settings, ANNOUNCEMENTS, max_records=100)
-    async def on_announcements(_: Any, msg: KafkaMessage) -> None:
-        marked, poison = await record_completions(msg.raw_message, intake.archive.submissions)
-        if poison:
-            await dead_letter(broker, source, poison)
-        if marked or poison:
-            log.info("completions", completed=marked, dead_lettered=len(poison))
+    # One consumer for both topics: a second member of the group would make the first
+    # rebalance when it joins (about 5 s at every start, before ingest is ready).
+    @subscriber(broker, runtime.settings, INBOUND, ANNOUNCEMENTS, max_records=100)
+    async def on_records(_: Any, msg: KafkaMessage) -> None:
+        raws = msg.raw_message
+        inbound = [r for r in raws if r.topic == INBOUND]
+        if inbound:
+            accepted, poison = await accept_inbound(inbound, intake, runtime.keyring)
+            if poison:
+                await dead_letter(broker, source, poison)
+            log.info("inbound_batch", accepted=accepted, dead_lettered=len(poison))
+        announcements = [r for r in raws if r.topic == ANNOUNCEMENTS]
+        if announcements:
+            marked, poison = await record_completions(announcements,
+                                                      intake.archive.submissions)  # fmt: skip
+            if poison:
+                await dead_letter(broker, source, poison)
+            if marked or poison:
+                log.info("completions", completed=marked, dead_lettered=len(poison))
