@@ -65,9 +65,11 @@ def stack_config(
 
 
 def stack_scope(fixture_name: str, config: pytest.Config) -> str:
-    """The scope of a fixture holding a stack: the session on bundled brokers (each stack has
-    its own); the module on a named broker, where only one stack may run at a time."""
-    return "module" if external_bootstrap() else "session"
+    """The scope of a fixture holding a stack: its package on bundled brokers (each stack has
+    its own; stopped once the package's tests are done, not left running, polling its broker,
+    through the rest of the suite); the module on a named broker, where only one stack may
+    run at a time."""
+    return "module" if external_bootstrap() else "package"
 
 
 #: the last stack started on a named broker (checked: it must have stopped before the next)

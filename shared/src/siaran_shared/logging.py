@@ -53,7 +53,13 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            # a traceback as text, never the renderer's own (the console one shows every
+            # frame's local variables: slow, and a token in a local would be printed)
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
             # FastStream's lines name the topic, group and message they are about
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(_FASTSTREAM_EXTRAS)],
         )
