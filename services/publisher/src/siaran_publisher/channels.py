@@ -10,6 +10,7 @@ after the last change read here is sent as the task says, never to an older conf
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,46 +24,61 @@ DELETED = "channel deleted after the announcement was accepted"
 DISABLED = "channel disabled after the announcement was accepted"
 
 
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What this instance read of one channel: what a send needs of its configuration (the
+    registry's whole model takes about 1.3 KB: 130 MB for a registry of 100,000 channels;
+    this, about 0.3 KB), whether it was deleted since, and when it was saved and changed."""
+
+    endpoint: str
+    secret: str | None
+    rate_per_minute: int | None
+    enabled: bool
+    deleted: bool
+    saved_at: datetime | None
+    changed_at: datetime | None
+
+
 class CurrentChannels:
     """The latest configuration of every channel seen on the registry topic."""
 
     def __init__(self) -> None:
-        self._latest: dict[str, Channel | None] = {}  # None: deleted (a tombstone)
-        self._saved_at: dict[str, datetime] = {}
-        self._changed_at: dict[str, datetime] = {}
+        self._known: dict[str, _Known] = {}
 
     def apply(self, channel_id: str, channel: Channel | None, at: datetime | None = None) -> None:
         """A configuration (None: a deletion) read from the registry topic, and when it was
         saved or deleted (a save lifts a "needs reconnect": see Reconnects)."""
-        self._latest[channel_id] = channel
-        if at is None:
-            self._changed_at.pop(channel_id, None)
+        before = self._known.get(channel_id)
+        saved = before.saved_at if before is not None else None
+        if channel is None:
+            self._known[channel_id] = _Known("", None, None, False, True, saved, at)
             return
-        self._changed_at[channel_id] = at
-        if channel is not None:
-            self._saved_at[channel_id] = at
+        secret = sys.intern(channel.secret) if channel.secret else None  # a few names, shared
+        self._known[channel_id] = _Known(channel.endpoint, secret, channel.rate_per_minute,
+                                         channel.enabled, False, at or saved, at)  # fmt: skip
 
     def saved_at(self, channel_id: str) -> datetime | None:
         """When the channel was last saved in the registry, as far as this instance read."""
-        return self._saved_at.get(channel_id)
+        known = self._known.get(channel_id)
+        return known.saved_at if known is not None else None
 
     def honour(self, task: DeliveryPlanned) -> tuple[DeliveryPlanned, str | None]:
         """The task as the channel is now, or why it may not be sent at all."""
-        if task.channel_id not in self._latest:
+        known = self._known.get(task.channel_id)
+        if known is None:
             return task, None
-        changed = self._changed_at.get(task.channel_id)
+        changed = known.changed_at
         if task.planned_at is not None and changed is not None and changed <= task.planned_at:
             # planned on this configuration or a later one this instance has not read yet
             return task, None
-        channel = self._latest[task.channel_id]
-        if channel is None:
+        if known.deleted:
             return task, DELETED
-        if not channel.enabled:
+        if not known.enabled:
             return task, DISABLED
         now = {
-            "endpoint": channel.endpoint,
-            "secret": channel.secret,
-            "rate_per_minute": channel.rate_per_minute,
+            "endpoint": known.endpoint,
+            "secret": known.secret,
+            "rate_per_minute": known.rate_per_minute,
         }
         if all(getattr(task, name) == value for name, value in now.items()):
             return task, None
