@@ -76,9 +76,16 @@ async def test_report_numbers_equal_what_the_receiver_counted(
     assert report["by_kind"]["x"] == {"failed": 1, "total": 1}
     assert report["regions_reached"] == 2
 
-    async with stack.client("metrics") as metrics:
-        r = await metrics.get("/v1/announcements", params={"limit": 500})
-    [item] = [i for i in r.json()["items"] if i["id"] == announcement_id]
+    # The list reads the announcement's own record, which metrics writes when it reads the
+    # announcements topic; the deliveries topic may come first, so the report can be
+    # complete a moment before the announcement is listed (then with its totals recounted).
+    async def listed() -> dict[str, object] | None:
+        async with stack.client("metrics") as metrics:
+            r = await metrics.get("/v1/announcements", params={"limit": 500})
+        found = [i for i in r.json()["items"] if i["id"] == announcement_id]
+        return found[0] if found else None
+
+    item = await eventually(listed, within=30, what="announcement listed")
     assert (item["planned"], item["delivered"], item["failed"], item["pending"]) == (3, 2, 1, 0)
 
 
