@@ -19,7 +19,8 @@ Figures, each printed as a table row and a JSON line (and saved under bench/resu
   deliveries arrived twice;
 - slow network: the national fan-out to a receiver answering like distant servers (seeded
   log-normal delays, median 150 ms, p99 1.5 s);
-- peak RSS (VmHWM) of each service process;
+- peak RSS (VmHWM) of each service process, after each phase too (`peak_rss_mb`: the phase that
+  raised a peak shows);
 - scale: `--scale` channels (100,000) imported with `siaran channels import`, one national
   announcement, and the CPU per delivery against the 3,312-channel fan-out's; peak RSS again.
 Clocks: the receiver and this process read CLOCK_MONOTONIC on one machine.
@@ -117,7 +118,7 @@ async def phases(
     before = cpu_ticks(pids)
     fanout = await national_fanout(bench, run_id, args.fanouts)
     reference = cpu_per_delivery(pids, before, fanout["deliveries"] * args.fanouts)
-    add(fanout | {"cpu_ms_per_delivery": reference})
+    add(fanout | {"cpu_ms_per_delivery": reference, "peak_rss_mb": peak_rss(stack)})
     before = cpu_ticks(pids)
     async with contextlib.AsyncExitStack() as spies:
         if args.profile:
@@ -126,7 +127,7 @@ async def phases(
                 out = str(Path(args.profile) / f"{name}.txt")
                 await spies.enter_async_context(profiled(pids[name], out))
         figure, total = await sustained(bench, run_id, args.seconds, args.interval)
-    add(figure)
+    add(figure | {"peak_rss_mb": peak_rss(stack)})
     add({"figure": "CPU ms per delivery (sustained)"} | cpu_per_delivery(pids, before, total))
     raw = await raw_run(bench.http, bench.receiver, "fast", "fast", total, 64)
     add({"figure": "baseline raw aiohttp", "deliveries": total,
@@ -144,7 +145,7 @@ async def phases(
     add(await light_load(bench, run_id, args.light_seconds))
     if args.replicas:
         add(await replicas(bench, run_id, args.fanouts, printer))
-    add(await slow_network(bench, args.fanouts))
+    add(await slow_network(bench, args.fanouts) | {"peak_rss_mb": peak_rss(stack)})
     add({"figure": "peak RSS MB", **peak_rss(stack), "goal_mb": GOALS["rss_mb"]})
     if args.scale:
         add(await scale(bench, home, pids, reference, args.scale))

@@ -25,7 +25,7 @@ from bench.driver import (
     mixed_target,
     national_fanout,
 )
-from bench.publisher import KINDS
+from bench.publisher import KINDS, proc_status
 
 
 async def slow_network(bench: Bench, repeats: int) -> dict[str, Any]:
@@ -155,6 +155,9 @@ async def scale(
     if proc.returncode != 0:
         raise RuntimeError(f"siaran channels import failed: {output.decode()[-2000:]}")
     imported = time.monotonic() - started
+    # the peak so far is the import's: the fan-out's own peak shows against it
+    import_peak = {name: round(proc_status(pid).get("VmHWM", 0) / 1024, 1)
+                   for name, pid in pids.items()}  # fmt: skip
     before = cpu_ticks(pids)
     announcement_id, accepted = await bench.announce(run, {"national": True})
     times = await bench.wait_for(run, {announcement_id: count}, within=600)
@@ -162,7 +165,7 @@ async def scale(
     cpu = cpu_per_delivery(pids, before, count)
     ratio = {name: round(cpu[name] / reference[name], 2) for name in cpu if reference.get(name)}
     return {"figure": "scale: national fan-out", "channels": count, "received": len(mine),
-            "import_seconds": round(imported, 1),
+            "import_seconds": round(imported, 1), "peak_rss_mb_after_import": import_peak,
             "seconds": round(max(mine, default=accepted) - accepted, 2),
             "goal_seconds": GOALS["scale_seconds"], "cpu_ms_per_delivery": cpu,
             "cpu_vs_3312": ratio, "goal_cpu_vs_3312": GOALS["scale_cpu_ratio"]}  # fmt: skip

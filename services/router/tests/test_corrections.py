@@ -95,7 +95,7 @@ async def test_channels_removed_or_disabled_since_are_skipped(wire: Wire) -> Non
     c1 = r.registry.get("c1")
     assert c1 is not None
     r.registry.apply(None, "c0")
-    r.registry.apply(c1.model_copy(update={"enabled": False}), "c1")
+    r.registry.apply(c1.channel().model_copy(update={"enabled": False}), "c1")
     assert await r.fanout.on_updated(updated(2)) == 1
     await r.releaser.release_due()
     assert [(t.delivery_id, t.revision) for t in r.sink.tasks[3:]] == [("a1:c2", 2)]

@@ -98,9 +98,9 @@ async def test_held_deliveries_go_where_the_channel_points_at_release_time(wire:
     assert c1 is not None
     assert c2 is not None
     registry.apply(None, "c0")  # removed
-    registry.apply(c1.model_copy(update={"enabled": False}), "c1")
+    registry.apply(c1.channel().model_copy(update={"enabled": False}), "c1")
     moved = {"endpoint": "https://moved.go.id/h", "secret": "MOVED", "rate_per_minute": 5}
-    registry.apply(c2.model_copy(update=moved), "c2")
+    registry.apply(c2.channel().model_copy(update=moved), "c2")
     await releaser.release_due()
     assert [(o.delivery_id, o.status, o.response) for o in sink.outcomes] == [
         ("a1:c0", DeliveryStatus.SKIPPED, "channel removed before release"),

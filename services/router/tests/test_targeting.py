@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from siaran_router.registry import Registry
+from siaran_router.registry import Listed, Registry
 from siaran_router.targeting import select_channels
 from siaran_shared.events import Channel, Target
 from siaran_shared.regions import NATIONAL, regions
@@ -33,7 +33,7 @@ def _registry() -> Registry:
 REGISTRY = _registry()
 
 
-def oracle(target: Target, channel: Channel) -> bool:
+def oracle(target: Target, channel: Listed) -> bool:
     """Whether one channel is selected, decided channel by channel (not region sets)."""
     if not channel.enabled:
         return False
@@ -53,7 +53,7 @@ def oracle(target: Target, channel: Channel) -> bool:
     )
 
 
-def check(target: Target) -> list[Channel]:
+def check(target: Target) -> list[Listed]:
     chosen = select_channels(target, REGISTRY)
     ids = [c.id for c in chosen]
     assert len(ids) == len(set(ids)), "a channel was selected twice"
@@ -154,3 +154,19 @@ def test_random_targets_match_the_oracle(
             tags=tuple(tags),
         )
     )
+
+
+def test_the_registry_gives_back_each_channel_as_it_was_saved() -> None:
+    registry = Registry(cast(Collection, None))
+    saved = Channel(id="c", region="73.03", kind="telegram", name="Diskominfo Gowa",
+                    endpoint="tgram://{secret:BOT}/-100", tags=("official", "amplifier"),
+                    enabled=False, rate_per_minute=20, secret="HOOK")  # fmt: skip
+    registry.apply(saved, "c")
+    listed = registry.get("c")
+    assert listed is not None
+    assert listed.channel() == saved
+    assert listed.channel().model_dump() == saved.model_dump()
+    moved = saved.model_copy(update={"region": "73.04", "endpoint": "tgram://{secret:BOT}/-2"})
+    registry.apply(moved, "c")
+    assert [c.id for c in registry.in_regions(["73.03"])] == []
+    assert [c.endpoint for c in registry.in_regions(["73.04"])] == [moved.endpoint]

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from siaran_shared.auth import ApiKey
-from siaran_shared.events import Channel
 from siaran_shared.http import AdminKey, ApiError, AuthKey
 
 from siaran_router.bulk import plan_import
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
+from siaran_router.registry import Listed
 from siaran_router.registry_changes import RegistryChanges
 from siaran_router.secret_names import foreign_secret_names
 from siaran_router.views import (
@@ -59,7 +59,7 @@ def _in_scope(key: ApiKey, region: str) -> None:
         )
 
 
-def _existing(request: Request, key: ApiKey, channel_id: str) -> Channel | None:
+def _existing(request: Request, key: ApiKey, channel_id: str) -> Listed | None:
     """The channel with this id, when any; 403 when it lies outside the key's scope."""
     channel = _service(request).registry.get(channel_id)
     if channel is not None:
@@ -154,7 +154,7 @@ async def list_channels(
         and (enabled is None or c.enabled == enabled)
     ]
     page = channels[offset : offset + limit]
-    return ChannelList(total=len(channels), items=[ChannelView.of(c) for c in page])
+    return ChannelList(total=len(channels), items=[ChannelView.of(c.channel()) for c in page])
 
 
 @router.get(
@@ -169,7 +169,7 @@ async def get_channel(
     channel = _existing(request, key, channel_id)
     if channel is None:
         raise ApiError(404, f"no channel {channel_id!r}")
-    return ChannelView.of(channel, await service.health(channel_id))
+    return ChannelView.of(channel.channel(), await service.health(channel_id))
 
 
 @router.delete(

@@ -16,7 +16,7 @@ from siaran_shared.events import Channel
 from siaran_shared.http import validation_details
 
 from siaran_router.channels import CHANNEL_ID_PATTERN, ChannelIn
-from siaran_router.registry import Registry
+from siaran_router.registry import Listed, Registry
 from siaran_router.views import ImportSummary, ImportUpdate
 
 
@@ -93,7 +93,7 @@ def plan_import(rows: Sequence[Any], registry: Registry, *, prune: bool = False)
         existing = registry.get(channel.id)
         if existing is None:
             plan.created.append(channel)
-        elif existing == channel:
+        elif existing == Listed.of(channel):
             plan.unchanged.append(channel.id)
         else:
             fields = [

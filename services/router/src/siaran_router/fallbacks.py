@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from siaran_shared.events import (
-    Channel,
     DeliveryAction,
     DeliveryCompleted,
     DeliveryStatus,
@@ -26,7 +25,7 @@ from siaran_shared.logging import get_logger
 from siaran_router.fanout import Render, in_batches
 from siaran_router.planning import plan_deliveries, render_texts
 from siaran_router.plans import FellBack, Plan, Plans, PlanState
-from siaran_router.registry import Registry
+from siaran_router.registry import Listed, Registry
 from siaran_router.release import Releaser
 
 log = get_logger(__name__)
@@ -87,7 +86,7 @@ class Fallbacks:
             return False
         return not plan.fell_back_in(failure.region)
 
-    def _standing_in(self, plan: Plan, region: str, kinds: Sequence[str]) -> list[Channel]:
+    def _standing_in(self, plan: Plan, region: str, kinds: Sequence[str]) -> list[Listed]:
         """The region's enabled channels of `kinds` the plan did not use yet."""
         used = {*plan.channels, *plan.fallback_channels()}
         found = self._registry.in_regions([region])

@@ -13,7 +13,6 @@ from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
     AnnouncementUpdated,
-    Channel,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
@@ -31,7 +30,7 @@ from siaran_router.planning import (
     render_texts,
 )
 from siaran_router.plans import Plan, Plans, PlanState
-from siaran_router.registry import Registry
+from siaran_router.registry import Listed, Registry
 from siaran_router.release import Releaser, Stopped, outcome
 from siaran_router.release_times import release_at
 from siaran_router.targeting import select_channels
@@ -146,7 +145,7 @@ class Fanout:
                  replaced=len(stopped.maybe), skipped=planned - len(channels))  # fmt: skip
         return len(tasks)
 
-    def _still_enabled(self, plan: Plan, stopped: Stopped) -> list[Channel]:
+    def _still_enabled(self, plan: Plan, stopped: Stopped) -> list[Listed]:
         """The plan's channels (first revision and fallbacks, and those of the tasks a
         plan from before the router kept its channels still holds) that are still there
         and enabled, as they are configured now."""

@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 from siaran_shared.events import (
     Announcement,
-    Channel,
     DeliveryAction,
     DeliveryPlanned,
     utcnow,
@@ -16,6 +15,7 @@ from siaran_shared.events import (
 from siaran_shared.regions import regions
 
 from siaran_router.limits import PlatformLimit, limit_for
+from siaran_router.registry import Configured
 from siaran_router.render import render_with
 
 
@@ -68,9 +68,9 @@ def render_texts(announcement: Announcement, kinds: Iterable[str]) -> dict[str, 
 def plan_deliveries(
     announcement: Announcement,
     accepted_at: datetime,
-    channels: Sequence[Channel],
+    channels: Sequence[Configured],
     texts: Mapping[str, Rendered],
-    release: Callable[[Channel], datetime] | None = None,
+    release: Callable[[Configured], datetime] | None = None,
     *,
     revision: int = 1,
     fallback_of: Mapping[str, str] | None = None,

@@ -18,12 +18,12 @@ from pydantic import (
     WithJsonSchema,
     model_serializer,
 )
-from siaran_shared.events import Announcement, Channel
+from siaran_shared.events import Announcement
 from siaran_shared.regions import NATIONAL, regions
 
 from siaran_router.limits import UNLIMITED, PlatformLimit, limit_for, measure_with, unit_of
 from siaran_router.planning import Rendered, render_texts, render_title
-from siaran_router.registry import Registry
+from siaran_router.registry import Configured, Registry
 from siaran_router.render import render_with
 from siaran_router.targeting import select_channels
 
@@ -83,7 +83,7 @@ class Preview(BaseModel):
     warnings: list[DocumentedWarning]
 
 
-def _scheme(channel: Channel) -> str:
+def _scheme(channel: Configured) -> str:
     return urlsplit(channel.endpoint).scheme.lower()
 
 
@@ -107,7 +107,7 @@ def _without_title_limit(limit: PlatformLimit) -> PlatformLimit:
     return dataclasses.replace(limit, title_max=UNLIMITED)
 
 
-def _by_kind(announcement: Announcement, channels: Sequence[Channel]) -> dict[str, KindPreview]:
+def _by_kind(announcement: Announcement, channels: Sequence[Configured]) -> dict[str, KindPreview]:
     counts = Counter(c.kind for c in channels)
     texts = render_texts(announcement, list(counts))
     media = [m.type for m in announcement.media]
@@ -127,7 +127,7 @@ def _by_kind(announcement: Announcement, channels: Sequence[Channel]) -> dict[st
     return out
 
 
-def _unreached(announcement: Announcement, channels: Sequence[Channel]) -> list[PreviewWarning]:
+def _unreached(announcement: Announcement, channels: Sequence[Configured]) -> list[PreviewWarning]:
     """`no_channels` for each kind, tag and region the target names that no channel has."""
     t = announcement.target
     kinds = {c.kind for c in channels}
@@ -146,7 +146,7 @@ def _unreached(announcement: Announcement, channels: Sequence[Channel]) -> list[
 
 
 def _warnings(
-    announcement: Announcement, channels: Sequence[Channel], by_kind: dict[str, KindPreview]
+    announcement: Announcement, channels: Sequence[Configured], by_kind: dict[str, KindPreview]
 ) -> list[PreviewWarning]:
     warnings = []
     have = {m.type for m in announcement.media}
@@ -177,7 +177,7 @@ async def preview(announcement: Announcement, registry: Registry) -> Preview:
     return await asyncio.to_thread(_preview_of, announcement, channels)
 
 
-def _preview_of(announcement: Announcement, channels: Sequence[Channel]) -> Preview:
+def _preview_of(announcement: Announcement, channels: Sequence[Configured]) -> Preview:
     by_kind = _by_kind(announcement, channels)
     return Preview(
         channels=len(channels),

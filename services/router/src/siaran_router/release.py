@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from siaran_shared.events import (
-    Channel,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
@@ -27,13 +26,14 @@ from siaran_shared.logging import get_logger
 from siaran_shared.tracing import restore
 
 from siaran_router.outbox import RANK, Batch, Batches, BatchState, HeldBatch
+from siaran_router.registry import Configured
 from siaran_router.release_control import Clock, Lease, Preemption, TaskCache
 
 log = get_logger(__name__)
 
 Emit = Callable[[Sequence[DeliveryPlanned], Sequence[DeliveryCompleted]], Awaitable[None]]
 #: The channel of an id as the registry holds it now (None: removed).
-Channels = Callable[[str], Channel | None]
+Channels = Callable[[str], Configured | None]
 
 
 @dataclass
@@ -64,7 +64,7 @@ def outcome(task: DeliveryPlanned, status: DeliveryStatus, why: str) -> Delivery
     return DeliveryCompleted.of(task, status, attempts=0, response=why)
 
 
-def as_configured(task: DeliveryPlanned, channel: Channel) -> DeliveryPlanned:
+def as_configured(task: DeliveryPlanned, channel: Configured) -> DeliveryPlanned:
     """The task sent where the channel points now (endpoint, secret and rate)."""
     current = {
         "endpoint": channel.endpoint,

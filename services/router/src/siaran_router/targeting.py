@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from siaran_shared.events import Channel, Target
+from siaran_shared.events import Target
 from siaran_shared.regions import target_regions
 
-from siaran_router.registry import Registry
+from siaran_router.registry import Listed, Registry
 
 
-def select_channels(target: Target, registry: Registry) -> list[Channel]:
+def select_channels(target: Target, registry: Registry) -> list[Listed]:
     """Enabled channels in the target's regions, filtered by kinds and tags; each once."""
     kinds = set(target.kinds)
     tags = set(target.tags)
-    chosen: dict[str, Channel] = {}
+    chosen: dict[str, Listed] = {}
     for channel in registry.in_regions(target_regions(target)):
         if not channel.enabled:
             continue
