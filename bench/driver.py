@@ -4,10 +4,13 @@ and waiting for the receiver to count arrivals; the goals each figure is printed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
+import sqlite3
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -165,3 +168,73 @@ def cpu_per_delivery(
         name: round((after[name] - before[name]) / ticks * 1000 / max(deliveries, 1), 3)
         for name in pids
     }
+
+
+STORED = ("ingest", "router", "publisher", "metrics")
+_WRITES = ("siaran_store_writes_total", "siaran_store_documents_written_total")
+
+
+async def store_writes(bench: Bench) -> dict[str, tuple[float, float]]:
+    """Each service's store writes so far (round trips, documents), from its /metrics."""
+    counts = {}
+    for name in STORED:
+        async with bench.http.get(bench.url(name) + "/metrics") as r:
+            text = await r.text()
+        counts[name] = tuple(
+            sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith((series + "{", series + " ")))
+            for series in _WRITES
+        )  # fmt: skip
+    return counts  # type: ignore[return-value]
+
+
+async def store_writes_settled(
+    bench: Bench, within: float = 30.0
+) -> dict[str, tuple[float, float]]:
+    """`store_writes` once two readings a second apart agree (metrics records outcomes a
+    little after the receiver counted them), or after `within` seconds."""
+    last = await store_writes(bench)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        now = await store_writes(bench)
+        if now == last:
+            break
+        last = now
+    return last
+
+
+def writes_per_delivery(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], deliveries: int
+) -> dict[str, dict[str, float]]:
+    """Store round trips and documents written per delivery, per service."""
+    n = max(deliveries, 1)
+    return {
+        name: {"writes": round((after[name][0] - before[name][0]) / n, 3),
+               "documents": round((after[name][1] - before[name][1]) / n, 3)}
+        for name in after
+    }  # fmt: skip
+
+
+def stored_bytes(home: Path, rows_at_least: int) -> dict[str, dict[str, int]]:
+    """Per service, the collections holding at least `rows_at_least` documents and the bytes
+    of JSON each document takes on average (the SQLite files, read-only)."""
+    sizes: dict[str, dict[str, int]] = {}
+    for name in STORED:
+        path = home / f"{name}.db"
+        if not path.exists():
+            continue
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            tables = [
+                t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            for table in tables:
+                columns = {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
+                if "doc" not in columns:
+                    continue
+                rows, total = db.execute(
+                    f"SELECT COUNT(*), SUM(LENGTH(CAST(doc AS BLOB))) FROM {table}"  # noqa: S608 - names read from sqlite_master
+                ).fetchone()
+                if rows >= rows_at_least:
+                    sizes.setdefault(name, {})[table] = round((total or 0) / rows)
+    return sizes

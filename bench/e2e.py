@@ -7,8 +7,9 @@ printed beside its goal.
 
 Figures, each printed as a table row and a JSON line (and saved under bench/results/):
 - national fan-out (median of `--fanouts`): from the 202 of a national announcement to the
-  last of its 3,312
-  deliveries received;
+  last of its 3,312 deliveries received; each process's CPU per delivery, and each service's
+  store round trips and documents written per delivery (`store_per_delivery`, from the
+  `siaran_store_writes_total` and `siaran_store_documents_written_total` counters);
 - sustained deliveries/s over `--seconds` of mixed announcements (national, province,
   regency, by kind), and in the same run two baselines with their ratios: raw aiohttp posting
   the same count of CloudEvent bodies to the same receiver, and Apprise sending directly
@@ -22,7 +23,9 @@ Figures, each printed as a table row and a JSON line (and saved under bench/resu
 - peak RSS (VmHWM) of each service process, after each phase too (`peak_rss_mb`: the phase that
   raised a peak shows);
 - scale: `--scale` channels (100,000) imported with `siaran channels import`, one national
-  announcement, and the CPU per delivery against the 3,312-channel fan-out's; peak RSS again.
+  announcement, and the CPU per delivery against the 3,312-channel fan-out's, store writes
+  per delivery, the JSON bytes of each large collection's documents (the ledger's among
+  them); peak RSS again.
 Clocks: the receiver and this process read CLOCK_MONOTONIC on one machine.
 """
 
@@ -42,7 +45,15 @@ import uvloop
 from siaran_cli.dev import ensure_dev_key
 from siaran_cli.stack import SERVICES, Stack, StackConfig, free_port
 
-from bench.driver import GOALS, Bench, cpu_per_delivery, cpu_ticks, national_fanout
+from bench.driver import (
+    GOALS,
+    Bench,
+    cpu_per_delivery,
+    cpu_ticks,
+    national_fanout,
+    store_writes_settled,
+    writes_per_delivery,
+)
 from bench.phases import light_load, replicas, scale, slow_network, sustained
 from bench.publisher import (
     KINDS,
@@ -116,9 +127,14 @@ async def phases(
     pids["receiver"] = receiver_pid
     pids["driver"] = os.getpid()
     before = cpu_ticks(pids)
+    writes = await store_writes_settled(bench)
     fanout = await national_fanout(bench, run_id, args.fanouts)
     reference = cpu_per_delivery(pids, before, fanout["deliveries"] * args.fanouts)
-    add(fanout | {"cpu_ms_per_delivery": reference, "peak_rss_mb": peak_rss(stack)})
+    store = writes_per_delivery(
+        writes, await store_writes_settled(bench), fanout["deliveries"] * args.fanouts
+    )
+    add(fanout | {"cpu_ms_per_delivery": reference, "store_per_delivery": store,
+                  "peak_rss_mb": peak_rss(stack)})  # fmt: skip
     before = cpu_ticks(pids)
     async with contextlib.AsyncExitStack() as spies:
         if args.profile:

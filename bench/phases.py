@@ -24,6 +24,9 @@ from bench.driver import (
     expected,
     mixed_target,
     national_fanout,
+    store_writes_settled,
+    stored_bytes,
+    writes_per_delivery,
 )
 from bench.publisher import KINDS, proc_status
 
@@ -159,13 +162,17 @@ async def scale(
     import_peak = {name: round(proc_status(pid).get("VmHWM", 0) / 1024, 1)
                    for name, pid in pids.items()}  # fmt: skip
     before = cpu_ticks(pids)
+    writes = await store_writes_settled(bench)
     announcement_id, accepted = await bench.announce(run, {"national": True})
     times = await bench.wait_for(run, {announcement_id: count}, within=600)
     mine = [t for k, t in times.items() if k.startswith(f"{announcement_id}:")]
     cpu = cpu_per_delivery(pids, before, count)
+    store = writes_per_delivery(writes, await store_writes_settled(bench), count)
     ratio = {name: round(cpu[name] / reference[name], 2) for name in cpu if reference.get(name)}
     return {"figure": "scale: national fan-out", "channels": count, "received": len(mine),
             "import_seconds": round(imported, 1), "peak_rss_mb_after_import": import_peak,
             "seconds": round(max(mine, default=accepted) - accepted, 2),
             "goal_seconds": GOALS["scale_seconds"], "cpu_ms_per_delivery": cpu,
-            "cpu_vs_3312": ratio, "goal_cpu_vs_3312": GOALS["scale_cpu_ratio"]}  # fmt: skip
+            "cpu_vs_3312": ratio, "goal_cpu_vs_3312": GOALS["scale_cpu_ratio"],
+            "store_per_delivery": store,
+            "stored_bytes_per_document": stored_bytes(home, count // 2)}  # fmt: skip

@@ -573,3 +573,34 @@ async def test_sqlite_many_document_writes_are_all_or_none(tmp_path: Path) -> No
         assert await c.count() == 1
     finally:
         await s.close()
+
+
+async def test_writes_are_counted_per_collection_and_operation(store: Store) -> None:
+    from siaran_shared.store.base import DOCUMENTS_WRITTEN, WRITES
+
+    name = f"counted_{random.randrange(1 << 30)}"
+    c = store.collection(name, expiry=Expiry(timedelta(days=1), "gone_at"))
+    await c.put_many({"a": {"n": 1}, "b": {"n": 2}})  # one round trip, two documents
+    await c.insert("c", {"n": 3})
+    await c.insert("c", {"n": 4})  # refused, but a write all the same
+    await c.update("a", {"n": 5})
+    await c.increment_many({"a": {"n": 1}, "b": {"n": 1}})
+    await c.delete("b")
+    await store.prune()
+    old = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    with pytest.raises(ValueError, match=r"\$x"):
+        await c.put("bad", {"$x": 1})  # refused before the store: not counted
+    writes = {op: n for (coll, op), n in WRITES.items() if coll == name}
+    documents = {op: n for (coll, op), n in DOCUMENTS_WRITTEN.items() if coll == name}
+    assert writes == {"put": 1, "insert": 2, "update": 1, "increment": 1, "delete": 1, "prune": 1}
+    assert documents == {
+        "put": 2,
+        "insert": 2,
+        "update": 1,
+        "increment": 2,
+        "delete": 1,
+        "prune": 0,
+    }
+    await c.put("old", {"gone_at": old})
+    await store.prune()
+    assert DOCUMENTS_WRITTEN[name, "prune"] == 1

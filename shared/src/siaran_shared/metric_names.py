@@ -128,6 +128,8 @@ ANNOUNCEMENTS = "siaran_announcements"
 PENDING_DELIVERIES = "siaran_pending_deliveries"
 HTTP_REQUESTS = "siaran_http_requests"
 HTTP_REQUEST_SECONDS = "siaran_http_request_seconds"
+STORE_WRITES = "siaran_store_writes"
+STORE_DOCUMENTS_WRITTEN = "siaran_store_documents_written"
 
 _SPECS = (
     MetricSpec(
@@ -221,6 +223,23 @@ _SPECS = (
         ("service", "route"),
         SERVICES,
         _LATENCY_BUCKETS,
+    ),
+    MetricSpec(
+        STORE_WRITES,
+        InstrumentKind.COUNTER,
+        "{write}",
+        "Store writes that succeeded (round trips: a group commit of many documents is one), "
+        "by collection and operation (put, insert, update, increment, delete, prune).",
+        ("service", "collection", "operation"),
+        SERVICES,
+    ),
+    MetricSpec(
+        STORE_DOCUMENTS_WRITTEN,
+        InstrumentKind.COUNTER,
+        "{document}",
+        "Documents those writes carried (for prune: the documents removed).",
+        ("service", "collection", "operation"),
+        SERVICES,
     ),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from typing import IO
 
 from opentelemetry import metrics, trace
@@ -19,7 +20,8 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
-from siaran_shared.metric_names import ALL_METRICS
+from siaran_shared.metric_names import ALL_METRICS, STORE_DOCUMENTS_WRITTEN, STORE_WRITES
+from siaran_shared.store.base import DOCUMENTS_WRITTEN, WRITES
 
 _configured: str | None = None
 _trace_file: IO[str] | None = None
@@ -85,6 +87,24 @@ def setup_telemetry(service: str) -> None:
         tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+    observe_store_writes(service)
+
+
+def observe_store_writes(service: str, source: metrics.Meter | None = None) -> None:
+    """siaran_store_writes and siaran_store_documents_written, read from the store's own
+    counts when metrics are collected (no instrument call on the write path)."""
+
+    def reading(counts: Counter[tuple[str, str]]) -> metrics.CallbackT:
+        def observe(_: metrics.CallbackOptions) -> list[metrics.Observation]:
+            return [
+                metrics.Observation(n, {"service": service, "collection": c, "operation": op})
+                for (c, op), n in list(counts.items())
+            ]
+
+        return observe
+
+    observed_counter(STORE_WRITES, reading(WRITES), source)
+    observed_counter(STORE_DOCUMENTS_WRITTEN, reading(DOCUMENTS_WRITTEN), source)
 
 
 def shutdown_telemetry() -> None:
@@ -124,6 +144,17 @@ def histogram(name: str, source: metrics.Meter | None = None) -> metrics.Histogr
         unit=spec.unit,
         description=spec.description,
         explicit_bucket_boundaries_advisory=list(spec.buckets) if spec.buckets else None,
+    )
+
+
+def observed_counter(
+    name: str, callback: metrics.CallbackT, source: metrics.Meter | None = None
+) -> metrics.ObservableCounter:
+    """A counter from the catalogue whose totals `callback` reports at each collection
+    (for counts kept where a synchronous add on every event would cost too much)."""
+    spec = ALL_METRICS[name]
+    return (source or meter()).create_observable_counter(
+        spec.name, callbacks=[callback], unit=spec.unit, description=spec.description
     )
 
 

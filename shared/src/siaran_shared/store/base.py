@@ -15,11 +15,16 @@ without reading the document first, so concurrent increments all count.
 A collection may carry an `Expiry`: a document whose expiry field (an ISO-8601 time, set when
 the record becomes final) is older than the retention is removed by `Store.prune` (and, on
 MongoDB, by a TTL index as well). A document without that field is kept.
+
+Every write that succeeds is counted in `WRITES` (round trips) and `DOCUMENTS_WRITTEN`
+(documents sent) per collection and operation; a service exports both as the counters
+`siaran_store_writes` and `siaran_store_documents_written`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +45,15 @@ from siaran_shared.store.query import (
 
 #: The hidden field a store keeps the expiry time in (never returned to callers).
 FINAL_AT = RESERVED[1]
+#: Writes that succeeded since the process started, per (collection, operation): round
+#: trips, and the documents they carried (a group commit is one write of many documents).
+WRITES: Counter[tuple[str, str]] = Counter()
+DOCUMENTS_WRITTEN: Counter[tuple[str, str]] = Counter()
+
+
+def _wrote(collection: str, operation: str, documents: int) -> None:
+    WRITES[collection, operation] += 1
+    DOCUMENTS_WRITTEN[collection, operation] += documents
 
 
 class StoreError(RuntimeError):
@@ -112,6 +126,7 @@ class Collection(ABC):
             check_doc(doc)
         if docs:
             await self._put_many(docs)
+            _wrote(self.name, "put", len(docs))
 
     async def insert(self, key: str, doc: Doc) -> bool:
         """Create the document only if `key` is absent; False if it already existed."""
@@ -122,7 +137,11 @@ class Collection(ABC):
         were inserted (the others already existed)."""
         for doc in docs.values():
             check_doc(doc)
-        return await self._insert_many(docs) if docs else set()
+        if not docs:
+            return set()
+        inserted = await self._insert_many(docs)
+        _wrote(self.name, "insert", len(docs))
+        return inserted
 
     async def update(
         self, key: str, changes: Mapping[str, Any], *, where: Where | None = None
@@ -130,7 +149,9 @@ class Collection(ABC):
         """Set top-level fields of an existing document if it matches `where`, atomically."""
         check_doc(changes)
         check_where(where)
-        return await self._update(key, changes, where)
+        updated = await self._update(key, changes, where)
+        _wrote(self.name, "update", 1)
+        return updated
 
     async def increment(self, key: str, deltas: Mapping[str, int]) -> bool:
         """Add integers to (dotted) numeric fields of an existing document, atomically;
@@ -144,11 +165,15 @@ class Collection(ABC):
             check_deltas(deltas)
         if not deltas_by_key:
             return set()
-        return await self._increment_many(deltas_by_key)
+        existed = await self._increment_many(deltas_by_key)
+        _wrote(self.name, "increment", len(deltas_by_key))
+        return existed
 
-    @abstractmethod
     async def delete(self, key: str) -> bool:
         """Remove the document; False if there was none."""
+        deleted = await self._delete(key)
+        _wrote(self.name, "delete", 1)
+        return deleted
 
     async def find(
         self,
@@ -198,6 +223,9 @@ class Collection(ABC):
     ) -> list[Doc]: ...
 
     @abstractmethod
+    async def _delete(self, key: str) -> bool: ...
+
+    @abstractmethod
     async def _count(self, where: Where | None) -> int: ...
 
     @abstractmethod
@@ -241,5 +269,6 @@ class Store(ABC):
         removed: dict[str, int] = {}
         for collection in self.collections():
             if collection.expiry is not None:
-                removed[collection.name] = await collection.prune(at)
+                removed[collection.name] = n = await collection.prune(at)
+                _wrote(collection.name, "prune", n)
         return removed

@@ -179,7 +179,7 @@ class MongoCollection(Collection):
         return await self._store.atomically(write, len(ops))
 
     @_mapped
-    async def delete(self, key: str) -> bool:
+    async def _delete(self, key: str) -> bool:
         result = await (await self._coll()).delete_one({"_id": key})
         return result.deleted_count == 1
 

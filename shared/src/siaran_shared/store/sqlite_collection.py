@@ -197,7 +197,7 @@ class SQLiteCollection(Collection):
         return set(docs)
 
     @_serialised
-    async def delete(self, db: aiosqlite.Connection, key: str) -> bool:
+    async def _delete(self, db: aiosqlite.Connection, key: str) -> bool:
         cur = await db.execute(f"DELETE FROM {self.name} WHERE key = ?", (key,))
         await db.commit()
         return cur.rowcount == 1
