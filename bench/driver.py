@@ -85,11 +85,18 @@ class Bench:
             times: dict[str, float] = (await r.json())["times"]
         return times
 
-    async def wait_for(self, run: str, prefixes: dict[str, int], within: float) -> dict[str, float]:
+    async def wait_for(
+        self, run: str, prefixes: dict[str, int], within: float, *, stall: float | None = None
+    ) -> dict[str, float]:
         """Wait until each announcement id prefix has its expected count of deliveries, then
         read the arrival times once (polling only counts keeps the receiver's and this
-        process's share of the two cores small while Siaran is being measured)."""
+        process's share of the two cores small while Siaran is being measured).
+
+        With `stall`, `within` is only how long to wait for the first arrival: the wait goes
+        on while deliveries keep arriving, and gives up after `stall` seconds without one (a
+        backlog on a slow machine takes as long as it takes; a lost delivery shows at once)."""
         deadline = time.monotonic() + within
+        arrived, progress = -1, time.monotonic()
         while time.monotonic() < deadline:
             async with self.http.get(
                 f"{self.receiver}/stats", params={"run": run, "groups": "1"}
@@ -97,6 +104,11 @@ class Bench:
                 groups: dict[str, int] = (await r.json())["groups"]
             if all(groups.get(p, 0) >= n for p, n in prefixes.items()):
                 break
+            if stall is not None:
+                now = sum(groups.get(p, 0) for p in prefixes)
+                if now > arrived:
+                    arrived, progress = now, time.monotonic()
+                    deadline = max(deadline, progress + stall)
             await asyncio.sleep(0.1)
         return await self.received(run)
 

@@ -55,7 +55,7 @@ async def sustained(
         announcement_id, _ = await bench.announce(run, target)
         wanted[announcement_id] = expected(target)
         await asyncio.sleep(args_interval)
-    times = await bench.wait_for(run, wanted, within=max(120, seconds * 3))
+    times = await bench.wait_for(run, wanted, within=max(120, seconds * 3), stall=30)
     mine = [t for k, t in times.items() if k.split(":", 1)[0] in wanted]
     last = max(mine, default=first)
     total = sum(wanted.values())
@@ -164,7 +164,7 @@ async def scale(
     before = cpu_ticks(pids)
     writes = await store_writes_settled(bench)
     announcement_id, accepted = await bench.announce(run, {"national": True})
-    times = await bench.wait_for(run, {announcement_id: count}, within=600)
+    times = await bench.wait_for(run, {announcement_id: count}, within=600, stall=60)
     mine = [t for k, t in times.items() if k.startswith(f"{announcement_id}:")]
     cpu = cpu_per_delivery(pids, before, count)
     store = writes_per_delivery(writes, await store_writes_settled(bench), count)
