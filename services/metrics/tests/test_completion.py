@@ -34,7 +34,12 @@ from siaran_shared.regions import ZONE_OFFSETS, target_regions
 from siaran_shared.settings import Settings
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
-CANCEL = AnnouncementCancelled(announcement_id="a1", cancelled_by="editor")
+
+def cancel() -> AnnouncementCancelled:
+    """A cancellation made now (its `cancelled_at` starts the grace, so never a module
+    constant: the suite may run this test minutes after importing the module)."""
+    return AnnouncementCancelled(announcement_id="a1", cancelled_by="editor")
+
 
 Running = Callable[[], AbstractAsyncContextManager[ServiceUnderTest]]
 
@@ -142,7 +147,7 @@ async def test_a_cancelled_announcement_completes_once_its_pending_deliveries_ar
 ) -> None:
     await two_deliveries(metrics, make)
     await send(metrics, RESULTS, make.outcome("bantaeng-web"), "a1")
-    await send(metrics, ANNOUNCEMENTS, CANCEL, "a1")
+    await send(metrics, ANNOUNCEMENTS, cancel(), "a1")
     assert completions(metrics) == []
     await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.CANCELLED), "a1")
     [(_, _, event)] = completions(metrics)
@@ -161,7 +166,7 @@ async def test_cancelled_or_expired_with_deliveries_pending_completes_after_the_
     )  # fmt: skip
     await send(metrics, ANNOUNCEMENTS, expiring, "e1")
     await send(metrics, DELIVERIES, make.planned("makassar-web", "e1"), "makassar-web")
-    await send(metrics, ANNOUNCEMENTS, CANCEL, "a1")
+    await send(metrics, ANNOUNCEMENTS, cancel(), "a1")
     completer = metrics.app.state.handlers.completer
     assert await completer.sweep() == 0  # within the grace: outcomes may still come
     assert await completer.sweep(utcnow() + timedelta(seconds=61)) == 2
