@@ -4,8 +4,9 @@ Instagram, Threads, TikTok's Content Posting API, YouTube's Data API). One annou
 an image and a video to a region with one channel of each scheme posts once to each and
 records every post id; a channel whose token Graph says expired (code 190) becomes
 needs_reconnect and is not tried again; a correction edits the Facebook post and the YouTube
-video and posts anew elsewhere; a cancel deletes the posts where the platform allows it and
-reports not_supported elsewhere."""
+video and posts anew elsewhere; a cancel deletes the posts where the platform allows it
+(Facebook, YouTube, Threads: there the first post and the correction's) and reports
+not_supported elsewhere."""
 
 from __future__ import annotations
 
@@ -220,11 +221,16 @@ def check_retracted(
 ) -> None:
     statuses = {short: retracted[ids[short]].status for short in CHANNELS}
     skipped, deleted = DeliveryStatus.SKIPPED, DeliveryStatus.RETRACTED
-    assert statuses == {"fb": deleted, "yt": deleted, "ig": skipped, "th": skipped,
+    assert statuses == {"fb": deleted, "yt": deleted, "ig": skipped, "th": deleted,
                         "tt": skipped, "fb-expired": skipped}  # fmt: skip
-    for short in ("ig", "th", "tt"):
+    for short in ("ig", "tt"):
         assert (retracted[ids[short]].response or "").startswith("not_supported"), short
     assert len(platforms.made("DELETE", f"{G}/111_333")) == 1
+    # Threads: the first post and the one its correction posted anew (th-post-2 is the
+    # second announcement's, which stays)
+    assert retracted[ids["th"]].response == "threads posts th-post-1, th-post-3 deleted"
+    deletes = [c.path for c in platforms.calls if c.method == "DELETE" and "threads" in c.path]
+    assert deletes == ["/threads/v1.0/th-post-1", "/threads/v1.0/th-post-3"]
     [delete] = platforms.made("DELETE", "/google/youtube/v3/videos")
     assert delete.query == {"id": "yt-video-1"}
 

@@ -48,6 +48,8 @@ class Platforms(ScriptedReceiver):
     rotate: bool = True
     expires_in: int = 3600
     issued: int = 0
+    #: Threads posts published so far (each gets its own id: th-post-1, th-post-2, ...)
+    threads_posts: int = 0
 
     def bases(self) -> ApiBases:
         b = self.base
@@ -128,8 +130,9 @@ class Platforms(ScriptedReceiver):
                 return _tiktok(data)
             return _tiktok({"publish_id": "v_pub_url~v2.123"})
         last = path.rsplit("/", 1)[-1]
-        if method == "DELETE":
-            return web.json_response({"success": True})
+        if method == "DELETE":  # Threads also says which post it deleted
+            deleted = {"deleted_id": last} if path.startswith("/threads/") else {}
+            return web.json_response({"success": True} | deleted)
         if method == "GET":  # a container's status
             field_name = request.query.get("fields", "status_code")
             status = self.statuses.pop(0) if self.statuses else "FINISHED"
@@ -140,8 +143,10 @@ class Platforms(ScriptedReceiver):
             "media": {"id": "ig-container-1"},
             "media_publish": {"id": "ig-media-1"},
             "threads": {"id": "th-container-1"},
-            "threads_publish": {"id": "th-post-1"},
         }
+        if last == "threads_publish":
+            self.threads_posts += 1
+            return web.json_response({"id": f"th-post-{self.threads_posts}"})
         if last not in ids:  # POST /{post-id}: a Page post edited
             return web.json_response({"success": True})
         return web.json_response(ids[last])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from siaran_publisher.outcome import Verdict
 from siaran_publisher.platforms.sender import PlatformSender
-from siaran_shared.events import DeliveryStatus
+from siaran_shared.events import DeliveryAction, DeliveryStatus
 
 from ..conftest import Harness
 from .conftest import Platforms, image, task, video
@@ -65,6 +65,25 @@ async def test_threads_cannot_edit_so_a_correction_is_a_new_post_and_says_so(
     again = await sender.send(task(TH, revision=2, text="ralat"))
     assert again.post_id == "th-post-2"
     assert len(platforms.made("POST", "/threads/v1.0/9988/threads_publish")) == 2
+
+
+async def test_a_cancel_after_a_correction_posted_anew_deletes_both_posts_once(
+    sender: PlatformSender, platforms: Platforms
+) -> None:
+    await sender.send(task(TH))
+    await sender.send(task(TH, revision=2, text="ralat"))
+    retract = task(TH, revision=2, action=DeliveryAction.RETRACT)
+    platforms.reply("DELETE", "/threads/v1.0/th-post-2", 500, {"error": {"code": 2}})
+    failed = await sender.send(retract)  # the first post deleted, the second not yet
+    assert failed.verdict is Verdict.RETRY
+    attempt = await sender.send(retract)  # the retry deletes only what is left
+    assert attempt.verdict is Verdict.DELIVERED
+    assert attempt.summary == "threads post th-post-2 deleted"
+    assert len(platforms.made("DELETE", "/threads/v1.0/th-post-1")) == 1
+    assert len(platforms.made("DELETE", "/threads/v1.0/th-post-2")) == 2
+    done = await sender.send(retract)  # its outcome lost: nothing is deleted twice
+    assert done.verdict is Verdict.DELIVERED
+    assert len([c for c in platforms.calls if c.method == "DELETE"]) == 3
 
 
 async def test_a_correction_posted_first_is_not_posted_again_as_a_correction(

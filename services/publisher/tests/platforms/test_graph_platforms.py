@@ -169,6 +169,17 @@ async def test_instagram_retraction_is_not_supported(
     assert attempt.summary.startswith("not_supported")
 
 
+async def test_threads_retraction_deletes_the_published_post(
+    sender: PlatformSender, platforms: Platforms
+) -> None:
+    await sender.send(task(TH))
+    attempt = await sender.send(task(TH, action=DeliveryAction.RETRACT))
+    assert attempt.verdict is Verdict.DELIVERED
+    assert attempt.summary == "threads post th-post-1 deleted"
+    [delete] = platforms.made("DELETE", "/threads/v1.0/th-post-1")
+    assert delete.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
 async def test_threads_text_is_created_then_published(
     sender: PlatformSender, platforms: Platforms
 ) -> None:

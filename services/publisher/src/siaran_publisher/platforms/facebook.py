@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.platforms.common import Work, delivered
-from siaran_publisher.platforms.graph import call
+from siaran_publisher.platforms.graph import call, delete
 
 NAME = "facebook"
 #: Facebook's limit on a post's text (characters).
@@ -40,5 +40,4 @@ async def edit(work: Work, post_id: str) -> Attempt:
 
 
 async def retract(work: Work, post_id: str) -> Attempt:
-    await call(work, NAME, "DELETE", post_id)
-    return Attempt(Verdict.DELIVERED, f"{NAME} post {post_id} deleted", status=200)
+    return await delete(work, NAME, post_id)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from siaran_publisher.outcome import Attempt
+from siaran_publisher.outcome import Attempt, Verdict
 from siaran_publisher.platforms.common import (
     PlatformError,
     Work,
@@ -81,3 +81,10 @@ async def call(
         if response.status >= 400 or "error" in body:
             raise PlatformError(judge(platform, response.status, body, response.headers))
         return body
+
+
+async def delete(work: Work, platform: str, post_id: str) -> Attempt:
+    """A retraction: `DELETE /{post-id}` (a Page post; a Threads media id, which needs the
+    token's `threads_delete` permission and counts against 100 deletions a day)."""
+    await call(work, platform, "DELETE", post_id)
+    return Attempt(Verdict.DELIVERED, f"{platform} post {post_id} deleted", status=200)

@@ -113,7 +113,7 @@ class PlatformSender:
                         self.bases.of(account.scheme), self.posts, self.allow)  # fmt: skip
             attempt: Attempt
             if task.action is DeliveryAction.RETRACT:
-                attempt = await module.retract(work, post_id)
+                attempt = await corrections.retract(work, module, recorded)
             elif post_id:  # a correction of a post made: edited where the platform can
                 attempt = await corrections.correct(work, module, post_id)
             else:
