@@ -211,7 +211,9 @@ class FakeApis:
         if path == "/v1/coverage":
             return httpx.Response(200, json=self.coverage(scope))
         if path == "/v1/announcements":
-            items = [self.summary(a) for a in self.announcements.values()]
+            region = request.url.params.get("region")
+            items = [self.summary(a) for a in self.announcements.values()
+                     if region is None or reaches(a, region)]  # fmt: skip
             return httpx.Response(200, json={"since": "x", "items": items})
         announcement_id = path.split("/")[3]
         if self.on_report is not None:
@@ -295,3 +297,14 @@ def report(announcement_id: str, delivered: int, planned: int) -> dict[str, Any]
         "announcement_cancelled": False,
         "last_delivered_at": "2026-12-01T01:00:05+00:00" if delivered else None,
     }
+
+
+def reaches(announcement: dict[str, Any], region: str) -> bool:
+    """Whether the announcement's target reaches the region (metrics' `region` filter, for
+    targets of provinces and regencies)."""
+    target = announcement.get("target") or {}
+    province = region.split(".")[0]
+    inside = [*target.get("provinces", []), *target.get("regencies", [])]
+    return province in target.get("provinces", []) or any(
+        code == region or code.startswith(region + ".") for code in inside
+    )

@@ -28,6 +28,7 @@ async def test_compose_submits_the_form_as_the_contract_body(
             "regencies": "71.71",
             "kinds": "web",
             "tags": "official",
+            "fallback": "x",
             "priority": "high",
             "publish_at": "2026-12-02T09:30",
             "schedule_zone": "WITA",
@@ -48,6 +49,7 @@ async def test_compose_submits_the_form_as_the_contract_body(
     }
     assert sent["publish_at"] == "2026-12-02T09:30:00+08:00"
     assert sent["priority"] == "high"
+    assert sent["fallback"] == {"kinds": ["x"]}
     assert "summary" not in sent
     assert "link" not in sent
 
@@ -216,6 +218,53 @@ async def test_compose_offers_only_the_regions_the_key_reaches(
     assert ">x</th>" not in coverage  # the kinds of other provinces are not the key's
     assert coverage.count("<tr data-region=") == 25  # one province: its regions in detail
     assert '<tr data-region="73.03">' in coverage
+
+
+async def test_compose_offers_fallback_kinds_and_shows_their_errors_there(
+    browser: Browser, apis: FakeApis
+) -> None:
+    apis.channels["c1"] = {"id": "c1", "region": "73.03", "kind": "web", "enabled": True}
+    apis.channels["c2"] = {"id": "c2", "region": "73.03", "kind": "telegram", "enabled": True}
+    await browser.sign_in()
+    page = (await browser.client.get("/compose")).text
+    assert "<legend>Jenis kanal cadangan</legend>" in page
+    assert 'id="fb-telegram" name="fallback" type="checkbox" value="telegram"' in page
+    apis.submit_answer = httpx.Response(422, json={"error": {
+        "code": "invalid_request", "message": "invalid announcement: check fallback.kinds",
+        "details": [{"field": "fallback.kinds[0]", "message": "unknown kind 'fax'"}]}})  # fmt: skip
+    response = await browser.post(
+        "/compose",
+        {"title": "T", "body": "B", "provinces": "73", "fallback": ["telegram", "web"]},
+        from_page="/compose",
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="e-fallback"' in page
+    assert "unknown kind &#39;fax&#39;" in page
+    assert 'value="telegram" checked' in page  # what the person chose stays chosen
+    assert 'value="web" checked' in page
+
+
+async def test_the_announcements_list_filters_by_the_region_a_target_reaches(
+    browser: Browser, apis: FakeApis
+) -> None:
+    for announcement_id, province in (("sulsel", "73"), ("jakarta", "31")):
+        apis.announcements[announcement_id] = {
+            "id": announcement_id, "title": f"Untuk {province}", "body": "B",
+            "status": "accepted", "submitted_by": "k", "target": {"provinces": [province]},
+            "accepted_at": "2026-12-01T01:00:00+00:00",
+        }  # fmt: skip
+    await browser.sign_in()
+    page = (await browser.client.get("/announcements", params={"region": "73.03"})).text
+    assert 'data-id="sulsel"' in page
+    assert 'data-id="jakarta"' not in page
+    assert '<option value="73.03" selected>Kabupaten Bantaeng</option>' in page
+    assert 'data-live="/events/announcements?region=73.03"' in page  # live rows: same filter
+    listed = [c.url.params.get("region") for c in apis.calls
+              if c.url.host == "metrics.test" and c.url.path == "/v1/announcements"]  # fmt: skip
+    assert listed[-1] == "73.03"
+    unknown = (await browser.client.get("/announcements", params={"region": "99"})).text
+    assert 'data-id="jakarta"' in unknown  # not a region: no filter, as if none was chosen
 
 
 async def test_a_regional_officer_reads_dates_in_the_provinces_zone(

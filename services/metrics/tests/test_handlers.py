@@ -20,6 +20,7 @@ from siaran_shared.events import (
     ChannelHealthChanged,
     DeliveryStatus,
     Event,
+    Target,
 )
 from siaran_shared.events.topics import (
     ANNOUNCEMENTS,
@@ -129,6 +130,45 @@ async def test_since_takes_any_offset(metrics: ServiceUnderTest, make: SimpleNam
     assert r.status_code == 200, r.text
     assert r.json()["since"] == "2000-01-01T00:00:00+00:00"
     assert [i["id"] for i in r.json()["items"]] == ["s1"]
+
+
+def targeting(make: SimpleNamespace, announcement_id: str, target: Target) -> Event:
+    event = make.accepted(announcement_id)
+    announcement = event.announcement.model_copy(update={"target": target})
+    return event.model_copy(update={"announcement": announcement})  # type: ignore[no-any-return]
+
+
+async def test_the_recent_list_filters_by_the_region_a_target_reaches(
+    metrics: ServiceUnderTest, make: SimpleNamespace
+) -> None:
+    targets = {
+        "sulsel": Target(provinces=("73",)),
+        "bantaeng": Target(regencies=("73.03",)),
+        "jakarta": Target(provinces=("31",)),
+        "national": Target(national=True),
+    }
+    for announcement_id, target in targets.items():
+        await send(metrics, ANNOUNCEMENTS, targeting(make, announcement_id, target),
+                   announcement_id)  # fmt: skip
+    since = "2000-01-01T00:00:00Z"
+    listed = {}
+    async with client(metrics) as c:
+        for region in ("73", "73.03", "73.01", "31", "ID"):
+            r = await c.get("/v1/announcements", params={"since": since, "region": region})
+            assert r.status_code == 200, r.text
+            listed[region] = {i["id"] for i in r.json()["items"]}
+        r = await c.get("/v1/announcements", params={"since": since, "region": "99"})
+    assert listed == {
+        "73": {"sulsel", "bantaeng", "national"},  # a province: its regencies' too
+        "73.03": {"sulsel", "bantaeng", "national"},
+        "73.01": {"sulsel", "national"},
+        "31": {"jakarta", "national"},
+        "ID": {"national"},
+    }
+    assert r.status_code == 422, r.text
+    [detail] = r.json()["error"]["details"]
+    assert detail["field"] == "query.region"
+    assert "unknown region '99'" in detail["message"]
 
 
 async def test_coverage_shows_channels_blank_regions_and_reconnects(

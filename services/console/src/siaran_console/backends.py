@@ -133,8 +133,12 @@ class Backends:
 
     # --- announcements -----------------------------------------------------------------------
 
-    async def recent(self, key: str, *, since: str | None = None, limit: int = 100) -> Any:
+    async def recent(
+        self, key: str, *, since: str | None = None, limit: int = 100, region: str | None = None
+    ) -> Any:
+        """metrics' recent announcements; `region`: only those whose target reaches it."""
         params: dict[str, Any] = {"limit": limit} | ({"since": since} if since else {})
+        params |= {"region": region} if region else {}
         return await self.call("metrics", "GET", "/v1/announcements", key, params=params)
 
     async def report(self, key: str, announcement_id: str) -> Any:

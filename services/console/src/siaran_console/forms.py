@@ -29,6 +29,7 @@ COMPOSE_FIELDS = {
     "expires_at",
     "target",
     "media",
+    "fallback",
 }
 #: Pictures or videos a compose form offers (the API takes up to 10).
 MEDIA_ROWS = 3
@@ -110,7 +111,9 @@ def announcement_body(form: FormData) -> dict[str, Any]:
         "hashtags": words(text(form, "hashtags"), strip="#"),
         "target": target,
     }
+    fallback = choices(form, "fallback")
     optional = {
+        "fallback": {"kinds": fallback} if fallback else None,
         "summary": text(form, "summary"),
         "link": text(form, "link"),
         "publish_at": zoned(text(form, "publish_at"), zone),

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from siaran_console.backends import ApiProblem, Backends
 from siaran_console.config import ConsoleSettings
 from siaran_console.i18n import local_time, translations
+from siaran_console.scope import kinds_in, regions_in
 from siaran_console.security import same_origin
 from siaran_console.sessions import Session, Sessions
 
@@ -200,3 +201,12 @@ def field_errors(details: list[dict[str, Any]], known: set[str]) -> dict[str, li
 
 def backends_of(request: Request) -> Backends:
     return console_of(request).backends
+
+
+async def reach(request: Request, session: Session) -> tuple[list[str], frozenset[str] | None]:
+    """The kinds of channel and the regions the key reaches (None: unknown, offer all)."""
+    try:
+        coverage = await backends_of(request).coverage(key_of(session))
+    except ApiProblem:
+        return [], None
+    return kinds_in(coverage), regions_in(coverage)

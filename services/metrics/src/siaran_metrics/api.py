@@ -21,7 +21,7 @@ from siaran_shared.responses import UNAUTHORIZED, error_doc, invalid
 from siaran_metrics.handlers import Handlers
 from siaran_metrics.ledger_store import DeliveryFilter
 from siaran_metrics.models import Coverage, DeliveryPage, Recent, Report
-from siaran_metrics.records import DeliveryState
+from siaran_metrics.records import AnnouncementRecord, DeliveryState
 from siaran_metrics.reports import (
     announcement_report,
     announcement_summary,
@@ -58,6 +58,21 @@ def _province(value: str) -> str:
     return value
 
 
+def _region(value: str) -> str:
+    if value != NATIONAL and not regions().exists(value):
+        raise ValueError(
+            f"unknown region {value!r}: an official province or regency code (73, 73.03), or ID"
+        )
+    return value
+
+
+def reaches(targeted: tuple[str, ...], region: str) -> bool:
+    """Whether a target that selects `targeted` reaches `region`: the region itself, one of
+    its regencies (a province), or the national channels (ID)."""
+    inside = region + "."
+    return any(code == region or code.startswith(inside) for code in targeted)
+
+
 def _cursor(value: str) -> str:
     """The delivery id a cursor stands for (the last of the page before)."""
     try:
@@ -74,6 +89,7 @@ def encode_cursor(delivery_id: str) -> str:
 
 
 Province = Annotated[str, AfterValidator(_province)]
+RegionCode = Annotated[str, AfterValidator(_region)]
 Cursor = Annotated[str, AfterValidator(_cursor)]
 
 FORBIDDEN = error_doc(
@@ -176,7 +192,7 @@ def _scoped(name: str, scope: Scope, wanted: DeliveryFilter) -> DeliveryFilter:
     "/announcements",
     response_model=Recent,
     summary="Recent announcements with their totals",
-    responses={**UNAUTHORIZED, **invalid("since, limit")},
+    responses={**UNAUTHORIZED, **invalid("since, limit, region")},
 )
 async def recent(
     request: Request,
@@ -186,12 +202,22 @@ async def recent(
         Query(description="RFC 3339 date-time with its offset; default: the last 24 hours"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    region: Annotated[
+        RegionCode | None,
+        Query(
+            description="Only announcements whose target reaches this province (or one of its"
+            " regencies) or regency; ID: those sent to the whole country. Extension."
+        ),
+    ] = None,
 ) -> Recent:
     start = (since or utcnow() - timedelta(days=1)).astimezone(UTC)
     scope = key.parsed_scope
-    records = await _handlers(request).ledger.announcements.recent(
-        start.isoformat(), limit, lambda r: scope.covers_all(r.regions_targeted)
-    )
+
+    def listed(record: AnnouncementRecord) -> bool:
+        targeted = record.regions_targeted
+        return scope.covers_all(targeted) and (region is None or reaches(targeted, region))
+
+    records = await _handlers(request).ledger.announcements.recent(start.isoformat(), limit, listed)
     return Recent(since=start, items=[announcement_summary(r) for r in records])
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from siaran_shared.regions import ZONE_OFFSETS, regions
+from siaran_shared.regions import NATIONAL, ZONE_OFFSETS, regions
 
 from siaran_console.backends import ApiProblem
 from siaran_console.forms import COMPOSE_FIELDS, correction_values, text
 from siaran_console.i18n import translations
+from siaran_console.scope import national, province_choices
 from siaran_console.sessions import Session
 from siaran_console.tiles import list_row, live_view, not_reached, tile_rows
 from siaran_console.web import (
@@ -21,6 +24,7 @@ from siaran_console.web import (
     field_errors,
     key_of,
     problem_page,
+    reach,
     redirect,
     render,
     signed_in,
@@ -42,6 +46,27 @@ def since_of(day: str, zone: str) -> str | None:
     return datetime.combine(start, time(), ZONE_OFFSETS.get(zone)).isoformat()
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """What the announcements list is narrowed to (the page's query and its live stream's)."""
+
+    q: str = ""
+    state: str = ""
+    since: str = ""
+    region: str = ""
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> ListFilter:
+        state, region = params.get("state", ""), params.get("region", "")
+        known = regions()
+        return cls(
+            q=params.get("q", "").strip(),
+            state=state if state in STATES else "",
+            since=params.get("since", ""),
+            region=region if region == NATIONAL or known.exists(region) else "",
+        )
+
+
 def matches(item: dict[str, Any], row: dict[str, Any], q: str, state: str) -> bool:
     """Whether a listed announcement fits the filter (words of its title or id, state)."""
     haystack = f"{item.get('id', '')} {item.get('title') or ''}".casefold()
@@ -49,32 +74,34 @@ def matches(item: dict[str, Any], row: dict[str, Any], q: str, state: str) -> bo
 
 
 async def recent_rows(
-    request: Request, session: Session, *, q: str = "", state: str = "", since: str = ""
+    request: Request, session: Session, only: ListFilter = ListFilter()
 ) -> list[dict[str, Any]]:
     """The announcements the metrics API lists, with their live state, filtered."""
     answer = await backends_of(request).recent(
-        key_of(session), since=since_of(since, session.zone), limit=200
-    )
+        key_of(session), since=since_of(only.since, session.zone), limit=200,
+        region=only.region or None,
+    )  # fmt: skip
     rows = []
     for item in answer.get("items", []):
         row = list_row(item)
-        if matches(item, row, q, state):
+        if matches(item, row, only.q, only.state):
             rows.append(item | row)
     return rows
 
 
 @router.get("/announcements")
 async def announcements(request: Request, session: SignedIn) -> Response:
-    params = request.query_params
-    q, state, since = params.get("q", "").strip(), params.get("state", ""), params.get("since", "")
-    state = state if state in STATES else ""
+    only = ListFilter.of(request.query_params)
     try:
-        rows = await recent_rows(request, session, q=q, state=state, since=since)
+        rows = await recent_rows(request, session, only)
     except ApiProblem as problem:
         return problem_page(request, problem)
+    _, within = await reach(request, session)
     return render(
-        request, "announcements.html", rows=rows, q=q, state=state, since=since, states=STATES
-    )
+        request, "announcements.html", rows=rows, q=only.q, state=only.state, since=only.since,
+        region=only.region, states=STATES, provinces=province_choices(within),
+        national=national(within),
+    )  # fmt: skip
 
 
 @router.get("/announcements/{announcement_id}")

@@ -19,13 +19,14 @@ from siaran_console.forms import (
 )
 from siaran_console.i18n import translations
 from siaran_console.previews import PreviewResult, preview_of
-from siaran_console.scope import kinds_in, national, province_choices, regions_in
+from siaran_console.scope import national, province_choices
 from siaran_console.sessions import Session
 from siaran_console.web import (
     backends_of,
     checked_form,
     field_errors,
     key_of,
+    reach,
     redirect,
     render,
     signed_in,
@@ -33,15 +34,6 @@ from siaran_console.web import (
 
 router = APIRouter()
 SignedIn = Annotated[Session, Depends(signed_in)]
-
-
-async def reach(request: Request, session: Session) -> tuple[list[str], frozenset[str] | None]:
-    """The kinds of channel and the regions the key reaches (None: unknown, offer all)."""
-    try:
-        coverage = await backends_of(request).coverage(key_of(session))
-    except ApiProblem:
-        return [], None
-    return kinds_in(coverage), regions_in(coverage)
 
 
 def _values(form: Any | None) -> dict[str, Any]:
@@ -53,8 +45,9 @@ def _values(form: Any | None) -> dict[str, Any]:
             "regencies": [],
             "zones": [],
             "kinds": [],
+            "fallback": [],
         }
-    many = {"provinces", "regencies", "zones", "kinds"}
+    many = {"provinces", "regencies", "zones", "kinds", "fallback"}
     return {n: choices(form, n) for n in many} | {
         n: text(form, n) for n in (*COMPOSE_FIELDS - many, *MEDIA_FIELDS, "schedule_zone")
     }

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from siaran_console.backends import ApiProblem
-from siaran_console.pages.announcements import recent_rows
+from siaran_console.pages.announcements import ListFilter, recent_rows
 from siaran_console.sessions import Session
 from siaran_console.tiles import live_view
 from siaran_console.web import backends_of, console_of, key_of, signed_in
@@ -88,8 +88,10 @@ async def delivery_events(
 
 @router.get("/events/announcements")
 async def list_events(request: Request, session: SignedIn) -> StreamingResponse:
+    only = ListFilter.of(request.query_params)  # the page's own filter
+
     async def read() -> list[dict[str, Any]]:
-        rows = await recent_rows(request, session)
+        rows = await recent_rows(request, session, only)
         return [
             {
                 k: r[k]
