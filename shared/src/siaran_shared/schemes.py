@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from siaran_shared.secret_refs import PLACEHOLDER
+
 #: The publisher's own platform adapters: scheme → how the account id looks ("" for none).
 NATIVE: Mapping[str, str] = MappingProxyType(
     {"facebook": r"[0-9]{1,32}", "instagram": r"[0-9]{1,32}", "threads": r"[0-9]{1,32}",
@@ -43,3 +45,26 @@ def scheme_of(endpoint: str) -> str:
 def is_native(endpoint: str) -> bool:
     """Whether an endpoint is a native platform channel (facebook://, youtube://, ...)."""
     return endpoint.partition("://")[0].lower() in NATIVE
+
+
+#: A native channel line's options that name its refresh grant's secrets.
+GRANT_OPTIONS = ("refresh", "client_id", "client_secret")
+#: The native schemes whose access tokens are refreshed, and what each platform's token
+#: request calls the client id.
+REFRESHABLE: Mapping[str, str] = MappingProxyType({"tiktok": "client_key", "youtube": "client_id"})
+
+
+def grant_problem(scheme: str, options: Mapping[str, str]) -> str | None:
+    """What is wrong with a native channel line's refresh options, or None: none named, or
+    all three (refresh token, client id, client secret), each as {secret:NAME}, on a
+    platform whose tokens are refreshed. Read by the router at PUT and by the publisher."""
+    named = [options.get(option) for option in GRANT_OPTIONS]
+    if not any(named):
+        return None
+    if scheme not in REFRESHABLE:
+        return f"{scheme} channels take no refresh token (refresh=, client_id=, client_secret=)"
+    if not all(PLACEHOLDER.fullmatch(value or "") for value in named):
+        return (
+            "a refresh token needs refresh=, client_id= and client_secret=, each as {secret:NAME}"
+        )
+    return None

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 from siaran_shared.events import Channel
 from siaran_shared.netguard import refused_reason
 from siaran_shared.regions import NATIONAL, regions
-from siaran_shared.schemes import FIXED_API, NATIVE
+from siaran_shared.schemes import FIXED_API, NATIVE, grant_problem
 from siaran_shared.secret_refs import PLACEHOLDER
 
 from siaran_router.rawsecrets import raw_secret_in
@@ -100,9 +100,12 @@ def _check_native(endpoint: str, scheme: str, account: str, path: str) -> str:
     if not re.fullmatch(shape, account) or path not in ("", "/"):
         wanted = f"{scheme}://ACCOUNT_ID (matching {shape})" if shape else f"{scheme}://"
         raise ValueError(f"{scheme} endpoint must be {wanted}?token={{secret:NAME}}")
-    tokens = parse_qs(urlsplit(endpoint).query).get("token", [])
+    query = parse_qs(urlsplit(endpoint).query)
+    tokens = query.get("token", [])
     if len(tokens) != 1 or not PLACEHOLDER.fullmatch(tokens[0]):
         raise ValueError(f"{scheme} endpoint needs token={{secret:NAME}} (the token's secret)")
+    if problem := grant_problem(scheme, {name: values[-1] for name, values in query.items()}):
+        raise ValueError(f"{scheme} endpoint: {problem}")
     return endpoint
 
 

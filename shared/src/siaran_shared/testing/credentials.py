@@ -27,4 +27,10 @@ RAW = {
     "jwt": "https://example.go.id/hook/eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4",
     "password": "mailto://user:hunter2@example.go.id",
     "query token": "https://api.example.org/hook?token=abc123",
+    "raw token of a native platform": "facebook://1234567890?token=EAAGm0PX4ZCpsBAKZCfake",
+    "raw tiktok refresh token": "tiktok://?token={secret:TT}&refresh=rft.e6f1fakefakefake"
+    "&client_id={secret:TT_KEY}&client_secret={secret:TT_SECRET}",
+    "raw youtube client id": "youtube://UCxYz0123456789abcdefGHI?token={secret:YT}"
+    "&refresh={secret:YT_R}&client_id=1234-fake.apps.googleusercontent.com"
+    "&client_secret={secret:YT_S}",
 }

@@ -39,16 +39,13 @@ from siaran_publisher.platforms.common import (
     refused,
 )
 from siaran_shared.events import utcnow
+from siaran_shared.schemes import GRANT_OPTIONS, REFRESHABLE, grant_problem
 from siaran_shared.secret_refs import PLACEHOLDER
 from siaran_shared.secrets import Secrets
 from siaran_shared.store import Collection
 
 #: A token is refreshed when it has less than this left to live.
 REFRESH_MARGIN = timedelta(minutes=5)
-#: The channel line's options that name the refresh grant's secrets.
-GRANT = ("refresh", "client_id", "client_secret")
-#: What each platform calls the client id in its token request.
-CLIENT_FIELD = {"tiktok": "client_key", "youtube": "client_id"}
 
 
 @dataclass(frozen=True)
@@ -62,17 +59,12 @@ class Grant:
     @classmethod
     def of(cls, account: Account, secrets: Secrets) -> Grant | None:
         """The channel's grant; None when the line names no refresh token."""
-        named = [account.options.get(option) for option in GRANT]
+        if problem := grant_problem(account.scheme, account.options):
+            raise ChannelLineError(problem)
+        named = [account.options.get(option) for option in GRANT_OPTIONS]
         if not any(named):
             return None
-        if account.scheme not in CLIENT_FIELD:
-            raise ChannelLineError(f"{account.scheme} channels take no refresh token")
         found = [PLACEHOLDER.fullmatch(value or "") for value in named]
-        if not all(found):
-            raise ChannelLineError(
-                "a refresh token needs refresh=, client_id= and client_secret=, each as"
-                " {secret:NAME}"
-            )
         return cls(*(secrets.get(m.group(1)) for m in found if m))
 
     @property
@@ -157,7 +149,7 @@ class Refresher:
         self, session: aiohttp.ClientSession, scheme: str, grant: Grant, refresh_token: str
     ) -> tuple[str, str | None, float]:
         form = {
-            CLIENT_FIELD[scheme]: grant.client_id,
+            REFRESHABLE[scheme]: grant.client_id,
             "client_secret": grant.client_secret,
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
