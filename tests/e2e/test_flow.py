@@ -1,5 +1,6 @@
 """One announcement through all four services, over the bundled broker, into a real
-HTTP receiver: the contract's webhook format, once, and a report that says delivered."""
+HTTP receiver: the contract's webhook format (its media included), once, and a report that
+says delivered."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from tests.e2e.harness import Receiver, RunningStack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
+MEDIA = {"url": "https://cdn.example.go.id/vaksin.jpg", "type": "image", "alt": "Antrean vaksin"}
 
 
 async def test_announcement_reaches_webhook_once_and_report_says_delivered(
@@ -49,6 +51,7 @@ async def test_announcement_reaches_webhook_once_and_report_says_delivered(
                 "body": "Pemerintah Kabupaten Bantaeng membuka layanan vaksinasi gratis.",
                 "link": "https://example.go.id/berita/1",
                 "hashtags": ["Sehat"],
+                "media": [MEDIA],
                 # the run's tag: other tests leave channels in province 73 on the shared stack
                 "target": {"provinces": ["73"], "tags": [run]},
             },
@@ -78,6 +81,7 @@ async def test_announcement_reaches_webhook_once_and_report_says_delivered(
     assert data["link"] == "https://example.go.id/berita/1"
     assert data["hashtags"] == ["Sehat"]
     assert data["priority"] == "normal"
+    assert data["media"] == [MEDIA]  # a webhook of any kind gets the pictures and videos
     assert not receiver.at(other), "a channel outside the target received the announcement"
 
     async def delivered() -> dict[str, object] | None:

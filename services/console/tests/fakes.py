@@ -210,10 +210,9 @@ class FakeApis:
             return httpx.Response(200, json={"items": items, "next_cursor": None})
         if path == "/v1/coverage":
             return httpx.Response(200, json=self.coverage(scope))
-        if path == "/v1/announcements":
-            region = request.url.params.get("region")
-            items = [self.summary(a) for a in self.announcements.values()
-                     if region is None or reaches(a, region)]  # fmt: skip
+        if path == "/v1/announcements":  # `region`: those whose target reaches it
+            region = request.url.params.get("region", "")
+            items = [self.summary(a) for a in self.announcements.values() if reaches(a, region)]
             return httpx.Response(200, json={"since": "x", "items": items})
         announcement_id = path.split("/")[3]
         if self.on_report is not None:
@@ -300,11 +299,7 @@ def report(announcement_id: str, delivered: int, planned: int) -> dict[str, Any]
 
 
 def reaches(announcement: dict[str, Any], region: str) -> bool:
-    """Whether the announcement's target reaches the region (metrics' `region` filter, for
-    targets of provinces and regencies)."""
-    target = announcement.get("target") or {}
-    province = region.split(".")[0]
-    inside = [*target.get("provinces", []), *target.get("regencies", [])]
-    return province in target.get("provinces", []) or any(
-        code == region or code.startswith(region + ".") for code in inside
-    )
+    codes = [*announcement.get("target", {}).get("provinces", []),
+             *announcement.get("target", {}).get("regencies", [])]  # fmt: skip
+    return not region or any(c in (region, region.partition(".")[0]) or
+                             c.startswith(f"{region}.") for c in codes)  # fmt: skip
