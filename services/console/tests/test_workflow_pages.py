@@ -144,7 +144,7 @@ async def test_failed_channels_and_a_correction(browser: Browser, apis: FakeApis
     assert "HTTP 410 gone" in failed
     assert "Sulawesi Selatan" in failed  # the region by name
     assert XSS not in page
-    assert "<td>3</td>" in failed
+    assert '<td data-label="Percobaan">3</td>' in failed
     bad = await browser.post("/announcements/a1/correct", {"title": " ", "body": "B"},
                              from_page="/announcements/a1")  # fmt: skip
     assert bad.status_code == 422
