@@ -97,6 +97,12 @@ class PublisherSettings(Settings):
     send_timeout_seconds: float = Field(
         30.0, gt=0, description="Longest one send may take in all, through any transport."
     )
+    upload_timeout_seconds: float = Field(
+        1800.0,
+        gt=0,
+        description="Longest one send that streams a video up may take (youtube://); a retry"
+        " resumes the upload session where it stopped.",
+    )
 
 
 def publisher_settings(settings: Settings | None) -> PublisherSettings:

@@ -17,7 +17,7 @@ from siaran_shared.secrets import MissingSecret, Secrets
 from siaran_publisher.apprise_sender import AppriseSender
 from siaran_publisher.lanes import timed_send
 from siaran_publisher.outcome import Attempt, Verdict
-from siaran_publisher.platforms.sender import PlatformSender
+from siaran_publisher.platforms.sender import PlatformSender, uploads
 from siaran_publisher.webhook import WebhookSender
 
 
@@ -33,6 +33,9 @@ class Transport:
     #: longest one send may take in all, whatever the receiver does (a receiver dripping its
     #: answer a byte at a time never trips a per-read timeout)
     timeout: float = 30.0
+    #: longest a send that streams a video up may take (YouTube's resumable upload; a retry
+    #: resumes where the session stopped)
+    upload_timeout: float = 1800.0
     #: facebook://, instagram://, threads://, tiktok://, youtube:// (platforms/)
     platforms: PlatformSender | None = None
 
@@ -49,12 +52,13 @@ class Transport:
         # as they resolve, when the transport connects (guard.py)
         if webhook and (refused := refused_reason(urlsplit(url).hostname, self.allowlist)):
             return Attempt(Verdict.PERMANENT, f"endpoint refused: {refused}")
+        limit = self.upload_timeout if uploads(task.endpoint) else self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 with timed_send():
                     attempt = await self._send(task, url, secret, webhook=webhook)
         except TimeoutError:
-            attempt = Attempt(Verdict.RETRY, f"timeout: no answer within {self.timeout:g} s")
+            attempt = Attempt(Verdict.RETRY, f"timeout: no answer within {limit:g} s")
         return _scrubbed(attempt, self.secrets.values_in(task.endpoint, task.secret))
 
     async def _send(

@@ -65,6 +65,7 @@ def assemble(
         apprise=AppriseSender(guard),
         allowlist=tuple(settings.endpoint_allowlist),
         timeout=settings.send_timeout_seconds,
+        upload_timeout=settings.upload_timeout_seconds,
         platforms=platform_sender(
             Posts(platform_docs, "" if posts is not None else "post:"),
             settings,

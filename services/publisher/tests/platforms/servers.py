@@ -50,6 +50,14 @@ class Platforms(ScriptedReceiver):
     issued: int = 0
     #: Threads posts published so far (each gets its own id: th-post-1, th-post-2, ...)
     threads_posts: int = 0
+    #: the YouTube upload session: bytes it holds, whether the video is complete; the next
+    #: upload kept only up to `upload_breaks_after` bytes (then 503), or completed but
+    #: answered 503 (`upload_answer_lost`); `session_expired` answers its status with 404
+    session_bytes: int = 0
+    upload_done: bool = False
+    upload_breaks_after: int | None = None
+    upload_answer_lost: bool = False
+    session_expired: bool = False
 
     def bases(self) -> ApiBases:
         b = self.base
@@ -74,9 +82,7 @@ class Platforms(ScriptedReceiver):
         if request.path.startswith("/files/"):
             return web.Response(status=404)
         if request.method == "PUT" and request.path == "/google/upload-session":
-            async for chunk in request.content.iter_any():
-                self.uploaded += len(chunk)
-            return web.json_response({"id": "yt-video-1", "kind": "youtube#video"})
+            return await self._upload(request)
         form: dict[str, str] = {}
         body: Any = None
         if request.content_type == "application/json":
@@ -95,6 +101,38 @@ class Platforms(ScriptedReceiver):
         if request.path in (TIKTOK_TOKEN, GOOGLE_TOKEN):
             return self._refresh(form)
         return self._documented(request, body)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """YouTube's resumable session: a status query (`Content-Range: bytes */SIZE`) or the
+        bytes from where the session stopped (`Content-Range: bytes FIRST-LAST/SIZE`)."""
+        self.calls.append(Call("PUT", request.path, {}, dict(request.headers), {}))
+        span = request.headers.get("Content-Range", "")
+        video = {"id": "yt-video-1", "kind": "youtube#video"}
+        backend_error = {"error": {"code": 503, "message": "Backend Error",
+                                   "errors": [{"reason": "backendError"}]}}  # fmt: skip
+        if span.startswith("bytes */"):
+            if self.session_expired:
+                return web.json_response({"error": {"code": 404}}, status=404)
+            if self.upload_done:
+                return web.json_response(video, status=201)
+            have = {"Range": f"bytes=0-{self.session_bytes - 1}"} if self.session_bytes else {}
+            return web.Response(status=308, headers=have)
+        first = int(span.removeprefix("bytes ").partition("-")[0] or 0) if span else 0
+        assert first == self.session_bytes, f"resumed at {first}, not {self.session_bytes}"
+        received = 0
+        async for chunk in request.content.iter_any():
+            received += len(chunk)
+        self.uploaded += received
+        if self.upload_breaks_after is not None:
+            received, self.upload_breaks_after = min(received, self.upload_breaks_after), None
+            self.session_bytes += received
+            return web.json_response(backend_error, status=503)
+        self.session_bytes += received
+        self.upload_done = True
+        if self.upload_answer_lost:
+            self.upload_answer_lost = False
+            return web.json_response(backend_error, status=503)
+        return web.json_response(video)
 
     def _refresh(self, form: dict[str, str]) -> web.Response:
         """The OAuth 2.0 refresh grant as TikTok and Google answer it."""
@@ -115,7 +153,8 @@ class Platforms(ScriptedReceiver):
     def _documented(self, request: web.Request, body: Any) -> web.StreamResponse:
         """The success answers the platforms document."""
         path, method = request.path, request.method
-        if path.startswith("/google/upload/youtube/v3/videos"):
+        if path.startswith("/google/upload/youtube/v3/videos"):  # a new session
+            self.session_bytes, self.upload_done, self.session_expired = 0, False, False
             return web.Response(headers={"Location": f"{self.base}/google/upload-session"})
         if path == "/google/youtube/v3/videos" and method == "DELETE":
             return web.Response(status=204)

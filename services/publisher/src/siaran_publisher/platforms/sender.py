@@ -48,6 +48,13 @@ MODULES: Mapping[str, ModuleType] = {
 }
 
 
+def uploads(endpoint: str) -> bool:
+    """Whether a send to this endpoint streams a video up (YouTube): it gets the upload
+    time limit instead of a post's."""
+    module = MODULES.get(scheme_of(endpoint))
+    return bool(getattr(module, "UPLOADS", False))
+
+
 @dataclass(frozen=True)
 class ApiBases:
     """The API base URL of each platform, the version pinned in it (settings)."""

@@ -6,8 +6,15 @@ memory. A correction is `videos.update` of the snippet; a retraction is `videos.
 (`DELETE /youtube/v3/videos?id=`). The token is an OAuth access token with the
 `youtube.upload` scope (and `youtube` to edit or delete).
 
+The upload session's URI is kept in the store before the first byte goes, so a retry (after
+a timeout, a dropped connection or a restart) asks YouTube how far that session got (`PUT`
+with `Content-Range: bytes */SIZE`): done (200/201 with the video) is delivered without a
+second upload, a `308 Resume Incomplete` with `Range: bytes=0-N` resumes from byte N+1
+(the download skips what YouTube has), and an expired session (404, 410) starts a new one.
+
 The download is bounded: http(s) only, the endpoint safety rules, a video/* type and at
-most MAX_VIDEO_BYTES; the whole send stays inside the transport's time limit."""
+most MAX_VIDEO_BYTES; the whole send stays inside the transport's time limit for uploads
+(SIARAN_UPLOAD_TIMEOUT_SECONDS)."""
 
 from __future__ import annotations
 
@@ -37,6 +44,10 @@ MAX_VIDEO_BYTES = 2 * 1024**3
 THROTTLED = frozenset({"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded"})
 #: a daily quota refills at midnight Pacific time; an hour is a fair next look
 QUOTA_WAIT = 3600.0
+#: a send here streams a video, so it runs under the transport's upload time limit
+UPLOADS = True
+#: bytes read at a time while skipping what a resumed session already has
+SKIP_CHUNK = 1024 * 1024
 
 
 async def judge(response: aiohttp.ClientResponse) -> PlatformError:
@@ -83,16 +94,51 @@ async def publish(work: Work) -> Attempt:
             return refused(NAME, 415, f"the video URL serves {kind or 'no type'}, not video/*")
         if size is None or size > MAX_VIDEO_BYTES:
             return refused(NAME, 413, f"video size {size} unknown or over {MAX_VIDEO_BYTES}")
-        session_uri = await open_upload(work, kind, size)
+        session_uri, start, done = await resume_or_open(work, kind, size)
+        if done is None:
+            await skip(source.content, start)
+            span = {"Content-Range": f"bytes {start}-{size - 1}/{size}"} if start else {}
+            async with work.session.put(
+                session_uri, data=source.content, headers=work.auth | span | {
+                "Content-Length": str(size - start), "Content-Type": kind},
+                allow_redirects=False,
+            ) as uploaded:  # fmt: skip
+                if uploaded.status not in (200, 201):
+                    raise await judge(uploaded)
+                done = str((await json_of(uploaded))["id"])
+    await work.posts.note(work.task.delivery_id, post_id=done)
+    return delivered(NAME, done)
+
+
+async def resume_or_open(work: Work, kind: str, size: int) -> tuple[URL, int, str | None]:
+    """The upload session to use, the byte to go on from, and the video's id if that
+    session already finished (its answer lost to a timeout or a crash)."""
+    recorded = (await work.posts.get(work.task.delivery_id)).get("upload")
+    if recorded:
+        session = URL(recorded)
         async with work.session.put(
-            session_uri, data=source.content, headers=work.auth | {"Content-Length": str(size),
-            "Content-Type": kind}, allow_redirects=False,
-        ) as uploaded:  # fmt: skip
-            if uploaded.status not in (200, 201):
-                raise await judge(uploaded)
-            post_id = str((await json_of(uploaded))["id"])
-    await work.posts.note(work.task.delivery_id, post_id=post_id)
-    return delivered(NAME, post_id)
+            session, headers=work.auth | {"Content-Range": f"bytes */{size}",
+            "Content-Length": "0"}, allow_redirects=False,
+        ) as status:  # fmt: skip
+            if status.status in (200, 201):
+                return session, size, str((await json_of(status))["id"])
+            if status.status == 308:  # Resume Incomplete: `Range: bytes=0-N` is what it has
+                have = status.headers.get("Range", "")
+                return session, int(have.rpartition("-")[2]) + 1 if have else 0, None
+            if status.status not in (404, 410):  # 404/410: expired, a new session below
+                raise await judge(status)
+    session = await open_upload(work, kind, size)
+    await work.posts.note(work.task.delivery_id, upload=str(session))
+    return session, 0, None
+
+
+async def skip(content: aiohttp.StreamReader, count: int) -> None:
+    """Read past the first `count` bytes of a download, a chunk at a time."""
+    while count > 0:
+        chunk = await content.read(min(count, SKIP_CHUNK))
+        if not chunk:
+            raise PlatformError(later(NAME, "the video download ended early", None, None))
+        count -= len(chunk)
 
 
 async def open_upload(work: Work, kind: str, size: int) -> URL:
