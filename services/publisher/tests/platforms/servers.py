@@ -58,6 +58,10 @@ class Platforms(ScriptedReceiver):
     upload_breaks_after: int | None = None
     upload_answer_lost: bool = False
     session_expired: bool = False
+    #: what TikTok's creator info offers (an unaudited app's account: SELF_ONLY alone)
+    privacy_levels: list[str] = field(
+        default_factory=lambda: ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
+    )
 
     def bases(self) -> ApiBases:
         b = self.base
@@ -161,6 +165,10 @@ class Platforms(ScriptedReceiver):
         if path == "/google/youtube/v3/videos" and method == "PUT":  # videos.update
             return web.json_response({"kind": "youtube#video"} | body)
         if path.startswith("/tiktok/"):
+            if path.endswith("/creator_info/query/"):
+                return _tiktok({"creator_username": "humas.bantaeng", "comment_disabled": False,
+                                "privacy_level_options": self.privacy_levels,
+                                "max_video_post_duration_sec": 600})  # fmt: skip
             if path.endswith("/status/fetch/"):
                 status = self.statuses.pop(0) if self.statuses else "PUBLISH_COMPLETE"
                 data: dict[str, Any] = {"status": status, "fail_reason": ""}

@@ -16,6 +16,7 @@ YT = "youtube://UCxYz_Chan?token={secret:PAGE_TOKEN}"
 VIDEO_INIT = "/tiktok/v2/post/publish/video/init/"
 PHOTO_INIT = "/tiktok/v2/post/publish/content/init/"
 STATUS = "/tiktok/v2/post/publish/status/fetch/"
+CREATOR = "/tiktok/v2/post/publish/creator_info/query/"
 
 
 async def test_tiktok_video_is_pulled_from_url_and_its_status_fetched_until_complete(
@@ -65,11 +66,28 @@ async def test_tiktok_errors_mean_reconnect_retry_or_refusal(
     platforms.reply("POST", PHOTO_INIT, 429, error("rate_limit_exceeded"))
     platforms.reply("POST", PHOTO_INIT, 403, error("url_ownership_unverified"))
     expired, throttled, refused = [await sender.send(task(TT, image())) for _ in range(3)]
+    platforms.reply("POST", CREATOR, 403, error("spam_risk_too_many_posts"))
+    capped = await sender.send(task(TT, image()))
     assert (expired.verdict, expired.needs_reconnect) == (Verdict.PERMANENT, True)
     assert expired.token_dead
     assert (throttled.verdict, throttled.retry_after) == (Verdict.RETRY, 60.0)
     assert (refused.verdict, refused.needs_reconnect) == (Verdict.PERMANENT, False)
     assert "url_ownership_unverified" in refused.summary
+    assert (capped.verdict, capped.retry_after) == (Verdict.RETRY, 3600.0)  # a daily cap
+
+
+async def test_tiktok_asks_the_creator_info_first_and_keeps_to_its_privacy_levels(
+    sender: PlatformSender, platforms: Platforms
+) -> None:
+    assert (await sender.send(task(TT, image()))).verdict is Verdict.DELIVERED
+    assert [c.path for c in platforms.calls][:2] == [CREATOR, PHOTO_INIT]
+    platforms.privacy_levels = ["SELF_ONLY"]  # an unaudited app
+    public = "tiktok://?token={secret:PAGE_TOKEN}"  # PUBLIC_TO_EVERYONE by default
+    attempt = await sender.send(task(public, image(), delivery_id="a1:c2"))
+    assert attempt.verdict is Verdict.PERMANENT
+    assert "privacy level PUBLIC_TO_EVERYONE is not offered" in attempt.summary
+    assert "it offers SELF_ONLY" in attempt.summary
+    assert len(platforms.made("POST", PHOTO_INIT)) == 1  # no init for the refused one
 
 
 async def test_tiktok_without_media_is_media_required_and_cannot_retract(

@@ -2,8 +2,11 @@
 media from the announcement's URLs, whose domain the app must have verified):
 `POST /v2/post/publish/video/init/` for a video, `POST /v2/post/publish/content/init/`
 (`media_type=PHOTO`) for images, then `POST /v2/post/publish/status/fetch/` until
-PUBLISH_COMPLETE. Every answer is `{"data": {...}, "error": {"code", "message", "log_id"}}`
-with code "ok" on success. The token is a user access token with `video.publish`; the
+PUBLISH_COMPLETE. Before each new post, `POST /v2/post/publish/creator_info/query/`, as
+Direct Post asks: the account may post now, and offers the privacy level asked for. Every
+answer is `{"data": {...}, "error": {"code", "message", "log_id"}}` with code "ok" on
+success; a daily posting cap (`spam_risk_too_many_posts`, `reached_active_user_cap`) is
+tried again an hour later. The token is a user access token with `video.publish`; the
 channel line may set `privacy=` (default PUBLIC_TO_EVERYONE; unaudited apps may only post
 SELF_ONLY). TikTok's API cannot delete posts."""
 
@@ -33,6 +36,10 @@ RECONNECT = frozenset({"access_token_invalid", "scope_not_authorized", "token_no
 POLL_SECONDS = 30.0
 #: TikTok allows 6 init calls a minute per token
 RATE_WAIT = 60.0
+#: the account's or the app's daily posting caps: not now, but later
+DAILY_CAP = frozenset({"spam_risk_too_many_posts", "reached_active_user_cap"})
+DAILY_CAP_WAIT = 3600.0
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 
 
 async def call(work: Work, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +61,8 @@ async def call(work: Work, path: str, body: dict[str, Any]) -> dict[str, Any]:
         raise PlatformError(reconnect(NAME, message))
     if code == "rate_limit_exceeded" or status == 429:
         raise PlatformError(later(NAME, message, status, RATE_WAIT))
+    if code in DAILY_CAP:
+        raise PlatformError(later(NAME, message, status, DAILY_CAP_WAIT))
     if code == "internal_error" or status >= 500:
         raise PlatformError(later(NAME, message, status, None))
     raise PlatformError(refused(NAME, status, message))
@@ -90,6 +99,7 @@ async def publish(work: Work) -> Attempt:
         request = init_request(work)
         if request is None:
             return media_required(NAME)
+        await check_creator(work, request[1]["post_info"]["privacy_level"])
         publish_id = str((await call(work, *request))["publish_id"])
         await work.posts.note(delivery, publish_id=publish_id)
     status = await call(work, "/v2/post/publish/status/fetch/", {"publish_id": publish_id})
@@ -103,6 +113,16 @@ async def publish(work: Work) -> Attempt:
         await work.posts.note(delivery, publish_id="")  # a retry starts a new post
         return refused(NAME, 400, f"post failed: {status.get('fail_reason', 'no reason')}")
     return later(NAME, f"post still processing ({state or 'no status'})", 202, POLL_SECONDS)
+
+
+async def check_creator(work: Work, privacy: str) -> None:
+    """The account's creator info: the privacy level the channel line asks for must be one
+    it offers (an unaudited app's, or a private account's, offers fewer)."""
+    offered = (await call(work, CREATOR_INFO, {})).get("privacy_level_options") or []
+    if offered and privacy not in offered:
+        raise PlatformError(refused(NAME, 400, f"privacy level {privacy} is not offered to"
+                                    f" this account (it offers {', '.join(map(str, offered))});"
+                                    " set privacy= in the channel line"))  # fmt: skip
 
 
 async def retract(work: Work, post_id: str) -> Attempt:
