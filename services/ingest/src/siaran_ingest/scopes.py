@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from siaran_shared.announcement_in.targets import TargetIn
 from siaran_shared.auth import Scope
 from siaran_shared.events import Target
 from siaran_shared.regions import NATIONAL, regions
-
-from siaran_ingest.targets import TargetIn
 
 
 def out_of_scope(scope: Scope, target: TargetIn | Target) -> list[str]:

@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+
 from siaran_shared.netguard import refused_reason
 
 TITLE_MAX = 200

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from siaran_shared.regions import regions, select_regions
 
-from siaran_ingest.fields import Label
+from siaran_shared.announcement_in.fields import Label
+from siaran_shared.regions import regions, select_regions
 
 
 def _codes(which: str) -> Callable[[dict[str, Any]], None]:
