@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import aiohttp
+
+from siaran_shared.guard import RefusedAddress
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -60,3 +64,14 @@ def retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+def failure_of(exc: TimeoutError | aiohttp.ClientError) -> tuple[bool, str]:
+    """What a request that raised says, for every sender alike: whether trying again may
+    help, and in words. An address the guard refused never will; a timeout or another
+    connection error may."""
+    if isinstance(exc, TimeoutError):
+        return True, "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, RefusedAddress):
+        return False, f"endpoint refused: {exc.os_error}"
+    return True, f"connection error: {type(exc).__name__}"

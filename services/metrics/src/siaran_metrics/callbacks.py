@@ -16,9 +16,9 @@ from enum import StrEnum
 import aiohttp
 from pydantic_core import to_json
 from siaran_shared.events import AnnouncementCompleted, utcnow
-from siaran_shared.guard import GuardedResolver, RefusedAddress
+from siaran_shared.guard import GuardedResolver
 from siaran_shared.logging import get_logger
-from siaran_shared.retrying import RetryPolicy, retried_status, retry_after_seconds
+from siaran_shared.retrying import RetryPolicy, failure_of, retried_status, retry_after_seconds
 from siaran_shared.secrets import MissingSecret, Secrets
 from siaran_shared.signing import signed_headers
 from yarl import URL
@@ -106,14 +106,9 @@ class CallbackSender:
             ) as response:
                 status = response.status
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-        except TimeoutError:
-            return Answer(Verdict.RETRY, "timeout")
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, RefusedAddress):
-                return Answer(Verdict.FINAL, f"endpoint refused: {exc.os_error}")
-            return Answer(Verdict.RETRY, f"connection error: {type(exc).__name__}")
-        except aiohttp.ClientError as exc:
-            return Answer(Verdict.RETRY, f"connection error: {type(exc).__name__}")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            again, said = failure_of(exc)
+            return Answer(Verdict.RETRY if again else Verdict.FINAL, said)
         if 200 <= status < 300:
             return Answer(Verdict.DELIVERED, f"HTTP {status}")
         verdict = Verdict.RETRY if retried_status(status) else Verdict.FINAL

@@ -21,8 +21,8 @@ from siaran_shared.events import (
     DeliveryPlanned,
     utcnow,
 )
-from siaran_shared.guard import GuardedResolver, RefusedAddress
-from siaran_shared.retrying import retry_after_seconds
+from siaran_shared.guard import GuardedResolver
+from siaran_shared.retrying import failure_of, retry_after_seconds
 from siaran_shared.signing import signed_headers
 from yarl import URL
 
@@ -149,13 +149,8 @@ class WebhookSender:
                     status=response.status,
                     retry_after=retry_after_seconds(response.headers.get("Retry-After")),
                 )
-        except TimeoutError:
-            return Attempt(Verdict.RETRY, "timeout")
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, RefusedAddress):
-                return Attempt(Verdict.PERMANENT, f"endpoint refused: {exc.os_error}")
-            return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
-        except aiohttp.ClientError as exc:
-            return Attempt(Verdict.RETRY, f"connection error: {type(exc).__name__}")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            again, said = failure_of(exc)
+            return Attempt(Verdict.RETRY if again else Verdict.PERMANENT, said)
         except asyncio.CancelledError:
             raise

@@ -34,7 +34,8 @@ from siaran_publisher.platforms.common import (
 )
 from siaran_publisher.platforms.tokens import Grant, Refresher
 from siaran_shared.events import DeliveryAction, DeliveryPlanned
-from siaran_shared.guard import GuardedResolver, RefusedAddress
+from siaran_shared.guard import GuardedResolver
+from siaran_shared.retrying import failure_of
 from siaran_shared.schemes import scheme_of
 from siaran_shared.secrets import MissingSecret, Secrets
 
@@ -154,12 +155,10 @@ async def _answered(platform: str, step: Callable[[], Awaitable[Attempt]]) -> At
         return exc.attempt
     except (ChannelLineError, MissingSecret) as exc:  # the token key's secret, say
         return Attempt(Verdict.PERMANENT, str(exc))
-    except aiohttp.ClientConnectorError as exc:
-        if isinstance(exc.os_error, RefusedAddress):
-            return Attempt(Verdict.PERMANENT, f"endpoint refused: {exc.os_error}")
-        return Attempt(Verdict.RETRY, f"{platform}: connection error: {type(exc).__name__}")
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return Attempt(Verdict.RETRY, f"{platform}: connection error: {type(exc).__name__}")
+        again, said = failure_of(exc)
+        said = said if said.startswith("endpoint refused") else f"{platform}: {said}"
+        return Attempt(Verdict.RETRY if again else Verdict.PERMANENT, said)
     except (KeyError, TypeError, ValueError) as exc:  # an answer not shaped as documented
         return Attempt(Verdict.RETRY, f"{platform}: unexpected answer ({type(exc).__name__})")
     except asyncio.CancelledError:
