@@ -15,7 +15,6 @@ from siaran_metrics.app import create_app
 from siaran_metrics.completion import Completer
 from siaran_metrics.completions import CompletionRecord, Completions
 from siaran_metrics.config import MetricsSettings
-from siaran_metrics.release import last_release
 from siaran_shared.events import (
     Announcement,
     AnnouncementCancelled,
@@ -31,6 +30,7 @@ from siaran_shared.events import (
 from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES, RESULTS
 from siaran_shared.messaging import ce_headers
 from siaran_shared.regions import ZONE_OFFSETS, target_regions
+from siaran_shared.release_times import last_release
 from siaran_shared.settings import Settings
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 

@@ -19,8 +19,7 @@ from siaran_shared.events import (
     DeliveryStatus,
 )
 from siaran_shared.regions import target_regions
-
-from siaran_metrics.release import last_release
+from siaran_shared.release_times import last_release
 
 
 class DeliveryState(StrEnum):

@@ -19,6 +19,7 @@ from siaran_shared.events import (
 )
 from siaran_shared.logging import get_logger
 from siaran_shared.metric_names import FANOUT_CHANNELS
+from siaran_shared.release_times import release_at
 from siaran_shared.telemetry import histogram
 
 from siaran_router.outbox import Batch, BatchState
@@ -32,7 +33,6 @@ from siaran_router.planning import (
 from siaran_router.plans import Plan, Plans, PlanState
 from siaran_router.registry import Listed, Registry
 from siaran_router.release import Releaser, Stopped, outcome
-from siaran_router.release_times import release_at
 from siaran_router.targeting import select_channels
 
 log = get_logger(__name__)

@@ -27,10 +27,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from siaran_shared.events import DeliveryPlanned, Priority, utcnow
 from siaran_shared.logging import get_logger
+from siaran_shared.release_times import stamp
 from siaran_shared.store import Collection
 from siaran_shared.tracing import trace_carrier
-
-from siaran_router.release_times import stamp
 
 log = get_logger(__name__)
 

@@ -7,8 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from siaran_router.release_times import next_local_time, release_at, stamp, zone_of
 from siaran_shared.events import Announcement, Target
+from siaran_shared.release_times import (
+    last_release,
+    next_local_time,
+    release_at,
+    stamp,
+    zone_of,
+)
 
 T0 = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)  # 07:30 WIB, 08:30 WITA, 09:30 WIT
 
@@ -79,3 +85,19 @@ def test_next_local_time_is_the_first_matching_instant(
 )
 def test_stamps_sort_like_the_instants(a: datetime, b: datetime) -> None:
     assert (stamp(a) < stamp(b)) == (a < b)
+
+
+@given(
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    targeted=st.sets(st.sampled_from(["31.71", "73", "73.03", "91.71", "ID", "99.99"])),
+)
+def test_the_last_release_is_the_latest_of_the_routers_release_times(
+    hour: int, minute: int, targeted: set[str]
+) -> None:
+    """What metrics waits for is what the router does, region by region (unknown codes
+    aside; Jakarta's time when no region is known)."""
+    a = announcement(publish_local_time=f"{hour:02d}:{minute:02d}")
+    known = [r for r in targeted if r != "99.99"] or ["ID"]
+    assert last_release(a, T0, targeted) == max(release_at(a, T0, r) for r in known)
+    assert last_release(announcement(), T0, targeted) == T0

@@ -1,9 +1,12 @@
 """When a delivery may be released: now, at `publish_at`, or at a local time in the zone of
-the channel's region (Indonesia keeps fixed offsets all year: WIB +7, WITA +8, WIT +9)."""
+the channel's region (Indonesia keeps fixed offsets all year: WIB +7, WITA +8, WIT +9).
+The router releases by these times; metrics waits for the last of them before it calls an
+announcement complete."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from siaran_shared.events import Announcement
@@ -38,12 +41,30 @@ def release_at(announcement: Announcement, accepted_at: datetime, region: str) -
     Not before `publish_at`; with `publish_local_time`, the next time that local time comes
     in the region's zone after acceptance (and after `publish_at`); otherwise at acceptance.
     """
-    base = accepted_at
-    if announcement.publish_at is not None and announcement.publish_at > base:
-        base = announcement.publish_at
+    base = _not_before(announcement, accepted_at)
     if announcement.publish_local_time:
         return next_local_time(base, announcement.publish_local_time, zone_of(region))
     return base
+
+
+def _not_before(announcement: Announcement, accepted_at: datetime) -> datetime:
+    """Acceptance, or `publish_at` when it is later."""
+    if announcement.publish_at is not None and announcement.publish_at > accepted_at:
+        return announcement.publish_at
+    return accepted_at
+
+
+def last_release(
+    announcement: Announcement, accepted_at: datetime, targeted: Iterable[str]
+) -> datetime:
+    """When the last of the announcement's deliveries to the `targeted` regions is due (in
+    UTC): the latest of their zones' release times; Jakarta's when none is known."""
+    base, hhmm = _not_before(announcement, accepted_at), announcement.publish_local_time
+    if not hhmm:
+        return base
+    known = regions()
+    zones = {zone_of(r) for r in targeted if r == NATIONAL or known.exists(r)}
+    return max(next_local_time(base, hhmm, z) for z in zones or {zone_of(NATIONAL)}).astimezone(UTC)
 
 
 def stamp(moment: datetime) -> str:
