@@ -180,6 +180,21 @@ async def test_threads_retraction_deletes_the_published_post(
     assert delete.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
+async def test_threads_posts_a_video_with_its_description_as_alt_text(
+    sender: PlatformSender, platforms: Platforms
+) -> None:
+    clip = video(platforms.base)
+    clip = clip.model_copy(update={"alt": "Antrean vaksinasi di puskesmas"})
+    platforms.statuses = ["IN_PROGRESS", "FINISHED"]  # a video takes a while to process
+    first = await sender.send(task(TH, clip))
+    assert first.verdict is Verdict.RETRY
+    assert (await sender.send(task(TH, clip))).post_id == "th-post-1"
+    [create] = platforms.made("POST", "/threads/v1.0/9988/threads")  # one container
+    assert create.form == {"media_type": "VIDEO", "video_url": clip.url,
+                           "alt_text": "Antrean vaksinasi di puskesmas",
+                           "text": "Vaksinasi gratis di Bantaeng"}  # fmt: skip
+
+
 async def test_threads_text_is_created_then_published(
     sender: PlatformSender, platforms: Platforms
 ) -> None:
