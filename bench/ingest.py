@@ -7,7 +7,7 @@ the other, driven by an aiohttp client from this process:
   2. fixed rate: `--rate` requests/s, open loop (latency counted from the scheduled send time,
      so a stalled server cannot hide its queueing).
 
-    uv run python bench/ingest.py [--seconds 10] [--rate 500] [--concurrency 64]
+    uv run python -m bench.ingest [--seconds 10] [--rate 500] [--concurrency 64] [--profile F]
 
 Prints a table and one JSON line per measurement. Targets (issue 3): >= 2,000 requests/s;
 p99 <= 20 ms at 500 requests/s. The figures are machine-dependent: compare the two rows.
@@ -36,6 +36,9 @@ from siaran_cli.stack import Child, Stack, StackConfig, free_port
 from siaran_shared.auth import KeyRing
 from siaran_shared.events.topics import ANNOUNCEMENTS
 from siaran_shared.settings import Settings
+
+from bench.driver import cpu_per_delivery, cpu_ticks
+from bench.publisher import profiled
 
 BODY = {
     "title": "Kominfo: jadilah humas profesional bermedsos",
@@ -164,15 +167,26 @@ def summary(name: str, mode: str, result: tuple[list[float], int, float]) -> dic
 
 
 async def measure(
-    name: str, url: str, token: str, args: argparse.Namespace
+    name: str, url: str, token: str, args: argparse.Namespace, pids: dict[str, int]
 ) -> list[dict[str, Any]]:
+    """Max throughput (the server's and the broker's CPU per request, py-spy on ingest if
+    asked), then the fixed rate."""
     await closed_loop(url, token, 2, 16)  # warm-up: connections, topic metadata, JIT caches
-    rows = [summary(name, f"max c={args.concurrency}",
-                    await closed_loop(url, token, args.seconds, args.concurrency))]  # fmt: skip
+    before = cpu_ticks(pids)
+    async with profiled(pids["server"], args.profile if name == "ingest" else None):
+        result = await closed_loop(url, token, args.seconds, args.concurrency)
+    cpu = cpu_per_delivery(pids, before, len(result[0]))
+    rows = [summary(name, f"max c={args.concurrency}", result) | {"cpu_ms_per_request": cpu}]
     await asyncio.sleep(1)
     rows.append(summary(name, f"fixed {args.rate:g}/s",
                         await open_loop(url, token, args.seconds, args.rate)))  # fmt: skip
     return rows
+
+
+def pid_of(child: Child | None) -> int:
+    if child is None or child.proc is None:
+        raise RuntimeError("a process of the bench did not start")
+    return child.proc.pid
 
 
 async def wait_ready(url: str, within: float = 60) -> None:
@@ -205,7 +219,14 @@ async def main(args: argparse.Namespace) -> None:
     baseline_port = free_port()
     baseline = Child(
         "baseline",
-        [sys.executable, __file__, "--serve-baseline", str(baseline_port), config.bootstrap],
+        [
+            sys.executable,
+            "-m",
+            "bench.ingest",
+            "--serve-baseline",
+            str(baseline_port),
+            config.bootstrap,
+        ],
         {**os.environ, "PYTHONUNBUFFERED": "1"},
         printer,
     )
@@ -216,9 +237,13 @@ async def main(args: argparse.Namespace) -> None:
         await baseline.start()
         await wait_ready(f"http://127.0.0.1:{baseline_port}")
         rows += await measure(
-            "baseline", f"http://127.0.0.1:{baseline_port}/v1/announcements", token, args
-        )
-        rows += await measure("ingest", config.url("ingest") + "/v1/announcements", token, args)
+            "baseline", f"http://127.0.0.1:{baseline_port}/v1/announcements", token, args,
+            {"server": pid_of(baseline), "broker": pid_of(stack.broker)},
+        )  # fmt: skip
+        rows += await measure(
+            "ingest", config.url("ingest") + "/v1/announcements", token, args,
+            {"server": pid_of(stack.services["ingest"]), "broker": pid_of(stack.broker)},
+        )  # fmt: skip
     finally:
         await baseline.stop()
         await stack.stop()
@@ -249,4 +274,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy's raw stacks of ingest at max throughput"
+    )
     asyncio.run(main(parser.parse_args()))

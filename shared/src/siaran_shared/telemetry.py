@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -122,8 +123,11 @@ def meter() -> metrics.Meter:
     return metrics.get_meter("siaran")
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
-    """The tracer for Siaran's own spans."""
+    """The tracer for Siaran's own spans; looked up once (`get_tracer` compares
+    instrumentation scopes on every call: 3 % of ingest's CPU when it ran per request). A
+    tracer taken before the provider is set follows it once it is."""
     return trace.get_tracer("siaran")
 
 

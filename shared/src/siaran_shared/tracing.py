@@ -15,7 +15,6 @@ after a restart when the work was stored with its `trace_carrier` and is `restor
 
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, NonRecordingSpan, SpanKind
+
+from siaran_shared.telemetry import tracer
 
 #: How many ids the process remembers the record context of (least recently seen go first);
 #: about 400 bytes each. Work done much later stores its `trace_carrier` instead.
@@ -64,7 +65,7 @@ def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -
     attributes: dict[str, str] = {"messaging.destination.name": topic}
     if ids:
         attributes["siaran.ids"] = " ".join(ids)
-    span = _tracer().start_span(
+    span = tracer().start_span(
         f"{topic} record",
         context=parent,
         kind=SpanKind.CONSUMER,
@@ -73,12 +74,6 @@ def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -
     )
     span.end()
     return trace.set_span_in_context(NonRecordingSpan(span.get_span_context()), parent)
-
-
-@functools.cache
-def _tracer() -> trace.Tracer:
-    # looked up once: get_tracer compares instrumentation scopes on every call
-    return trace.get_tracer("siaran")
 
 
 def remember(contexts: Mapping[str, Context]) -> None:

@@ -18,13 +18,23 @@ from siaran_ingest.intake import Intake
 log = get_logger(__name__)
 
 
+#: How long a fetch may wait for more records: what an inbound submission may wait at most
+#: before ingest reads it, beyond the broker's own delay.
+GATHER_MS = 100
+
+
 def subscribe(runtime: Runtime, intake: Intake) -> None:
     """Register ingest's subscribers on the runtime's broker."""
     broker, source = runtime.broker, runtime.source
 
     # One consumer for both topics: a second member of the group would make the first
-    # rebalance when it joins (about 5 s at every start, before ingest is ready).
-    @subscriber(broker, runtime.settings, INBOUND, ANNOUNCEMENTS, max_records=100)
+    # rebalance when it joins (about 5 s at every start, before ingest is ready). Its fetches
+    # gather for up to GATHER_MS: every announcement ingest accepts comes back to it on the
+    # announcements topic, and fetched one at a time (with a commit each) they cost the broker
+    # and ingest more CPU than the request that produced them (bench/README.md, "Ingest").
+    @subscriber(
+        broker, runtime.settings, INBOUND, ANNOUNCEMENTS, max_records=100, gather_ms=GATHER_MS
+    )
     async def on_records(_: Any, msg: KafkaMessage) -> None:
         raws = msg.raw_message
         inbound = [r for r in raws if r.topic == INBOUND]

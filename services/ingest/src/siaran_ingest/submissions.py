@@ -112,8 +112,9 @@ class Submissions:
         return Submission.model_validate(doc) if doc is not None else None
 
     async def begin(self, submission: Submission) -> bool:
-        """Archive a new submission (pending); False when its id is archived already."""
-        return await self._docs.insert(submission.id, submission.document())
+        """Archive a new submission (pending); False when its id is archived already. Grouped
+        with the other submissions arriving meanwhile into one store write."""
+        return await self._marks.insert(submission.id, submission.document())
 
     async def forget(self, announcement_id: str) -> None:
         """Remove a submission whose first publication failed: a retry starts afresh."""

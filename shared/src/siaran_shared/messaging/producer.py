@@ -18,11 +18,11 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.state import RealProducer
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
 from siaran_shared.events import Event
 from siaran_shared.messaging.headers import CloudEventHeaders, Header, ce_headers
 from siaran_shared.messaging.spans import SpanPerContext, SpanPolicy
+from siaran_shared.telemetry import tracer
 
 __all__ = ["Outgoing", "SpanPolicy", "aiokafka_producer", "publish_all", "send_all"]
 
@@ -77,7 +77,7 @@ async def send_all(
 ) -> asyncio.Future[Any] | None:
     """Queue every item to the producer; what to await for the broker's acknowledgement of
     all of them (None: already acknowledged, or nothing sent). The caller need not wait."""
-    spans = spans if spans is not None else SpanPerContext(trace.get_tracer("siaran"))
+    spans = spans if spans is not None else SpanPerContext(tracer())
     producer = aiokafka_producer(broker)
     if producer is None:  # not connected to a real broker: FastStream's own path
         await _publish_each(broker, source, items, spans)
@@ -126,7 +126,7 @@ async def _publish_each(
     broker: KafkaBroker, source: str, items: Iterable[Outgoing], spans: SpanPolicy | None = None
 ) -> int:
     """Each item through `broker.publish` (FastStream's middlewares), all awaited at once."""
-    spans = spans if spans is not None else SpanPerContext(trace.get_tracer("siaran"))
+    spans = spans if spans is not None else SpanPerContext(tracer())
     futures: list[asyncio.Future[Any]] = []
     count = 0
     for item in items:
