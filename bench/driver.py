@@ -31,6 +31,7 @@ GOALS = {
     "scale_seconds": 60.0,
     "scale_cpu_ratio": 1.2,
     "scale_rss_mb": 300.0,
+    "ingest_ratio": 0.5,
 }
 
 

@@ -54,7 +54,14 @@ from bench.driver import (
     store_writes_settled,
     writes_per_delivery,
 )
-from bench.phases import light_load, replicas, scale, slow_network, sustained
+from bench.phases import (
+    ingest_vs_produce_only,
+    light_load,
+    replicas,
+    scale,
+    slow_network,
+    sustained,
+)
 from bench.publisher import (
     KINDS,
     Result,
@@ -159,6 +166,8 @@ async def phases(
          "siaran_vs_apprise": round(siaran_rate / apprise.per_second, 2),
          "goal_vs_apprise": GOALS["apprise_ratio"]})  # fmt: skip
     add(await light_load(bench, run_id, args.light_seconds))
+    if args.ingest_seconds:
+        add(await ingest_vs_produce_only(bench, pids, args.ingest_seconds, printer))
     if args.replicas:
         add(await replicas(bench, run_id, args.fanouts, printer))
     add(await slow_network(bench, args.fanouts) | {"peak_rss_mb": peak_rss(stack)})
@@ -207,6 +216,10 @@ def main() -> None:
     )
     parser.add_argument("--fanouts", type=int, default=3, help="national fan-outs (median)")
     parser.add_argument("--light-seconds", type=float, default=10)
+    parser.add_argument(
+        "--ingest-seconds", type=float, default=8, metavar="S",
+        help="each server's run of the ingest phase (0 skips it)",
+    )  # fmt: skip
     parser.add_argument(
         "--scale", type=int, default=100_000, metavar="N",
         help="channels of the scale phase (0 skips it)",

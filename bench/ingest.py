@@ -83,12 +83,12 @@ def serve_baseline(port: int, bootstrap: str) -> None:
 # --- load ---------------------------------------------------------------------------------------
 
 
-def payload(run: str, i: int) -> bytes:
-    return json.dumps(BODY | {"id": f"bench-{run}-{i}"}).encode()
+def payload(run: str, i: int, body: dict[str, Any] | None = None) -> bytes:
+    return json.dumps((body or BODY) | {"id": f"bench-{run}-{i}"}).encode()
 
 
 async def closed_loop(
-    url: str, token: str, seconds: float, concurrency: int
+    url: str, token: str, seconds: float, concurrency: int, body: dict[str, Any] | None = None
 ) -> tuple[list[float], int, float]:
     run, latencies, errors, counter = uuid.uuid4().hex[:8], [], 0, 0
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -101,7 +101,7 @@ async def closed_loop(
             while time.perf_counter() < deadline:
                 counter += 1
                 start = time.perf_counter()
-                async with session.post(url, data=payload(run, counter)) as r:
+                async with session.post(url, data=payload(run, counter, body)) as r:
                     await r.read()
                     if r.status != 202:
                         errors += 1

@@ -1,10 +1,12 @@
 """The phases of `make bench` beyond the first national fan-out: sustained load, light-load
-latency, replicas, the slow network and the 100,000-channel registry."""
+latency, ingest against a produce-only endpoint, replicas, the slow network and the
+100,000-channel registry."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import os
 import random
 import sys
 import time
@@ -28,7 +30,12 @@ from bench.driver import (
     stored_bytes,
     writes_per_delivery,
 )
+from bench.ingest import BODY, closed_loop
 from bench.publisher import KINDS, proc_status
+
+#: What the ingest phase posts: a valid announcement of a kind no bench channel has, so the
+#: router plans nothing and the phase measures the front door alone.
+INGEST_BODY = BODY | {"target": {"provinces": ["73"], "kinds": ["email"]}}
 
 
 async def slow_network(bench: Bench, repeats: int) -> dict[str, Any]:
@@ -87,6 +94,45 @@ async def light_load(bench: Bench, run: str, seconds: float) -> dict[str, Any]:
     return {"figure": "light-load latency", "deliveries": len(latencies),
             "p50_ms": pct(0.5), "p99_ms": pct(0.99),
             "goal_p50_ms": GOALS["light_p50_ms"], "goal_p99_ms": GOALS["light_p99_ms"]}  # fmt: skip
+
+
+async def ingest_vs_produce_only(
+    bench: Bench, pids: dict[str, int], seconds: float, printer: Any, concurrency: int = 64
+) -> dict[str, Any]:
+    """Ingest's throughput (authentication, validation, archive, produce, acknowledgement)
+    against a FastAPI endpoint that only produces the body to the same broker (its own
+    process, started here), both driven to the full at `concurrency` requests in flight."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.ingest", "--serve-baseline", str(port),
+               bench.stack.config.bootstrap]  # fmt: skip
+    baseline = Child("produce-only", command, {**os.environ, "PYTHONUNBUFFERED": "1"}, printer)
+    token = bench.headers["Authorization"].removeprefix("Bearer ")
+    rows: dict[str, Any] = {}
+    await baseline.start()
+    try:
+        await _ready(f"http://127.0.0.1:{port}", "the produce-only endpoint")
+        servers = {
+            "produce_only": (f"http://127.0.0.1:{port}", baseline.proc),
+            "ingest": (bench.url("ingest"), bench.stack.services["ingest"].proc),
+        }
+        for name, (url, proc) in servers.items():
+            url += "/v1/announcements"
+            await closed_loop(url, token, 1, 16, INGEST_BODY)  # warm-up
+            watched = {"server": proc.pid if proc else 0, "broker": pids["broker"]}
+            before = cpu_ticks(watched)
+            latencies, errors, elapsed = await closed_loop(
+                url, token, seconds, concurrency, INGEST_BODY
+            )
+            cpu = cpu_per_delivery(watched, before, len(latencies))
+            rows[f"{name}_per_second"] = round(len(latencies) / elapsed, 1)
+            rows[f"{name}_errors"] = errors
+            rows[f"{name}_cpu_ms_per_request"] = cpu["server"]
+            rows[f"{name}_broker_cpu_ms_per_request"] = cpu["broker"]
+    finally:
+        await baseline.stop()
+    ratio = rows["ingest_per_second"] / max(rows["produce_only_per_second"], 1e-9)
+    return {"figure": "ingest vs produce-only", "ratio": round(ratio, 3),
+            "goal_ratio": GOALS["ingest_ratio"], **rows}  # fmt: skip
 
 
 async def replicas(bench: Bench, run: str, repeats: int, printer: Any) -> dict[str, Any]:
