@@ -49,6 +49,11 @@ def _rank(event: object) -> int:
     return len(RANK)
 
 
+#: In the JSON of every failed outcome (`"status":"failed"`); in a few others too (a channel's
+#: answer quoted in `response`), which are decoded and then not taken.
+_FAILED = b'"failed"'
+
+
 def subscribe(
     runtime: Runtime,
     registry: Registry,
@@ -77,7 +82,9 @@ def subscribe(
     async def on_announcements(_: Any, msg: KafkaMessage) -> None:
         raws = msg.raw_message
         records, poison = decode([r for r in raws if r.topic != RESULTS], *_ANNOUNCEMENT_EVENTS)
-        outcomes, unread = decode([r for r in raws if r.topic == RESULTS], DeliveryCompleted)
+        # Only a failure can bring a fallback: the other outcomes (nearly all) are not decoded.
+        failed = [r for r in raws if r.topic == RESULTS and _FAILED in (r.value or b"")]
+        outcomes, unread = decode(failed, DeliveryCompleted)
         for record in sorted(records, key=lambda r: _rank(r.event)):
             event = record.event
             if isinstance(event, AnnouncementAccepted):
