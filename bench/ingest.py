@@ -34,7 +34,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from siaran_cli.stack import Child, Stack, StackConfig, free_port
 from siaran_shared.auth import KeyRing
-from siaran_shared.events.topics import ANNOUNCEMENTS
+from siaran_shared.events.topics import ANNOUNCEMENTS, TOPICS, TopicSpec
+from siaran_shared.messaging.admin import ensure_topics
 from siaran_shared.settings import Settings
 
 from bench.driver import cpu_per_delivery, cpu_ticks
@@ -54,11 +55,21 @@ BODY = {
 # --- the baseline server: FastAPI + aiokafka, nothing else -------------------------------------
 
 
+#: Where the baseline produces: a topic of its own, partitioned like the announcements topic,
+#: which no service reads (its bodies on the announcements topic would be dead-lettered by
+#: every reader of a running stack, and their dead letters would load the measured stack).
+BASELINE_TOPIC = TopicSpec(
+    "bench.produce-only",
+    next(t.partitions for t in TOPICS if t.name == ANNOUNCEMENTS),
+)
+
+
 def serve_baseline(port: int, bootstrap: str) -> None:
     """A FastAPI endpoint that reads the body and produces it to Kafka, awaiting the ack."""
     state: dict[str, Any] = {}
 
     async def lifespan(_: FastAPI) -> Any:
+        await ensure_topics(Settings(kafka_bootstrap=bootstrap), [BASELINE_TOPIC])
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2)
         await producer.start()
         state["producer"] = producer
@@ -70,7 +81,7 @@ def serve_baseline(port: int, bootstrap: str) -> None:
     @app.post("/v1/announcements", status_code=202)
     async def post(request: Request) -> JSONResponse:
         raw = await request.body()
-        await state["producer"].send_and_wait(ANNOUNCEMENTS, raw)
+        await state["producer"].send_and_wait(BASELINE_TOPIC.name, raw)
         return JSONResponse({"status": "accepted"}, status_code=202)
 
     @app.get("/readyz")
