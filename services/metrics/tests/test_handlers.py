@@ -12,12 +12,15 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from siaran_metrics.app import create_app
+from siaran_metrics.handlers import REGISTRY_RECOUNT
+from siaran_metrics.registry import Registry
 from siaran_shared import metric_names as m
 from siaran_shared.events import (
     Channel,
     ChannelConfigured,
     ChannelHealth,
     ChannelHealthChanged,
+    ChannelRemoved,
     DeliveryStatus,
     Event,
     Target,
@@ -215,3 +218,53 @@ async def test_delivery_metrics_counted_once_and_gauges_cover_every_province(
     assert active[labels(province="11", kind="web")] == 0
     assert len({dict(series)["province"] for series in active}) == 39
     assert points(reader, m.PENDING_DELIVERIES) == {frozenset(): 1}
+
+
+async def test_channel_gauges_are_counted_again_after_a_change_or_a_minute(
+    metrics: ServiceUnderTest, reader: InMemoryMetricReader
+) -> None:
+    handlers = metrics.app.state.handlers
+    web, x = labels(province="73", kind="web"), labels(province="73", kind="x")
+    await channel(metrics, "bantaeng-web", "73.03", "web")
+    await handlers.refresh_gauges(now=1000.0)
+    assert points(reader, m.CHANNELS_ACTIVE)[web] == 1
+
+    # Another metrics instance sharing the store registers a channel: this one did not see it.
+    elsewhere = Registry(metrics.app.state.runtime.store.collection("channels"),
+                         metrics.app.state.runtime.store.collection("channel_health"))  # fmt: skip
+    await elsewhere.configure(Channel(id="gowa-x", region="73.06", kind="x", name="gowa-x",
+                                      endpoint="https://example.go.id/gowa-x"))  # fmt: skip
+    await handlers.refresh_gauges(now=1030.0)
+    assert points(reader, m.CHANNELS_ACTIVE).get(x, 0) == 0  # not counted again yet
+    await handlers.refresh_gauges(now=1000.0 + REGISTRY_RECOUNT)
+    assert points(reader, m.CHANNELS_ACTIVE)[x] == 1
+
+    # A change this instance reads is counted at the next refresh.
+    await channel(metrics, "maros-web", "73.09", "web")
+    await handlers.refresh_gauges(now=1000.0 + REGISTRY_RECOUNT + 1)
+    assert points(reader, m.CHANNELS_ACTIVE)[web] == 2
+
+
+async def test_a_batch_of_channel_events_is_applied_in_order(metrics: ServiceUnderTest) -> None:
+    """Configurations are stored together, but never across a removal of the same channel."""
+
+    def raw(event: Event, key: str) -> SimpleNamespace:
+        headers = [(k, v.encode()) for k, v in ce_headers(event, source="test").items()]
+        return SimpleNamespace(topic=CHANNELS, partition=0, offset=0, timestamp=0,
+                               key=key.encode(), value=event.model_dump_json().encode(),
+                               headers=headers)  # fmt: skip
+
+    def configured(channel_id: str, kind: str) -> SimpleNamespace:
+        c = Channel(id=channel_id, region="73.03", kind=kind, name=channel_id,
+                    endpoint=f"https://example.go.id/{channel_id}")  # fmt: skip
+        return raw(ChannelConfigured(channel=c), channel_id)
+
+    handlers = metrics.app.state.handlers
+    await handlers.on_channels([
+        configured("a", "web"), configured("b", "web"),
+        raw(ChannelRemoved(channel_id="a"), "a"),
+        configured("b", "x"), configured("c", "x"),
+        raw(ChannelRemoved(channel_id="c"), "c"), configured("c", "telegram"),
+    ])  # fmt: skip
+    kinds = {c.id: c.kind for c in await handlers.registry.channels()}
+    assert kinds == {"b": "x", "c": "telegram"}

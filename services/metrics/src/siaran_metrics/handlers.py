@@ -3,6 +3,7 @@ Thin: decode, hand the events to the ledger or the registry, count, dead-letter 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from siaran_shared.events import (
     AnnouncementCancelled,
     AnnouncementCompleted,
     AnnouncementUpdated,
+    Channel,
     ChannelConfigured,
     ChannelHealthChanged,
     ChannelRemoved,
@@ -33,6 +35,9 @@ from siaran_metrics.ledger import Ledger
 from siaran_metrics.registry import Registry
 
 DeadLetter = Callable[[list[Poison]], Awaitable[None]]
+
+#: Seconds after which the channel gauges are counted again though this instance saw no change.
+REGISTRY_RECOUNT = 60.0
 
 _ANNOUNCEMENT_EVENTS = (
     AnnouncementAccepted,
@@ -80,6 +85,8 @@ class Handlers:
         self._dead_letter = dead_letter
         self._kinds_seen: set[str] = set()
         self._touched: set[str] = set()  # announcements a batch changed: complete now?
+        self._counted_changes: int | None = None  # the registry's changes when last counted
+        self._counted_at = 0.0
         # Plans before outcomes within a batch; the ledger accepts either order anyway.
         self.by_topic = {
             CHANNELS: self.on_channels,
@@ -139,11 +146,15 @@ class Handlers:
 
     async def on_channels(self, raws: list[Any]) -> None:
         records, poison = decode(raws, ChannelConfigured, ChannelRemoved)
+        configured: dict[str, Channel] = {}  # in a row, up to the next removal: one write
         for record in records:
             if isinstance(record.event, ChannelConfigured):
-                await self.registry.configure(record.event.channel)
+                configured[record.event.channel.id] = record.event.channel
             else:
+                await self.registry.configure(*configured.values())
+                configured = {}
                 await self.registry.remove(record.event.channel_id)
+        await self.registry.configure(*configured.values())
         await self._refuse(poison)
 
     async def on_health(self, raws: list[Any]) -> None:
@@ -161,9 +172,16 @@ class Handlers:
         if poison:
             await self._dead_letter(poison)
 
-    async def refresh_gauges(self) -> None:
-        """Channels per province and kind, and deliveries still pending."""
-        channels = await self.registry.channels()
-        for (province, kind), value in channels_active(channels, self._kinds_seen).items():
-            self._instruments.channels_active.set(value, {"province": province, "kind": kind})
+    async def refresh_gauges(self, now: float | None = None) -> None:
+        """Deliveries still pending; channels per province and kind when the registry
+        changed since they were counted, or REGISTRY_RECOUNT seconds ago (another instance
+        sharing the store may have changed it). Counting reads every channel of the registry:
+        0.6 s of CPU at 100,000 channels, which every refresh spent before."""
+        now = time.monotonic() if now is None else now
+        changes = self.registry.changes
+        if changes != self._counted_changes or now - self._counted_at >= REGISTRY_RECOUNT:
+            channels = await self.registry.channels()
+            for (province, kind), value in channels_active(channels, self._kinds_seen).items():
+                self._instruments.channels_active.set(value, {"province": province, "kind": kind})
+            self._counted_changes, self._counted_at = changes, now
         self._instruments.pending.set(await self.ledger.deliveries.pending())

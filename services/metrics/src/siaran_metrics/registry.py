@@ -55,13 +55,19 @@ class Registry:
     def __init__(self, channels: Collection, health: Collection) -> None:
         self._channels = channels
         self._health = health
+        #: channels configured or removed through this instance so far (what tells the
+        #: gauges that a count of the whole registry is due)
+        self.changes = 0
 
-    async def configure(self, channel: Channel) -> None:
-        """A channel was created or changed."""
-        await self._channels.put(channel.id, ChannelRecord.of(channel).model_dump())
+    async def configure(self, *channels: Channel) -> None:
+        """Channels were created or changed: stored in one write (an import's batch of
+        thousands was one write per channel)."""
+        await self._channels.put_many({c.id: ChannelRecord.of(c).model_dump() for c in channels})
+        self.changes += len(channels)
 
     async def remove(self, channel_id: str) -> None:
         await self._channels.delete(channel_id)
+        self.changes += 1
 
     async def channels(self) -> list[ChannelRecord]:
         return [ChannelRecord.model_validate(doc) for doc in await self._channels.find()]
