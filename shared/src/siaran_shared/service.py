@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -189,6 +190,21 @@ def _redact(settings: Settings) -> str:
     return url
 
 
+#: Allocations between two young-generation collections (CPython's default: 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_garbage_collector() -> None:
+    """Once a service's app is built: what start-up made (modules, models, schemas, plugins:
+    150,000 objects in the publisher) is kept out of every later collection (`gc.freeze`),
+    and the young generation is collected less often. A full collection scanned them all
+    (~0.1 s each), and the collector took 14 % of the publisher's CPU in a fan-out."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def run_service(service: str, factory: str) -> None:
     """Run a service's app with uvicorn on its configured host and port, until it is
     stopped or one of its supervised tasks ends (then exit with status 1, to be restarted)."""
@@ -200,6 +216,7 @@ def run_service(service: str, factory: str) -> None:
 
     def create_app() -> FastAPI:
         app: FastAPI = import_from_string(factory)()
+        settle_garbage_collector()
         runtime = getattr(app.state, "runtime", None)
         if isinstance(runtime, Runtime):  # the console has no broker and no loops
             runtime.supervisor.on_failure = shut_down

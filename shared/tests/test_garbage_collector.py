@@ -1,0 +1,49 @@
+"""A service process keeps what start-up made out of later collections, and collects its
+young objects less often (`siaran_shared.service.settle_garbage_collector`)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+from siaran_shared.service import GC_YOUNG_THRESHOLD, settle_garbage_collector
+
+
+@pytest.fixture
+def restored_collector() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
+    made_at_start_up = [[] for _ in range(1000)]  # containers the collector tracks
+    _, middle, old = gc.get_threshold()
+
+    settle_garbage_collector()
+
+    assert gc.get_freeze_count() >= len(made_at_start_up)
+    assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, middle, old)
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_garbage_of_start_up_is_collected_before_the_freeze() -> None:
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    gc.collect()
+    gc.disable()  # no collection but the one under test
+    try:
+        garbage = weakref.ref(Cycle())  # unreachable at once, but only a collection frees it
+        assert garbage() is not None
+
+        settle_garbage_collector()
+    finally:
+        gc.enable()
+
+    assert garbage() is None  # collected, not frozen for the life of the process
