@@ -70,9 +70,9 @@ def subscribe(
         for record in records:
             event = record.event
             if isinstance(event, ChannelConfigured):
-                registry.apply(event.channel, event.channel.id)
+                registry.apply(event.channel, event.channel.id, event.configured_at)
             else:
-                registry.apply(None, event.channel_id)
+                registry.apply(None, event.channel_id, event.removed_at)
         if poison:
             await dead_letter(broker, source, poison)
 

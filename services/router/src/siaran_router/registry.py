@@ -6,9 +6,10 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from siaran_shared.events import Channel
+from siaran_shared.events import Channel, utcnow
 from siaran_shared.store import Collection
 
 
@@ -76,6 +77,11 @@ class Registry:
         self._docs = collection
         self._by_id: dict[str, Listed] = {}
         self._by_region: dict[str, dict[str, Listed]] = defaultdict(dict)
+        #: when this instance last saved or removed a channel, until the channels topic
+        #: brings that change back: an older change read from the topic meanwhile (the
+        #: topic is read a little behind) must not undo it, so a GET after a DELETE or a PUT
+        #: answers what that request did
+        self._local: dict[str, datetime] = {}
 
     async def load(self) -> int:
         """Fill the cache from the store; returns the number of channels."""
@@ -88,6 +94,7 @@ class Registry:
         created = channel.id not in self._by_id and await self._docs.get(channel.id) is None
         await self._docs.put(channel.id, channel.model_dump(mode="json"))
         self._cache(channel)
+        self._local[channel.id] = utcnow()  # before the change is announced
         return created
 
     async def save_many(self, channels: Sequence[Channel]) -> None:
@@ -95,14 +102,23 @@ class Registry:
         await self._docs.put_many({c.id: c.model_dump(mode="json") for c in channels})
         for channel in channels:
             self._cache(channel)
+            self._local[channel.id] = utcnow()  # before the change is announced
 
     async def remove(self, channel_id: str) -> bool:
         """Delete a channel; returns whether it existed."""
         self._uncache(channel_id)
+        self._local[channel_id] = utcnow()
         return await self._docs.delete(channel_id)
 
-    def apply(self, channel: Channel | None, channel_id: str) -> None:
-        """Apply a change seen on the channels topic (None removes) to the cache."""
+    def apply(self, channel: Channel | None, channel_id: str, at: datetime | None = None) -> None:
+        """Apply a change seen on the channels topic (None removes; `at` is when it was
+        made) to the cache, unless this instance changed the channel later: its own change
+        is still to come on the topic."""
+        local = self._local.get(channel_id)
+        if local is not None and at is not None:
+            if at < local:
+                return
+            del self._local[channel_id]  # this instance's change came back, or a later one
         if channel is None:
             self._uncache(channel_id)
         else:
