@@ -28,6 +28,7 @@ siaran.channels.v1 1 cleanup.policy=compact,min.compaction.lag.ms=60000
 siaran.deliveries.v1 12 retention.ms=$((7 * DAY_MS))
 siaran.deliveries.retry.v1 12 retention.ms=$((7 * DAY_MS))
 siaran.results.v1 6 retention.ms=$((30 * DAY_MS))
+siaran.plans.v1 6 retention.ms=$((7 * DAY_MS))
 siaran.dlq.v1 1 retention.ms=$((30 * DAY_MS))
 siaran.channel-health.v1 1 cleanup.policy=compact,min.compaction.lag.ms=60000
 TOPICS

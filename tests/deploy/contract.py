@@ -51,6 +51,7 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "siaran.deliveries.v1": (12, {}),
     "siaran.deliveries.retry.v1": (12, {}),
     "siaran.results.v1": (6, {}),
+    "siaran.plans.v1": (6, {}),
     "siaran.dlq.v1": (1, {}),
     "siaran.channel-health.v1": (1, {"cleanup.policy": "compact"}),
 }
@@ -77,7 +78,13 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             }
         ),
         frozenset(
-            {"siaran.channels.v1", "siaran.deliveries.v1", "siaran.results.v1", "siaran.dlq.v1"}
+            {
+                "siaran.channels.v1",
+                "siaran.deliveries.v1",
+                "siaran.plans.v1",  # a summary per released chunk, which metrics counts
+                "siaran.results.v1",
+                "siaran.dlq.v1",
+            }
         ),
     ),
     "publisher": (
@@ -98,7 +105,7 @@ KAFKA_ACCESS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             {
                 "siaran.announcements.v1",
                 "siaran.channels.v1",
-                "siaran.deliveries.v1",
+                "siaran.plans.v1",  # what was planned; never the tasks of siaran.deliveries.v1
                 "siaran.results.v1",
                 "siaran.channel-health.v1",
                 "siaran.dlq.v1",  # the dead letters it keeps for admins

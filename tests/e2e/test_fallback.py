@@ -11,13 +11,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 from siaran_shared.events import (
+    DeliveriesPlanned,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
     Event,
+    PlannedEntry,
     utcnow,
 )
-from siaran_shared.events.topics import DELIVERIES, RESULTS
+from siaran_shared.events.topics import DELIVERIES, PLANS, RESULTS
 from siaran_shared.messaging import ce_headers
 
 from tests.e2e.harness import Receiver, RunningStack, eventually, read_to_end
@@ -107,6 +109,11 @@ async def test_a_region_falls_back_to_its_sms_channel_once(
     fallbacks = [t for t in tasks if t.fallback_of and t.region == REGION]
     assert [t.channel_id for t in fallbacks] == [f"fb-sms-{run}"]
     assert fallbacks[0].fallback_of in {o.delivery_id for o in failed()}
+    # metrics counts what was planned from the router's summaries, never the tasks: they
+    # list every task released, the fallback with the delivery it replaces
+    summaries = await read(stack, PLANS, DeliveriesPlanned, announcement_id)
+    listed = sorted(e for s in summaries for e in s.entries())
+    assert listed == sorted(PlannedEntry.of(t) for t in tasks)
 
     async def sms_outcome() -> DeliveryCompleted | None:
         found = await read(stack, RESULTS, DeliveryCompleted, announcement_id)

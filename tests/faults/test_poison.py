@@ -20,6 +20,7 @@ from siaran_shared.events import (
     ChannelConfigured,
     ChannelHealth,
     ChannelHealthChanged,
+    DeliveriesPlanned,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
@@ -33,6 +34,7 @@ from siaran_shared.events.topics import (
     DELIVERIES_RETRY,
     DLQ,
     INBOUND,
+    PLANS,
     RESULTS,
 )
 
@@ -48,6 +50,7 @@ TOPIC_TYPES = {
     DELIVERIES: "id.siaran.delivery.planned.v1",
     DELIVERIES_RETRY: "id.siaran.delivery.planned.v1",
     RESULTS: "id.siaran.delivery.completed.v1",
+    PLANS: "id.siaran.deliveries.planned.v1",
     CHANNEL_HEALTH: "id.siaran.channel.health_changed.v1",
 }
 
@@ -74,6 +77,7 @@ def valid_event(topic: str) -> dict[str, object]:
             attempts=1,
             accepted_at=now,
         ),
+        PLANS: DeliveriesPlanned.of([_task(now)])[0],
         CHANNEL_HEALTH: ChannelHealthChanged(
             channel_id="c", kind="web", province="73", state=ChannelHealth.OPEN
         ),

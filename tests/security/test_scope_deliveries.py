@@ -14,12 +14,13 @@ from siaran_shared.auth import Scope
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
+    DeliveriesPlanned,
     DeliveryPlanned,
     Event,
     Target,
     utcnow,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES
+from siaran_shared.events.topics import ANNOUNCEMENTS, PLANS
 from siaran_shared.messaging import ce_headers
 from siaran_shared.regions import NATIONAL, regions, target_regions
 from siaran_shared.testing import ServiceUnderTest, service_under_test
@@ -65,7 +66,8 @@ async def plant(sut: ServiceUnderTest, announcement_id: str, target: Target) -> 
             channel_id=f"web-{region}", region=region, province=province, kind="web",
             endpoint="https://example.go.id/hook", title="T", text="B", accepted_at=utcnow(),
         )  # fmt: skip
-        await send(sut, DELIVERIES, task, task.channel_id)
+        (summary,) = DeliveriesPlanned.of([task])
+        await send(sut, PLANS, summary, announcement_id)
     return planted
 
 

@@ -13,6 +13,7 @@ from siaran_metrics.ledger_store import Announcements, Deliveries
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
+    DeliveriesPlanned,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
@@ -71,6 +72,12 @@ def planned(channel_id: str, announcement_id: str = "a1") -> DeliveryPlanned:
     )
 
 
+def plan(*tasks: DeliveryPlanned) -> DeliveriesPlanned:
+    """The router's plan summary of `tasks` (one announcement revision), as metrics reads it."""
+    (summary,) = DeliveriesPlanned.of(tasks)
+    return summary
+
+
 def outcome(
     channel_id: str,
     status: DeliveryStatus = DeliveryStatus.DELIVERED,
@@ -116,6 +123,7 @@ def make() -> SimpleNamespace:
         ACCEPTED_AT=ACCEPTED_AT,
         accepted=accepted,
         planned=planned,
+        plan=plan,
         outcome=outcome,
         ledger_on_disk=LedgerOnDisk,
     )

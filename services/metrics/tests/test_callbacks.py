@@ -20,7 +20,7 @@ from siaran_metrics.app import create_app
 from siaran_metrics.completions import CallbackState, CompletionRecord
 from siaran_metrics.config import MetricsSettings
 from siaran_shared.events import AnnouncementAccepted, DeliveryStatus, Event, utcnow
-from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import ANNOUNCEMENTS, PLANS, RESULTS
 from siaran_shared.messaging import ce_headers
 from siaran_shared.settings import Settings
 from siaran_shared.signing import sign, standard_signature
@@ -86,7 +86,7 @@ async def complete(sut: ServiceUnderTest, make: SimpleNamespace, **callback: Any
     accepted: AnnouncementAccepted = make.accepted()
     announcement = accepted.announcement.model_copy(update=callback)
     await send(sut, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": announcement}), "a1")
-    await send(sut, DELIVERIES, make.planned("bantaeng-web"), "bantaeng-web")
+    await send(sut, PLANS, make.plan(make.planned("bantaeng-web")), "a1")
     await send(sut, RESULTS, make.outcome("bantaeng-web", DeliveryStatus.DELIVERED), "a1")
 
 

@@ -27,7 +27,7 @@ from siaran_shared.events import (
     Target,
     utcnow,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import ANNOUNCEMENTS, PLANS, RESULTS
 from siaran_shared.messaging import ce_headers
 from siaran_shared.regions import ZONE_OFFSETS, target_regions
 from siaran_shared.release_times import last_release
@@ -95,7 +95,7 @@ def correction(make: SimpleNamespace) -> AnnouncementUpdated:
 async def two_deliveries(sut: ServiceUnderTest, make: SimpleNamespace) -> None:
     await send(sut, ANNOUNCEMENTS, make.accepted(), "a1")
     for channel_id in ("bantaeng-web", "bantaeng-x"):
-        await send(sut, DELIVERIES, make.planned(channel_id), channel_id)
+        await send(sut, PLANS, make.plan(make.planned(channel_id)), "a1")
 
 
 async def test_completes_once_when_every_delivery_is_final_even_after_replays_and_a_restart(
@@ -127,12 +127,12 @@ async def test_a_correction_completes_again_once_its_own_outcomes_are_final(
     metrics: ServiceUnderTest, make: SimpleNamespace
 ) -> None:
     await send(metrics, ANNOUNCEMENTS, make.accepted(), "a1")
-    await send(metrics, DELIVERIES, make.planned("bantaeng-web"), "bantaeng-web")
+    await send(metrics, PLANS, make.plan(make.planned("bantaeng-web")), "a1")
     await send(metrics, RESULTS, make.outcome("bantaeng-web"), "a1")
     await send(metrics, ANNOUNCEMENTS, correction(make), "a1")
     assert [e.revision for _, _, e in completions(metrics)] == [1]  # no revision-2 plan yet
     task = make.planned("bantaeng-web").model_copy(update={"revision": 2})
-    await send(metrics, DELIVERIES, task, "bantaeng-web")
+    await send(metrics, PLANS, make.plan(task), task.announcement_id)
     superseded = make.outcome("bantaeng-web", DeliveryStatus.SUPERSEDED)
     await send(metrics, RESULTS, superseded, "a1")
     assert len(completions(metrics)) == 1
@@ -165,7 +165,7 @@ async def test_cancelled_or_expired_with_deliveries_pending_completes_after_the_
             update={"expires_at": utcnow() - timedelta(seconds=1)})}
     )  # fmt: skip
     await send(metrics, ANNOUNCEMENTS, expiring, "e1")
-    await send(metrics, DELIVERIES, make.planned("makassar-web", "e1"), "makassar-web")
+    await send(metrics, PLANS, make.plan(make.planned("makassar-web", "e1")), "e1")
     await send(metrics, ANNOUNCEMENTS, cancel(), "a1")
     completer = metrics.app.state.handlers.completer
     assert await completer.sweep() == 0  # within the grace: outcomes may still come
@@ -208,7 +208,7 @@ async def test_not_complete_before_the_last_release_then_by_the_sweep(
     )
     await send(metrics, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": announcement}),
                "z1")  # fmt: skip
-    await send(metrics, DELIVERIES, make.planned("bantaeng-web", "z1"), "bantaeng-web")
+    await send(metrics, PLANS, make.plan(make.planned("bantaeng-web", "z1")), "z1")
     await send(metrics, RESULTS, make.outcome("bantaeng-web", announcement_id="z1"), "z1")
     completer = metrics.app.state.handlers.completer
     assert await completer.sweep(utcnow() + timedelta(minutes=30)) == 0
@@ -227,7 +227,7 @@ async def test_a_replaced_delivery_whose_correction_never_came_waits_only_the_gr
     await send(metrics, RESULTS, make.outcome("bantaeng-web"), "a1")
     await send(metrics, ANNOUNCEMENTS, correction(make), "a1")
     web = make.planned("bantaeng-web").model_copy(update={"revision": 2})
-    await send(metrics, DELIVERIES, web, "bantaeng-web")
+    await send(metrics, PLANS, make.plan(web), web.announcement_id)
     await send(metrics, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.SUPERSEDED), "a1")
     await send(metrics, RESULTS, make.outcome("bantaeng-web").model_copy(update={"revision": 2}),
                "a1")  # fmt: skip
@@ -245,7 +245,7 @@ async def fails_with_fallback_to(sut: ServiceUnderTest, make: SimpleNamespace, k
     with_fallback = accepted.announcement.model_copy(update={"fallback": Fallback(kinds=(kind,))})
     await send(sut, ANNOUNCEMENTS, accepted.model_copy(update={"announcement": with_fallback}),
                "a1")  # fmt: skip
-    await send(sut, DELIVERIES, make.planned("bantaeng-x"), "bantaeng-x")
+    await send(sut, PLANS, make.plan(make.planned("bantaeng-x")), "a1")
     await send(sut, RESULTS, make.outcome("bantaeng-x", DeliveryStatus.FAILED), "a1")
 
 
@@ -255,8 +255,8 @@ async def test_a_permanent_failure_waits_for_its_fallback_before_completing(
     await fails_with_fallback_to(metrics, make, "web")
     assert completions(metrics) == []  # the router may be planning the fallback now
     fallback = {"fallback_of": "a1:bantaeng-x"}
-    await send(metrics, DELIVERIES, make.planned("bantaeng-web").model_copy(update=fallback),
-               "bantaeng-web")  # fmt: skip
+    planned = make.planned("bantaeng-web").model_copy(update=fallback)
+    await send(metrics, PLANS, make.plan(planned), "a1")
     await send(metrics, RESULTS, make.outcome("bantaeng-web").model_copy(update=fallback), "a1")
     [(_, _, event)] = completions(metrics)
     assert event.report["fallbacks"] == {"planned": 1, "delivered": 1}

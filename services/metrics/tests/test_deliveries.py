@@ -19,7 +19,7 @@ from siaran_shared.events import (
     Event,
     Target,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import ANNOUNCEMENTS, PLANS, RESULTS
 from siaran_shared.messaging import ce_headers
 from siaran_shared.testing import ServiceUnderTest, service_under_test
 
@@ -47,7 +47,7 @@ async def three_deliveries(sut: ServiceUnderTest, make: SimpleNamespace, a: str 
     """bantaeng-web delivered, bantaeng-x failed after 3 attempts, makassar-web pending."""
     await send(sut, ANNOUNCEMENTS, make.accepted(a), a)
     for channel_id in ("bantaeng-web", "bantaeng-x", "makassar-web"):
-        await send(sut, DELIVERIES, make.planned(channel_id, a), channel_id)
+        await send(sut, PLANS, make.plan(make.planned(channel_id, a)), a)
     await send(sut, RESULTS, make.outcome("bantaeng-web", announcement_id=a), a)
     failed = make.outcome("bantaeng-x", DeliveryStatus.FAILED, announcement_id=a)
     failed = failed.model_copy(update={"attempts": 3, "response": "HTTP 400 no such page"})
@@ -141,12 +141,12 @@ async def test_a_key_sees_the_deliveries_of_its_own_regions_only(
     )
     await send(metrics, ANNOUNCEMENTS, national, "n1")
     for channel_id in ("bantaeng-web", "bantaeng-x", "makassar-web"):
-        await send(metrics, DELIVERIES, make.planned(channel_id, "n1"), channel_id)
+        await send(metrics, PLANS, make.plan(make.planned(channel_id, "n1")), "n1")
     elsewhere_in = {"channel_id": "aceh-web", "region": "11.01", "province": "11"}
     aceh = make.planned("bantaeng-web", "n1").model_copy(
         update={"delivery_id": "n1:aceh-web"} | elsewhere_in
     )
-    await send(metrics, DELIVERIES, aceh, "aceh-web")
+    await send(metrics, PLANS, make.plan(aceh), aceh.announcement_id)
     ring = metrics.runtime.keyring
     _, regency = ring.create("bantaeng", "regency:73.03")
     _, province = ring.create("sulsel", "province:73")

@@ -29,7 +29,7 @@ from siaran_shared.events.topics import (
     ANNOUNCEMENTS,
     CHANNEL_HEALTH,
     CHANNELS,
-    DELIVERIES,
+    PLANS,
     RESULTS,
 )
 from siaran_shared.messaging import ce_headers
@@ -90,7 +90,7 @@ async def test_report_and_recent_list_over_the_broker(
 ) -> None:
     await send(metrics, ANNOUNCEMENTS, make.accepted("h1"), "h1")
     for channel_id in ("bantaeng-web", "makassar-web"):
-        await send(metrics, DELIVERIES, make.planned(channel_id, "h1"), channel_id)
+        await send(metrics, PLANS, make.plan(make.planned(channel_id, "h1")), "h1")
     await send(metrics, RESULTS, make.outcome("bantaeng-web", announcement_id="h1"), "h1")
     async with client(metrics) as c:
         r = await c.get("/v1/announcements/h1/report")
@@ -203,8 +203,8 @@ async def test_delivery_metrics_counted_once_and_gauges_cover_every_province(
 ) -> None:
     await channel(metrics, "bantaeng-web", "73.03", "web")
     await channel(metrics, "national-x", "ID", "x")
-    await send(metrics, DELIVERIES, make.planned("bantaeng-web", "g1"), "bantaeng-web")
-    await send(metrics, DELIVERIES, make.planned("makassar-web", "g1"), "makassar-web")
+    await send(metrics, PLANS, make.plan(make.planned("bantaeng-web", "g1")), "g1")
+    await send(metrics, PLANS, make.plan(make.planned("makassar-web", "g1")), "g1")
     done = make.outcome("bantaeng-web", DeliveryStatus.DELIVERED, announcement_id="g1")
     for _ in range(3):  # replays
         await send(metrics, RESULTS, done, "g1")

@@ -22,10 +22,10 @@ from siaran_shared.events import (
     ChannelConfigured,
     ChannelHealthChanged,
     ChannelRemoved,
+    DeliveriesPlanned,
     DeliveryCompleted,
-    DeliveryPlanned,
 )
-from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import ANNOUNCEMENTS, CHANNEL_HEALTH, CHANNELS, PLANS, RESULTS
 from siaran_shared.messaging import Poison, decode
 from siaran_shared.telemetry import counter, gauge, histogram
 
@@ -91,7 +91,7 @@ class Handlers:
         self.by_topic = {
             CHANNELS: self.on_channels,
             ANNOUNCEMENTS: self.on_announcements,
-            DELIVERIES: self.on_deliveries,
+            PLANS: self.on_plans,
             RESULTS: self.on_results,
             CHANNEL_HEALTH: self.on_health,
         }
@@ -126,9 +126,11 @@ class Handlers:
             )
         await self._refuse(poison)
 
-    async def on_deliveries(self, raws: list[Any]) -> None:
-        records, poison = decode(raws, DeliveryPlanned)
-        await self.ledger.record_planned([r.event for r in records])
+    async def on_plans(self, raws: list[Any]) -> None:
+        # One summary per released chunk of an announcement's tasks, without their text:
+        # metrics never reads the tasks themselves (siaran.deliveries.v1).
+        records, poison = decode(raws, DeliveriesPlanned)
+        await self.ledger.record_plans([r.event for r in records])
         self._touched.update(r.event.announcement_id for r in records)
         await self._refuse(poison)
 

@@ -24,9 +24,10 @@ overlaps another batch's increments. Two metrics instances writing the same deli
 documents were never safe (each reads a document, then replaces it, so one can undo the
 other's change); with MongoDB the increments themselves are atomic (`$inc`), so the totals
 lose no update to each other. But with several instances in the consumer group, one
-announcement's events reach several of them (plans are keyed by channel, outcomes by
-announcement), and where the recount after every batch used to mend the totals, now a first
-count or a `settle` overlapping another instance's batch can leave them off until a recount.
+announcement's events may reach several of them (its announcement, plan summaries and
+outcomes are keyed by its id, but on three topics the group assigns independently), and where
+the recount after every batch used to mend the totals, now a first count or a `settle`
+overlapping another instance's batch can leave them off until a recount.
 
 Totals and deliveries are two writes, and a crash or a failed write between them must not
 leave the totals wrong for good (the replayed batch, finding its deliveries written, would see
@@ -47,6 +48,7 @@ from siaran_shared.events import (
     AnnouncementAccepted,
     AnnouncementCancelled,
     AnnouncementUpdated,
+    DeliveriesPlanned,
     DeliveryAction,
     DeliveryCompleted,
     DeliveryPlanned,
@@ -57,6 +59,7 @@ from siaran_metrics.ledger_store import Announcements, Deliveries
 from siaran_metrics.records import (
     AnnouncementRecord,
     DeliveryRecord,
+    Planned,
     after_outcome,
     after_plan,
 )
@@ -65,7 +68,7 @@ if TYPE_CHECKING:  # the logic imports no service machinery
     from siaran_shared.retention import RetentionSettings
     from siaran_shared.store import Store
 
-E = TypeVar("E", DeliveryPlanned, DeliveryCompleted)
+E = TypeVar("E", Planned, DeliveryCompleted)
 
 
 class Transitions:
@@ -170,14 +173,19 @@ class Ledger:
         for event in events:
             await self.announcements.cancel(event.announcement_id, event.cancelled_at)
 
+    async def record_plans(self, summaries: Sequence[DeliveriesPlanned]) -> None:
+        """Merge plan summaries (one per released chunk of an announcement) into the ledger."""
+        await self._plan([entry for summary in summaries for entry in summary.entries()])
+
     async def record_planned(self, tasks: Sequence[DeliveryPlanned]) -> None:
+        """Merge planned tasks into the ledger (retraction tasks plan nothing)."""
+        await self._plan([t for t in tasks if t.action is DeliveryAction.PUBLISH])
+
+    async def _plan(self, planned: Sequence[Planned]) -> None:
         transitions = Transitions()
-        existing = await self.deliveries.get_many(
-            list({t.delivery_id for t in tasks if t.action is DeliveryAction.PUBLISH})
-        )
-        for task in tasks:
-            if task.action is DeliveryAction.PUBLISH:
-                transitions.apply(existing, task.delivery_id, after_plan, task)
+        existing = await self.deliveries.get_many(list({p.delivery_id for p in planned}))
+        for entry in planned:
+            transitions.apply(existing, entry.delivery_id, after_plan, entry)
         await self._write(transitions)
 
     async def record_outcomes(

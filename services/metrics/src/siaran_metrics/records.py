@@ -17,6 +17,7 @@ from siaran_shared.events import (
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
+    PlannedEntry,
 )
 from siaran_shared.regions import target_regions
 from siaran_shared.release_times import last_release
@@ -97,7 +98,11 @@ def _iso(value: datetime | None) -> str | None:
     return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
 
 
-def _identity(event: DeliveryPlanned | DeliveryCompleted) -> dict[str, str | int | None]:
+#: A planned delivery as the ledger reads it: a task, or an entry of a plan summary.
+Planned = DeliveryPlanned | PlannedEntry
+
+
+def _identity(event: Planned | DeliveryCompleted) -> dict[str, str | int | None]:
     """Which delivery an event is about, of which revision (read from its attributes: the
     hot path)."""
     return {
@@ -139,11 +144,11 @@ class DeliveryRecord(_Record):
         return _iso(value)
 
     @classmethod
-    def first_seen(cls, event: DeliveryPlanned | DeliveryCompleted) -> DeliveryRecord:
+    def first_seen(cls, event: Planned | DeliveryCompleted) -> DeliveryRecord:
         """A delivery the ledger had not seen, from its plan or its outcome."""
         return cls.model_validate(_identity(event))
 
-    def planned_as(self, task: DeliveryPlanned) -> DeliveryRecord:
+    def planned_as(self, task: Planned) -> DeliveryRecord:
         """The plan arrived (an outcome that came first keeps its status)."""
         return self.model_copy(update=_identity(task) | {"planned": True})
 
@@ -176,7 +181,7 @@ class DeliveryRecord(_Record):
         return ("planned", state.value) if state in COUNTED else ("planned",)
 
 
-def after_plan(before: DeliveryRecord | None, task: DeliveryPlanned) -> DeliveryRecord | None:
+def after_plan(before: DeliveryRecord | None, task: Planned) -> DeliveryRecord | None:
     """The delivery once its plan arrived; None when the plan changes nothing (a replay, or
     a plan of an older revision than the ledger holds). A later revision's plan makes the
     delivery pending again until that revision's outcome."""

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from siaran_shared.events import (
     ChannelConfigured,
+    DeliveriesPlanned,
     DeliveryCompleted,
     DeliveryPlanned,
 )
-from siaran_shared.events.topics import CHANNELS, DELIVERIES, RESULTS
+from siaran_shared.events.topics import CHANNELS, DELIVERIES, PLANS, RESULTS
 from siaran_shared.logging import get_logger
 from siaran_shared.messaging import Outgoing, publish_all
 from siaran_shared.retention import prune_in_background
@@ -38,7 +39,8 @@ MAX_BODY_BYTES = 32 << 20
 
 
 def _emitter(runtime: Runtime) -> Emit:
-    """Produces tasks (keyed by channel) and outcomes (keyed by announcement) together."""
+    """Produces tasks (keyed by channel), their plan summaries and outcomes (keyed by
+    announcement) together: metrics counts the summaries, never reads the tasks."""
 
     async def emit(tasks: Sequence[DeliveryPlanned], outcomes: Sequence[DeliveryCompleted]) -> None:
         await publish_all(
@@ -46,6 +48,7 @@ def _emitter(runtime: Runtime) -> Emit:
             runtime.source,
             [
                 *(Outgoing(DELIVERIES, t.channel_id, t) for t in tasks),
+                *(Outgoing(PLANS, s.announcement_id, s) for s in DeliveriesPlanned.of(tasks)),
                 *(Outgoing(RESULTS, o.announcement_id, o) for o in outcomes),
             ],
         )

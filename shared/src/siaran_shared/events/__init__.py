@@ -21,10 +21,13 @@ from siaran_shared.events.channels import (
     ChannelRemoved,
 )
 from siaran_shared.events.deliveries import (
+    DeliveriesPlanned,
     DeliveryAction,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
+    PlannedDelivery,
+    PlannedEntry,
 )
 from siaran_shared.events.models import EVENT_TYPES
 
@@ -41,6 +44,7 @@ __all__ = [
     "ChannelHealthChanged",
     "ChannelRemoved",
     "CompletionStatus",
+    "DeliveriesPlanned",
     "DeliveryAction",
     "DeliveryCompleted",
     "DeliveryPlanned",
@@ -48,6 +52,8 @@ __all__ = [
     "Event",
     "Fallback",
     "Media",
+    "PlannedDelivery",
+    "PlannedEntry",
     "Priority",
     "Target",
     "utcnow",

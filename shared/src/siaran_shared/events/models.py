@@ -11,7 +11,11 @@ from siaran_shared.events.announcements import (
 )
 from siaran_shared.events.base import Event
 from siaran_shared.events.channels import ChannelConfigured, ChannelHealthChanged, ChannelRemoved
-from siaran_shared.events.deliveries import DeliveryCompleted, DeliveryPlanned
+from siaran_shared.events.deliveries import (
+    DeliveriesPlanned,
+    DeliveryCompleted,
+    DeliveryPlanned,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
@@ -23,6 +27,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChannelConfigured,
         ChannelRemoved,
         DeliveryPlanned,
+        DeliveriesPlanned,
         DeliveryCompleted,
         ChannelHealthChanged,
     )

@@ -10,6 +10,9 @@ CHANNELS = "siaran.channels.v1"
 DELIVERIES = "siaran.deliveries.v1"
 DELIVERIES_RETRY = "siaran.deliveries.retry.v1"
 RESULTS = "siaran.results.v1"
+#: Extension: one summary per released chunk of an announcement's publish tasks, without
+#: their text (keyed by announcement id); what metrics counts as planned.
+PLANS = "siaran.plans.v1"
 DLQ = "siaran.dlq.v1"
 #: Extension of the contract: channel health as the publisher sees it (keyed by channel id).
 CHANNEL_HEALTH = "siaran.channel-health.v1"
@@ -31,6 +34,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(DELIVERIES, 12),
     TopicSpec(DELIVERIES_RETRY, 12),
     TopicSpec(RESULTS, 6),
+    TopicSpec(PLANS, 6),
     TopicSpec(DLQ, 1),
     TopicSpec(CHANNEL_HEALTH, 1, {"cleanup.policy": "compact"}),
 )
