@@ -5,12 +5,17 @@ totals by adding every batch's transitions; in the same run, as the baseline, th
 ledger with the totals recounted after every batch (7 counts per announcement touched: the
 approach before).
 
-    uv run python bench/ledger.py [--batch 100] [--history 10] [--runs 3]
+    uv run python -m bench.ledger [--batch 100] [--history 10] [--runs 3]
 
 The store first holds `--history` earlier national announcements (3,312 deliveries each), as
 a metrics store that has run for a while does: a recount's per-status counts are answered
 through the status index, over every delivery of that status in the ledger, so the baseline
 grows with the ledger (`--history 0` shows it on an empty one).
+
+Then what metrics spends learning the plan of that announcement (decoding the records from
+their bytes, as its consumer does, and recording them in the ledger): from the router's plan
+summaries (one per release chunk of 500, siaran.plans.v1) against, as the baseline, from every
+task of siaran.deliveries.v1 (the approach before).
 
 Prints a table and one JSON line per figure. Timings are medians of the runs; each run uses
 a fresh store. No broker, no services: the figure is the ledger and its store alone.
@@ -26,6 +31,8 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from siaran_metrics.ledger import Ledger, Transitions
 from siaran_metrics.ledger_store import Announcements, Deliveries
@@ -33,11 +40,14 @@ from siaran_metrics.records import AnnouncementRecord, DeliveryRecord, DeliveryS
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
+    DeliveriesPlanned,
     DeliveryCompleted,
     DeliveryPlanned,
     DeliveryStatus,
     Target,
 )
+from siaran_shared.events.topics import DELIVERIES, PLANS
+from siaran_shared.messaging import ce_headers, decode
 from siaran_shared.regions import regions
 from siaran_shared.store import open_store
 
@@ -151,6 +161,74 @@ async def run_once(
             await store.close()
 
 
+#: Tasks the router releases in one chunk (siaran_router.release.Releaser's chunk).
+RELEASE_CHUNK = 500
+
+
+def as_records(topic: str, events: Iterable[DeliveryPlanned | DeliveriesPlanned]) -> list[Any]:
+    """The events as the consumer receives them: key, JSON bytes and CloudEvents headers."""
+    return [
+        SimpleNamespace(
+            topic=topic, key=b"k", value=e.model_dump_json().encode(), timestamp=0,
+            headers=[(k, v.encode()) for k, v in ce_headers(e, source="bench").items()],
+        )
+        for e in events
+    ]  # fmt: skip
+
+
+async def plan_once(tasks: list[DeliveryPlanned], summaries: bool) -> tuple[float, int]:
+    """CPU seconds metrics spends learning the plan of `tasks` (decode, then record, per
+    release chunk) from plan summaries or from the tasks; and the deliveries it holds then."""
+    chunks = [tasks[i : i + RELEASE_CHUNK] for i in range(0, len(tasks), RELEASE_CHUNK)]
+    if summaries:
+        batches = [as_records(PLANS, DeliveriesPlanned.of(chunk)) for chunk in chunks]
+    else:
+        batches = [as_records(DELIVERIES, chunk) for chunk in chunks]
+    with tempfile.TemporaryDirectory(prefix="siaran-bench-ledger-") as home:
+        store = open_store(f"sqlite:///{Path(home) / 'metrics.db'}", "metrics")
+        await store.connect()
+        try:
+            ledger = Ledger(
+                Deliveries(store.collection("deliveries", indexes=("announcement_id", "status"))),
+                Announcements(store.collection("announcements", indexes=("accepted_at",))),
+            )
+            cpu0 = time.process_time()
+            for raws in batches:
+                if summaries:
+                    records, _ = decode(raws, DeliveriesPlanned)
+                    await ledger.record_plans([r.event for r in records])
+                else:
+                    records, _ = decode(raws, DeliveryPlanned)
+                    await ledger.record_planned([r.event for r in records])
+            cpu = time.process_time() - cpu0
+            return cpu, await ledger.deliveries.pending()
+        finally:
+            await store.close()
+
+
+async def compare_plans(tasks: list[DeliveryPlanned], runs: int) -> dict[str, float]:
+    """Metrics' CPU to learn a national plan: summaries against tasks, runs interleaved."""
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(runs):
+        for summaries in (True, False):
+            used, pending = await plan_once(tasks, summaries)
+            assert pending == len(tasks), (summaries, pending)
+            cpu[summaries].append(used)
+    n = len(tasks)
+    summary, per_task = statistics.median(cpu[True]), statistics.median(cpu[False])
+    print()
+    print(f"Metrics learning the plan of {n:,} deliveries (decode + ledger, SQLite), CPU:")
+    print(f"  from plan summaries   {summary:.3f} s  {summary / n * 1000:.3f} ms per delivery")
+    print(f"  from every task       {per_task:.3f} s  {per_task / n * 1000:.3f} ms per delivery"
+          " (baseline)")  # fmt: skip
+    print(f"  tasks / summaries     {per_task / summary:.2f}x")
+    return {
+        "plan_from_summaries_cpu_ms_per_delivery": summary / n * 1000,
+        "plan_from_tasks_cpu_ms_per_delivery": per_task / n * 1000,
+        "plan_tasks_vs_summaries": per_task / summary,
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=100, help="events per consumer batch")
@@ -207,6 +285,7 @@ async def main() -> None:
         "recounting_deliveries_per_s": n / med["recounting"],
         "speedup": med["recounting"] / med["incremental"],
     }
+    figures |= await compare_plans(tasks, args.runs)
     for name, value in figures.items():
         print(json.dumps({"bench": "ledger", "figure": name, "value": round(value, 3)}))
 
