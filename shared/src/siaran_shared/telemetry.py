@@ -26,6 +26,8 @@ from siaran_shared.store.base import DOCUMENTS_WRITTEN, WRITES
 
 _configured: str | None = None
 _trace_file: IO[str] | None = None
+#: Whether spans are recorded (False once configured with nowhere to send them).
+_recording = True
 
 
 def _one_line(span: ReadableSpan) -> str:
@@ -61,7 +63,7 @@ def setup_telemetry(service: str) -> None:
     recorded (ids still propagate). Metrics are always readable on /metrics and pushed over
     OTLP when configured.
     """
-    global _configured, _trace_file
+    global _configured, _trace_file, _recording
     if _configured is not None:
         return
     _configured = service
@@ -83,6 +85,7 @@ def setup_telemetry(service: str) -> None:
     # With nowhere to send spans, record none: spans still get ids, so `traceparent` headers
     # and the trace ids in log lines stay, but nothing builds span objects nobody reads.
     sampler = None if processors else ALWAYS_OFF
+    _recording = bool(processors)
     tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     for processor in processors:
         tracer_provider.add_span_processor(processor)
@@ -121,6 +124,11 @@ def shutdown_telemetry() -> None:
 def meter() -> metrics.Meter:
     """The meter every Siaran instrument is created from."""
     return metrics.get_meter("siaran")
+
+
+def spans_recorded() -> bool:
+    """Whether the process records spans (it records none with nowhere to send them)."""
+    return _recording
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, NonRecordingSpan, SpanKind
 
-from siaran_shared.telemetry import tracer
+from siaran_shared.telemetry import spans_recorded, tracer
 
 #: How many ids the process remembers the record context of (least recently seen go first);
 #: about 400 bytes each. Work done much later stores its `trace_carrier` instead.
@@ -59,8 +59,14 @@ def record_context(headers: Mapping[str, str], topic: str, ids: Sequence[str]) -
     context returned holds only the span's identity (a NonRecordingSpan), not the span
     itself: contexts are remembered by the thousand, and an ended SDK span with its
     attributes and links is kilobytes.
+
+    A process that records no spans makes none: the record's own context carries its trace
+    on (trace ids in outputs and log lines stay the same), and what a span would have cost
+    per record (6.7 % of metrics' CPU, one per outcome) is saved.
     """
     parent = propagate.extract(headers)
+    if not spans_recorded() and trace.get_current_span(parent).get_span_context().is_valid:
+        return parent
     batch = trace.get_current_span().get_span_context()
     attributes: dict[str, str] = {"messaging.destination.name": topic}
     if ids:
