@@ -30,12 +30,13 @@ from siaran_router.release import Releaser
 from siaran_shared.events import (
     Announcement,
     AnnouncementAccepted,
+    DeliveriesPlanned,
     DeliveryCompleted,
     DeliveryPlanned,
     Priority,
     Target,
 )
-from siaran_shared.events.topics import DELIVERIES, RESULTS
+from siaran_shared.events.topics import DELIVERIES, PLANS, RESULTS
 from siaran_shared.logging import configure_logging
 from siaran_shared.messaging import (
     Outgoing,
@@ -103,6 +104,7 @@ async def run(settings: Settings, home: Path) -> None:
         started.set()
         await publish(broker, "siaran/router", [
             *(Outgoing(DELIVERIES, t.channel_id, t) for t in tasks),
+            *(Outgoing(PLANS, s.announcement_id, s) for s in DeliveriesPlanned.of(tasks)),
             *(Outgoing(RESULTS, o.announcement_id, o) for o in outcomes)])  # fmt: skip
 
     def router(chunk: int) -> tuple[Fanout, Releaser]:
