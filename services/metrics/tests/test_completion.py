@@ -15,6 +15,7 @@ from siaran_metrics.app import create_app
 from siaran_metrics.completion import Completer
 from siaran_metrics.completions import CompletionRecord, Completions
 from siaran_metrics.config import MetricsSettings
+from siaran_metrics.records import AnnouncementRecord
 from siaran_shared.events import (
     Announcement,
     AnnouncementCancelled,
@@ -303,3 +304,45 @@ async def test_a_completion_the_broker_refused_is_published_later_once(
         assert await completer.publish() == 1
         assert await completer.publish() == 0
     assert published == ["a1:r1:completed"]
+
+
+async def test_no_channel_matched_completes_a_grace_after_its_release_swept_once_a_minute(
+    tmp_path: Path, make: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Released, no channel matched: it completes `grace` after its release (it waited for
+    ever before). The sweeps in between read it once a minute, not every round; an event
+    (a batch's check) still reads it at once."""
+    grace = timedelta(seconds=300)
+    published: list[CompletionRecord] = []
+
+    async def announce(records: Sequence[CompletionRecord]) -> None:
+        published.extend(records)
+
+    on_disk = make.ledger_on_disk(tmp_path)
+    async with on_disk as ledger:
+        completer = Completer(ledger, Completions(on_disk.store.collection("completions")),
+                              announce, grace)  # fmt: skip
+        await ledger.record_announcements([make.accepted()])
+        record = await ledger.announcements.get("a1")
+        assert record is not None
+        released = record.release_by or record.accepted_at
+        assert released is not None
+        read: list[str] = []
+        get_many = ledger.announcements.get_many
+
+        async def reading(ids: Sequence[str]) -> dict[str, AnnouncementRecord]:
+            read.extend(ids)
+            return await get_many(ids)
+
+        monkeypatch.setattr(ledger.announcements, "get_many", reading)
+        rounds = [released + timedelta(seconds=s) for s in range(1, 200, 2)]
+        assert [await completer.sweep(now) for now in rounds] == [0] * len(rounds)
+        assert read.count("a1") == 4  # the first round, then once a minute at most
+        assert await completer.check(["a1"], rounds[-1]) == 0  # an event: looked at
+        assert read.count("a1") == 5
+        assert await completer.sweep(released + grace - timedelta(seconds=1)) == 0
+        assert await completer.sweep(released + grace) == 1  # the grace ended: on time
+    [completion] = published
+    event = AnnouncementCompleted.model_validate_json(completion.event)
+    assert event.status is CompletionStatus.COMPLETED
+    assert (event.report["planned"], event.report["pending"]) == (0, 0)

@@ -27,6 +27,9 @@ log = get_logger(__name__)
 
 #: Produces completion events (to siaran.announcements.v1, keyed by announcement id).
 Announce = Callable[[Sequence[CompletionRecord]], Awaitable[None]]
+#: The longest a sweep leaves alone an announcement it found not complete, when no time it
+#: depends on (its release, a grace's end) comes sooner.
+SWEEP_RECHECK = timedelta(seconds=60)
 
 
 def due_status(
@@ -67,6 +70,9 @@ class Completer:
         self._announce = announce
         self._grace = grace
         self._fallback_wait = fallback_wait
+        #: announcement id -> until when a sweep need not look at it again (no event came
+        #: and no time its completion depends on passed); batches always look
+        self._quiet_until: dict[str, datetime] = {}
 
     async def check(self, announcement_ids: Iterable[str], now: datetime | None = None) -> int:
         """Complete those of these announcements whose latest revision is complete, and
@@ -89,7 +95,15 @@ class Completer:
         waited for, or some outcomes never came); how many."""
         now = now or utcnow()
         overdue = await self._ledger.announcements.overdue(now, now - self._grace)
-        return await self.check(overdue, now)
+        # Those found not complete at the last look, with no event since (a batch would have
+        # looked again) and no time their completion depends on passed, are not read again:
+        # released announcements that wait for a grace to end or for late outcomes would
+        # otherwise be read and judged every round (thousands per second after a burst of
+        # announcements that matched no channel).
+        # Only overdue ones are remembered: the memory stays as small as the query's answer.
+        quiet = {a: self._quiet_until[a] for a in overdue if a in self._quiet_until}
+        self._quiet_until = quiet
+        return await self.check([a for a in overdue if quiet.get(a, now) <= now], now)
 
     async def publish(self) -> int:
         """Publish the completions not published yet; how many."""
@@ -107,7 +121,9 @@ class Completer:
             stale = await ledger.deliveries.superseded(record.id)
         status = due_status(record, totals, now, self._grace, stale)
         if status is None:
+            self._quiet_until[record.id] = self._next_look(record, now)
             return False
+        self._quiet_until.pop(record.id, None)
         deliveries = await ledger.deliveries.tally(record.id)
         if status is not CompletionStatus.CANCELLED and self._more_to_come(record, deliveries, now):
             return False
@@ -126,11 +142,23 @@ class Completer:
                      revision=record.revision, status=status.value)  # fmt: skip
         return created
 
+    def _next_look(self, record: AnnouncementRecord, now: datetime) -> datetime:
+        """The first of the times `due_status` and the stale count compare `now` with that
+        is still to come, at most SWEEP_RECHECK away: until then only an event (which a
+        batch checks) can complete the announcement."""
+        grace = self._grace
+        released = record.release_by or record.accepted_at
+        ends = (record.cancelled_at, record.expires_at, record.revised_at, released)
+        times = [released, *(t + grace for t in ends if t is not None)]
+        return min([now + SWEEP_RECHECK, *(t for t in times if t is not None and t > now)])
+
     def _more_to_come(self, record: AnnouncementRecord, deliveries: Tally, now: datetime) -> bool:
         """Whether plans may still come that this completion would miss: a correction's
         (none arrived yet), or a fallback's after a permanent failure that has none yet
-        (the router plans it when it reads the failure, as metrics does)."""
-        if record.revision not in deliveries.revisions:
+        (the router plans it when it reads the failure, as metrics does). With no delivery
+        at all, `due_status` has waited its grace after the release already: no channel
+        matched, and nothing is to come (it waited for ever before, swept every round)."""
+        if deliveries.revisions and record.revision not in deliveries.revisions:
             return True
         if not record.fallback:
             return False
