@@ -16,7 +16,8 @@ class MetricsSettings(Settings):
         300.0,
         ge=0,
         description="After a cancellation or the expiry, how long outcomes may still arrive "
-        "before the announcement completes with deliveries pending.",
+        "before the announcement completes with deliveries pending; after the release of one "
+        "that matched no channel, how long before it completes with nothing planned.",
     )
     completion_fallback_wait_seconds: float = Field(
         30.0,
